@@ -1,0 +1,1 @@
+"""The verifier: format layer (extraction) and content layer (equivalence), kept apart."""

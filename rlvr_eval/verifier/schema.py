@@ -1,0 +1,108 @@
+"""Result types of the verifier: what was extracted (format) and whether it matches (content).
+
+Format and content are kept apart on purpose: the 1-shot RLVR paper (arXiv 2504.20571)
+shows that much of RLVR's gain is format correction, so every verdict says both.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AnswerFormat = Literal["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"]
+"""Where a completion was asked to put its final answer.
+
+- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (the paper's training and eval prompts).
+- ``final_answer``: "The final answer is ..." (Minerva / Llama style).
+- ``answer_colon``: a line "Answer: ...".
+- ``gsm8k``: ``#### 42``.
+- ``multiple_choice``: a choice letter, e.g. "(B)", ``\\boxed{B}``, "The answer is B" (ARC).
+"""
+
+AnswerType = Literal[
+    "auto", "numeric", "expression", "equation", "interval", "tuple", "set", "matrix", "text", "choice"
+]
+"""What kind of object the reference is; ``auto`` infers it from the reference text."""
+
+
+class FormatStatus(str, Enum):
+    """Outcome of the format layer (extraction)."""
+
+    OK = "ok"  # the requested format was found and holds a non-empty answer
+    NO_ANSWER = "no_answer"  # the requested format is absent (a fallback may still have found one)
+    EMPTY = "empty"  # the requested format is present but empty, e.g. ``\boxed{}``
+    UNBALANCED = "unbalanced"  # e.g. ``\boxed{12`` with no closing brace
+    TRUNCATED = "truncated"  # generation hit the length limit (finish_reason="length")
+
+
+class ContentStatus(str, Enum):
+    """Outcome of the content layer (equivalence)."""
+
+    EQUAL = "equal"
+    DIFFERENT = "different"
+    UNPARSEABLE = "unparseable"  # the answer (or reference) could not be understood
+    TIMEOUT = "timeout"  # comparison did not finish within its time budget
+    NOT_CHECKED = "not_checked"  # no answer could be extracted at all
+
+
+class EquivalenceOptions(BaseModel):
+    """Options of the content layer; frozen so it can key caches and cross process boundaries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    answer_type: AnswerType = Field("auto", description="Kind of the reference; auto infers it.")
+    rel_tol: float | None = Field(
+        None,
+        description="Relative tolerance for numbers. None: exact, unless the reference is a decimal, "
+        "in which case the answer must agree to the reference's shown precision.",
+    )
+    multiple_answers: bool = Field(
+        False, description="The reference lists several answers (OlympiadBench); all must be given, in any order."
+    )
+    unit: str | None = Field(None, description="Unit the reference is expressed in; stripped from the answer.")
+    choices: tuple[str, ...] | None = Field(None, description="Choice labels for multiple-choice items, e.g. A-D.")
+
+
+class Extraction(BaseModel):
+    """What the format layer pulled out of a completion."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answer: str | None = Field(description="Extracted answer text (raw, not normalized); None if nothing found.")
+    format: FormatStatus = Field(description="Status of the *requested* format.")
+    method: Literal["requested", "answer_phrase", "last_number", "none"] = Field(
+        description="How `answer` was found: in the requested format, or by a lenient fallback."
+    )
+    start: int | None = Field(None, description="Character offset of the answer in the completion.")
+    end: int | None = Field(None, description="End offset (exclusive) of the answer in the completion.")
+
+    @property
+    def format_ok(self) -> bool:
+        return self.format is FormatStatus.OK
+
+
+class Verdict(BaseModel):
+    """The verifier's full judgement of one completion against its reference.
+
+    ``correct`` requires both layers: the requested format is ok *and* the content is equal.
+    ``content`` is computed even when the format failed (on the lenient fallback answer), so
+    ``content == EQUAL`` is the lenient score and ``correct`` the strict one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    correct: bool
+    format: FormatStatus
+    format_ok: bool
+    extracted: str | None
+    extraction_method: Literal["requested", "answer_phrase", "last_number", "none"] = "none"
+    content: ContentStatus
+    reward: float
+    reason: str = ""
+
+    @property
+    def lenient_correct(self) -> bool:
+        """Any extractable answer equals the reference, whatever the format."""
+        return self.content is ContentStatus.EQUAL

@@ -1,0 +1,48 @@
+"""Benchmark registry: one adapter module per benchmark, all registered in ``TASKS``.
+
+``get_task("math500")`` builds a registered task; keyword arguments override its fields
+(``get_task("aime24", default_n=16)``). ``get_task("jsonl:my.jsonl", question_field="problem",
+answer_field="answer")`` wraps a user's own file (see ``rlvr_eval.tasks.jsonl_task``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from rlvr_eval.tasks import math500
+from rlvr_eval.tasks.base import Item, Task, TaskDataError
+
+__all__ = ["PAPER_MATH_TASKS", "TASKS", "Item", "Task", "TaskDataError", "get_task", "task_names"]
+
+TASKS: dict[str, Callable[[], Task]] = {
+    "math500": math500.task,
+}
+
+# The six math benchmarks of the 1-shot RLVR paper (arXiv 2504.20571), in its table's column order.
+PAPER_MATH_TASKS = ("math500", "aime24", "amc23", "minerva_math", "olympiadbench", "aime25")
+
+JSONL_PREFIX = "jsonl:"
+
+
+def task_names() -> list[str]:
+    return sorted(TASKS)
+
+
+def get_task(name: str, **kwargs: Any) -> Task:
+    """Build a task by name, or from ``jsonl:PATH``; kwargs override Task fields (or configure jsonl)."""
+    if name.startswith(JSONL_PREFIX):
+        from rlvr_eval.tasks.jsonl_task import jsonl_task
+
+        return jsonl_task(name[len(JSONL_PREFIX) :], **kwargs)
+    factory = TASKS.get(name)
+    if factory is None:
+        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(task_names())}, or jsonl:PATH")
+    task = factory()
+    fields = {f.name for f in dataclasses.fields(Task)} - {"name", "row_to_item"}
+    unknown = sorted(set(kwargs) - fields)
+    if unknown:
+        allowed = ", ".join(sorted(fields))
+        raise TypeError(f"get_task({name!r}): unknown option(s) {', '.join(unknown)}; allowed: {allowed}")
+    return dataclasses.replace(task, **kwargs) if kwargs else task

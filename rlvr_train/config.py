@@ -1,0 +1,159 @@
+"""One flat training config with the 1-shot RLVR paper's settings as defaults.
+
+Defaults reproduce the paper's π1 run (arXiv 2504.20571, §3.1 and its verl scripts; see
+``REFERENCE.md`` §1): Qwen2.5-Math-1.5B, 128 prompts x 8 rollouts per step, AdamW lr 1e-6 constant,
+clip 0.2/0.2, k3 KL 0.001 in the loss, entropy bonus 0.001, temperature 0.6, 1024/3072 token limits,
+2000 steps, checkpoint and evaluation every 20 steps.
+
+Precedence: field defaults < YAML file (``--config``) < command-line flags. Every field can be set
+from YAML by its name; ``load_config`` rejects unknown keys so a typo cannot silently fall back to a
+default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rlvr_train.grpo import AggregationMode as Aggregation
+
+RewardMode = Literal["verifier", "format", "entropy"]
+
+PAPER_HUB_DATASET = "ypwang61/One-Shot-RLVR-Datasets"
+
+
+class ConfigError(ValueError):
+    """A config file or value cannot be used; the message is one line that says why."""
+
+
+class TrainConfig(BaseModel):
+    """Every knob of a GRPO run; one line per field says what it does."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # --- what to train ---
+    model: str = Field("Qwen/Qwen2.5-Math-1.5B", description="Policy: local directory or Hub id.")
+    output_dir: str = Field("runs/one_shot", description="Checkpoints, metrics.jsonl, config.yaml.")
+    example: str | None = Field(None, description="Named training example (pi1, pi2, pi13, dsr_sub...).")
+    problem: str | None = Field(None, description="Inline training problem (needs `answer`).")
+    answer: str | None = Field(None, description="Reference answer of the inline problem.")
+    data: str | None = Field(None, description="JSONL file of training rows (fields prompt|problem, answer).")
+    data_dir: str | None = Field(None, description="Directory holding train/<example>.jsonl (local data).")
+    hub_dataset: str = Field(PAPER_HUB_DATASET, description="Hub dataset used when no local file is found.")
+    template: str = Field("qwen-boxed", description="Prompt template name or file (paper: qwen-boxed).")
+
+    # --- reward ---
+    reward: RewardMode = Field(
+        "verifier",
+        description="verifier: 1 if correct; format: 1 for any parsable boxed answer; entropy: no reward.",
+    )
+    answer_format: Literal["boxed"] = Field("boxed", description="Where the answer must be (paper: boxed).")
+    strict: bool = Field(True, description="Reward only answers in the requested format (paper: yes).")
+    verify_workers: int | None = Field(None, description="Verifier processes (None: the verifier's default).")
+    verify_timeout: float = Field(3.0, description="Seconds per verification before it counts as wrong.")
+
+    # --- batch and sampling ---
+    batch_size: int = Field(128, ge=1, description="Prompts per step (the example repeated to fill it).")
+    rollouts: int = Field(8, ge=1, description="Responses per prompt = GRPO group size.")
+    max_prompt_tokens: int = Field(1024, ge=1, description="Longer prompts are an error (paper: 1024).")
+    max_response_tokens: int = Field(3072, ge=1, description="Generation limit per response (paper: 3072).")
+    temperature: float = Field(0.6, gt=0, description="Sampling temperature; log-probs use logits / T.")
+    top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass (paper: 1, i.e. off).")
+
+    # --- optimisation ---
+    steps: int = Field(2000, ge=0, description="Optimizer steps (= rollout steps) to run.")
+    lr: float = Field(1e-6, gt=0, description="AdamW learning rate, constant.")
+    warmup_steps: int = Field(0, ge=0, description="Linear warmup steps (paper: none).")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
+    adam_betas: tuple[float, float] = Field((0.9, 0.999), description="AdamW betas (torch defaults).")
+    grad_clip: float = Field(1.0, gt=0, description="Max global gradient norm.")
+    clip_low: float = Field(0.2, ge=0, description="PPO ratio clip below 1.")
+    clip_high: float = Field(0.2, ge=0, description="PPO ratio clip above 1.")
+    kl_coef: float = Field(0.001, ge=0, description="k3 KL-to-reference coefficient in the loss (0: no ref).")
+    kl_clamp: float = Field(10.0, gt=0, description="Clamp of the per-token k3 KL.")
+    entropy_coef: float = Field(0.001, description="Entropy bonus: loss -= coef * entropy.")
+    aggregation: Aggregation = Field("token_mean", description="How token losses are averaged (paper).")
+    normalize_std: bool = Field(True, description="Divide advantages by the group std (False: Dr. GRPO).")
+    micro_batch_size: int = Field(8, ge=1, description="Responses per forward/backward (grad accumulation).")
+    gradient_checkpointing: bool = Field(False, description="Recompute activations to save memory.")
+    bf16: bool = Field(True, description="bf16 autocast on GPU (ignored on CPU).")
+    seed: int = Field(0, description="Seed of torch, sampling and Python RNGs.")
+
+    # --- generation backend ---
+    backend: Literal["hf", "vllm"] = Field("hf", description="Rollout engine: hf generate or vLLM.")
+    rollout_prompts_per_call: int = Field(16, ge=1, description="Prompts per generate call (memory bound).")
+    vllm_gpu_memory_utilization: float = Field(0.4, gt=0, le=1, description="vLLM memory share.")
+
+    # --- checkpoints, logging, evaluation ---
+    save_every: int = Field(20, ge=0, description="Checkpoint every k steps (0: only at the end).")
+    keep_last: int | None = Field(None, ge=1, description="Keep only the newest k checkpoints (None: all).")
+    resume: bool = Field(False, description="Continue from the newest checkpoint in output_dir.")
+    eval_every: int = Field(20, ge=0, description="Evaluate every k steps (0: never).")
+    eval_tasks: list[str] = Field(default_factory=lambda: ["math500"], description="rlvr_eval task names.")
+    eval_limit: int | None = Field(None, ge=1, description="Items per eval task (None: all).")
+    eval_template: str = Field("qwen25-math-cot", description="Eval prompt template (paper eval prompt).")
+    eval_max_tokens: int = Field(3072, ge=1, description="Generation limit during evaluation.")
+    eval_batch_size: int = Field(16, ge=1, description="Prompts per greedy generate call during eval.")
+    eval_data_dir: str | None = Field(None, description="Benchmark directory for eval tasks (None: default).")
+    tensorboard: bool = Field(True, description="Also log to TensorBoard when it is installed.")
+    dry_run: bool = Field(False, description="Print the resolved config and exit.")
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if (self.problem is None) != (self.answer is None):
+            raise ValueError("problem and answer must be given together")
+        sources = [s for s in (self.example, self.problem, self.data) if s is not None]
+        if len(sources) > 1:
+            raise ValueError("give only one of example, problem/answer, data")
+        return self
+
+    @property
+    def responses_per_step(self) -> int:
+        return self.batch_size * self.rollouts
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+_SOURCE_KEYS = {"example", "problem", "answer", "data"}
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "config"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a dict (an empty file is an empty dict)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {p} must hold a mapping of field: value")
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Defaults, then the YAML file, then ``overrides`` (None values are ignored: flag not given)."""
+    values: dict[str, Any] = read_yaml(path) if path is not None else {}
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if _SOURCE_KEYS & given.keys():  # a training source on the command line replaces the file's source
+        for key in _SOURCE_KEYS:
+            values.pop(key, None)
+    values.update(given)
+    try:
+        return TrainConfig(**values)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None

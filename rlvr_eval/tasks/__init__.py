@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from rlvr_eval.tasks import math500
+from rlvr_eval.tasks import aime24, aime25, amc23, arc, gsm8k, math500, minerva_math, olympiadbench
 from rlvr_eval.tasks.base import Item, Task, TaskDataError
 
 __all__ = ["PAPER_MATH_TASKS", "TASKS", "Item", "Task", "TaskDataError", "get_task", "task_names"]
 
 TASKS: dict[str, Callable[[], Task]] = {
     "math500": math500.task,
+    "aime24": aime24.task,
+    "amc23": amc23.task,
+    "minerva_math": minerva_math.task,
+    "olympiadbench": olympiadbench.task,
+    "aime25": aime25.task,
+    "gsm8k": gsm8k.task,
+    "arc_easy": partial(arc.task, "easy"),
+    "arc_challenge": partial(arc.task, "challenge"),
 }
 
 # The six math benchmarks of the 1-shot RLVR paper (arXiv 2504.20571), in its table's column order.

@@ -142,6 +142,12 @@ def first(row: Mapping[str, Any], *keys: str) -> Any:
     raise KeyError(f"none of the fields {', '.join(keys)} present (row has: {', '.join(row)})")
 
 
+def integer_answer(value: Any) -> str:
+    """Like ``answer_text`` but drops zero padding from plain integers (AIME stores "025")."""
+    text = answer_text(value)
+    return str(int(text)) if text.isascii() and text.isdigit() else text
+
+
 def answer_text(value: Any) -> str:
     """A reference as text: floats that are whole numbers lose their ``.0`` (AMC23 stores 27.0)."""
     if isinstance(value, bool):

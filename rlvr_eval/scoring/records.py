@@ -1,0 +1,122 @@
+"""One typed record per generated completion, and the append-only samples.jsonl that holds them.
+
+The record carries everything needed to re-grade it later (answer format and equivalence options
+included), so ``rescore`` never has to reload the benchmark data. The file is append-only and each
+line is flushed and fsync'd, so a crash loses at most the line being written; a torn last line is
+ignored on reload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rlvr_eval.verifier.schema import (
+    AnswerFormat,
+    ContentStatus,
+    EquivalenceOptions,
+    FormatStatus,
+    Verdict,
+)
+
+SAMPLES_FILE = "samples.jsonl"
+
+ScoreMode = Literal["strict", "lenient"]
+"""Which correctness a score uses: ``strict`` needs the requested format, ``lenient`` only the content."""
+
+
+class SampleRecord(BaseModel):
+    """The evidence for one (task, item, sample): prompt, completion and the verifier's verdict."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task: str
+    item_id: str
+    sample_index: int = Field(ge=0)
+    prompt: str
+    completion: str
+    finish_reason: str | None = None
+    num_tokens: int | None = None
+    reference: str | list[str]
+    answer_format: AnswerFormat = "boxed"
+    options: EquivalenceOptions = Field(default_factory=EquivalenceOptions)
+    extracted: str | None = None
+    verdict: Verdict
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.task, self.item_id, self.sample_index)
+
+    @property
+    def truncated(self) -> bool:
+        """The generation hit its length limit."""
+        return self.finish_reason == "length" or self.verdict.format is FormatStatus.TRUNCATED
+
+    def is_correct(self, mode: ScoreMode = "strict") -> bool:
+        if mode == "strict":
+            return self.verdict.correct
+        return self.verdict.content is ContentStatus.EQUAL
+
+
+def append_records(path: Path, records: Iterable[SampleRecord]) -> int:
+    """Append records as JSON lines, then flush and fsync so they survive a crash. Returns the count."""
+    lines = [r.model_dump_json() + "\n" for r in records]
+    if not lines:
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        _terminate_torn_line(fh, path)
+        fh.write("".join(lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(lines)
+
+
+def _terminate_torn_line(fh: Any, path: Path) -> None:
+    """If a crash left a last line without its newline, end it so new records start on a fresh line."""
+    size = path.stat().st_size
+    if size == 0:
+        return
+    with path.open("rb") as rb:
+        rb.seek(size - 1)
+        if rb.read(1) != b"\n":
+            fh.write("\n")
+
+
+def iter_records(path: Path) -> Iterator[SampleRecord]:
+    """Yield the records of a samples file, skipping torn or corrupt lines (a crash mid-write)."""
+    if not path.exists():
+        return
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                continue  # torn last line: the write never completed
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                yield SampleRecord.model_validate(json.loads(text))
+            except (json.JSONDecodeError, ValidationError):
+                continue
+
+
+def load_records(path: Path) -> dict[tuple[str, str, int], SampleRecord]:
+    """Load a samples file keyed by (task, item_id, sample_index); a later line wins over an earlier one."""
+    return {r.key: r for r in iter_records(path)}
+
+
+def write_records(path: Path, records: Iterable[SampleRecord]) -> None:
+    """Rewrite a samples file atomically (write a sibling, fsync, rename), e.g. after rescoring."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(r.model_dump_json() + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,102 @@
+"""The generation contract shared by every backend (HF, vLLM, OpenAI-compatible server, saved predictions).
+
+Prompts are plain strings: templates are rendered by ``rlvr_eval.templates`` before generation, so a
+backend never applies a chat template of its own. Keeping the contract this small is what lets the
+evaluation runner, the trainer's rollouts and ``rescore`` swap backends freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_STOP: tuple[str, ...] = ("<|im_end|>", "<|endoftext|>")
+"""The Qwen2.5(-Math) end-of-turn / end-of-text markers the paper's evaluation stops at."""
+
+FinishReason = Literal["stop", "length"]
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of prompts that just finished (an increment, like ``tqdm.update``)."""
+
+
+class BackendError(RuntimeError):
+    """A backend could not be built or could not serve a request; the message is one line."""
+
+
+class Completion(BaseModel):
+    """One sampled continuation of a prompt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="Generated text, cut before the first stop string.")
+    finish_reason: FinishReason = Field(
+        description="'stop': a stop string / end-of-sequence token ended it; 'length': max_tokens was hit."
+    )
+    num_tokens: int = Field(ge=0, description="Generated tokens (0 when unknown, e.g. old predictions).")
+
+
+class SamplingParams(BaseModel):
+    """Sampling settings; the defaults are the paper's greedy evaluation (max 3072 new tokens, seed 0)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n: int = Field(1, ge=1, description="Samples per prompt.")
+    temperature: float = Field(0.0, ge=0.0, description="0 means greedy (then the n samples are equal).")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    max_tokens: int = Field(3072, ge=1, description="Maximum new tokens per sample.")
+    seed: int = Field(0, ge=0, description="Base seed; per-sample seeds are derived from it.")
+    stop: list[str] = Field(default_factory=lambda: list(DEFAULT_STOP), description="Stop strings.")
+
+    @property
+    def greedy(self) -> bool:
+        """Greedy decoding: every sample of a prompt is the same, so backends may generate once."""
+        return self.temperature == 0.0
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the runner and the trainer need from a generation backend."""
+
+    name: str
+
+    def generate(
+        self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
+    ) -> list[list[Completion]]:
+        """Return ``params.n`` completions for each prompt, outer list in prompt order."""
+        ...
+
+    def close(self) -> None:
+        """Release the model / connections; the backend is unusable afterwards."""
+        ...
+
+
+def derive_seed(seed: int, prompt: str, occurrence: int, sample_index: int) -> int:
+    """A per-sample seed that depends on the prompt text, not on its position in a call.
+
+    Keyed by the prompt's content (plus how many identical prompts preceded it in the call, so
+    duplicates still get distinct samples) instead of its index: a resumed run that generates only the
+    missing items, or a different batch size, then draws exactly the same samples as an uninterrupted
+    run. The result fits a signed 32-bit int, which every backend's seed argument accepts.
+    """
+    key = f"{seed}\x00{occurrence}\x00{sample_index}\x00{prompt}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % (2**31 - 1)
+
+
+def occurrences(prompts: list[str]) -> list[int]:
+    """For each prompt, how many identical prompts came before it in the list (for ``derive_seed``)."""
+    seen: dict[str, int] = {}
+    result = []
+    for prompt in prompts:
+        count = seen.get(prompt, 0)
+        result.append(count)
+        seen[prompt] = count + 1
+    return result
+
+
+def cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
+    """Cut ``text`` before the earliest stop string; also say whether one was found."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)

@@ -1,0 +1,231 @@
+"""Generation with plain transformers: slow, but needs nothing beyond the core dependencies.
+
+Used on machines without vLLM (CPU-only CI, laptops) and as the reference the faster backends are
+compared against. Sampling is done by our own seeded logits processor (see ``_SeededSampler``) so each
+sample has its own random stream: the same (seed, prompt, sample index) gives the same text whatever
+the batch it lands in, which a resumed or re-batched run needs.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    GenerationConfig,
+    LogitsProcessor,
+    StoppingCriteria,
+)
+
+from rlvr_eval.generation.base import (
+    BackendError,
+    Completion,
+    ProgressCallback,
+    SamplingParams,
+    cut_at_stop,
+    derive_seed,
+    occurrences,
+)
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# transformers renamed ``torch_dtype`` to ``dtype`` in 4.56; the project allows older releases too.
+_TRANSFORMERS_VERSION = tuple(int(x) for x in transformers.__version__.split(".")[:2])
+_DTYPE_KWARG = "dtype" if _TRANSFORMERS_VERSION >= (4, 56) else "torch_dtype"
+
+
+class _SeededSampler(LogitsProcessor):
+    """Samples each row with its own ``torch.Generator`` and forces that token.
+
+    ``generate`` then runs greedily: the returned scores are 0 for the chosen token and -inf elsewhere,
+    so the argmax is exactly our sample. HF's own sampling draws from one global RNG across the batch,
+    which would make a sample depend on its batch neighbours.
+    """
+
+    def __init__(self, seeds: list[int], temperature: float, top_p: float) -> None:
+        self.generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+        self.temperature = temperature
+        self.top_p = top_p
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)  # [B, V]
+        sorted_probs, sorted_ids = probs.sort(dim=-1, descending=True)  # [B, V]
+        if self.top_p < 1.0:
+            # Keep the smallest prefix whose mass reaches top_p (the token crossing it included).
+            before = sorted_probs.cumsum(dim=-1) - sorted_probs  # mass strictly before each token
+            sorted_probs = sorted_probs.masked_fill(before >= self.top_p, 0.0)
+        cdf = sorted_probs.cumsum(dim=-1)  # [B, V]
+        uniforms = torch.stack([torch.rand((), generator=g) for g in self.generators]).to(cdf.device)
+        picks = torch.searchsorted(cdf, (uniforms * cdf[:, -1]).unsqueeze(-1))  # [B, 1]
+        picks = picks.clamp_(max=cdf.shape[-1] - 1)
+        tokens = sorted_ids.gather(-1, picks)  # [B, 1]
+        forced = torch.full_like(scores, float("-inf"))
+        return forced.scatter_(-1, tokens, 0.0)
+
+
+class _StopStrings(StoppingCriteria):
+    """Ends a row once its generated text (never the prompt) contains a stop string.
+
+    HF's own ``stop_strings`` also matches across the prompt boundary (a prompt ending in "is" plus a
+    generated " is" matches "s "), unlike vLLM and the OpenAI API; this checks generated tokens only.
+    Only a short tail is decoded per step: a stop string first appears at the end of the text, and
+    4 tokens per character cover byte-level tokens that each hold a fragment of one character.
+    """
+
+    def __init__(self, tokenizer: Any, stops: list[str], prompt_width: int) -> None:
+        self.tokenizer = tokenizer
+        self.stops = stops
+        self.prompt_width = prompt_width
+        self.window = 4 * max(len(s) for s in stops) + 4
+
+    def __call__(
+        self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any
+    ) -> torch.BoolTensor:
+        tails = input_ids[:, self.prompt_width :][:, -self.window :].tolist()  # [B, <= window]
+        texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
+        done = [any(stop in text for stop in self.stops) for text in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+class HFBackend:
+    """transformers ``AutoModelForCausalLM`` generation, batched with left padding."""
+
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        dtype: str = "auto",
+        device: str | None = None,
+        batch_size: int = 8,
+        trust_remote_code: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise BackendError(f"batch_size must be >= 1, got {batch_size}")
+        if not Path(model).exists() and not _HUB_ID.match(model):
+            raise BackendError(f"model path does not exist: {model}")
+        self.model_name = model
+        self.batch_size = batch_size
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        torch_dtype: Any = dtype if dtype == "auto" else getattr(torch, dtype, None)
+        if torch_dtype is None:
+            raise BackendError(f"unknown dtype {dtype!r}; use 'auto', 'float32', 'bfloat16' or 'float16'")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                model, trust_remote_code=trust_remote_code, **{_DTYPE_KWARG: torch_dtype}
+            )
+        except (OSError, ValueError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise BackendError(f"could not load model {model!r}: {first_line}") from err
+        self.model.to(self.device).eval()
+        # Left padding keeps every row's last prompt token at the same position, so new tokens line up.
+        self.tokenizer.padding_side = "left"
+        pad = self.tokenizer.pad_token_id
+        self.pad_id: int = pad if pad is not None else self._model_eos_ids()[0]
+
+    def _model_eos_ids(self) -> list[int]:
+        ids = [self.tokenizer.eos_token_id, self.model.generation_config.eos_token_id]
+        flat: list[int] = []
+        for item in ids:
+            flat.extend(item if isinstance(item, list) else [item] if item is not None else [])
+        if not flat:
+            raise BackendError(f"model {self.model_name!r} defines no eos token and no pad token")
+        return list(dict.fromkeys(flat))
+
+    def _split_stops(self, stop: list[str]) -> tuple[list[int], list[str]]:
+        """Special-token stops become eos ids (cheap); other stop strings go to ``_StopStrings``."""
+        special = set(self.tokenizer.all_special_tokens) | set(self.tokenizer.get_added_vocab())
+        eos_ids = self._model_eos_ids()
+        strings = []
+        for s in stop:
+            if s in special:
+                eos_ids.append(self.tokenizer.convert_tokens_to_ids(s))
+            elif s:
+                strings.append(s)
+        return list(dict.fromkeys(eos_ids)), strings
+
+    def generate(
+        self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
+    ) -> list[list[Completion]]:
+        """Generate ``params.n`` completions per prompt (greedy: one, copied n times)."""
+        samples = 1 if params.greedy else params.n
+        encoded: list[list[int]] = self.tokenizer(prompts)["input_ids"]
+        occ = occurrences(prompts)
+        rows = [(p, s) for p in range(len(prompts)) for s in range(samples)]
+        # Longest first: batches hold prompts of similar length (less padding), and an out-of-memory
+        # error shows up in the first batch rather than after an hour.
+        rows.sort(key=lambda row: -len(encoded[row[0]]))
+        eos_ids, stop_strings = self._split_stops(params.stop)
+        results: list[list[Completion | None]] = [[None] * samples for _ in prompts]
+        pending = [samples] * len(prompts)
+        for start in range(0, len(rows), self.batch_size):
+            batch = rows[start : start + self.batch_size]
+            seeds = [derive_seed(params.seed, prompts[p], occ[p], s) for p, s in batch]
+            batch_ids = [encoded[p] for p, _ in batch]
+            outputs = self._generate_batch(batch_ids, seeds, params, eos_ids, stop_strings)
+            finished = 0
+            for (p, s), completion in zip(batch, outputs, strict=True):
+                results[p][s] = completion
+                pending[p] -= 1
+                finished += pending[p] == 0
+            if progress is not None and finished:
+                progress(finished)
+        return [[c for c in row if c is not None] * (params.n // samples) for row in results]
+
+    @torch.inference_mode()
+    def _generate_batch(
+        self,
+        prompt_ids: list[list[int]],
+        seeds: list[int],
+        params: SamplingParams,
+        eos_ids: list[int],
+        stop_strings: list[str],
+    ) -> list[Completion]:
+        width = max(len(ids) for ids in prompt_ids)
+        input_ids = torch.tensor([[self.pad_id] * (width - len(ids)) + ids for ids in prompt_ids])
+        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompt_ids])
+        # A fresh config, so the checkpoint's own sampling defaults (top_k, repetition penalty...) stay out.
+        config = GenerationConfig(
+            max_new_tokens=params.max_tokens,
+            do_sample=False,
+            eos_token_id=eos_ids,
+            pad_token_id=self.pad_id,
+        )
+        extra: dict[str, Any] = {}
+        if stop_strings:
+            extra["stopping_criteria"] = [_StopStrings(self.tokenizer, stop_strings, width)]
+        if not params.greedy:
+            extra["logits_processor"] = [_SeededSampler(seeds, params.temperature, params.top_p)]
+        out = self.model.generate(
+            input_ids=input_ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            generation_config=config,
+            **extra,
+        )
+        new_tokens = out[:, width:].tolist()  # [B, <= max_tokens]
+        return [self._to_completion(ids, params, set(eos_ids)) for ids in new_tokens]
+
+    def _to_completion(self, ids: list[int], params: SamplingParams, eos_ids: set[int]) -> Completion:
+        end = next((i for i, tok in enumerate(ids) if tok in eos_ids), None)
+        if end is not None:
+            text = cut_at_stop(self.tokenizer.decode(ids[:end], skip_special_tokens=True), params.stop)[0]
+            return Completion(text=text, finish_reason="stop", num_tokens=end + 1)
+        # No eos: either a stop string ended the row (HF then pads it) or the length limit did.
+        while ids and ids[-1] == self.pad_id:
+            ids = ids[:-1]
+        text, stopped = cut_at_stop(self.tokenizer.decode(ids, skip_special_tokens=True), params.stop)
+        return Completion(text=text, finish_reason="stop" if stopped else "length", num_tokens=len(ids))
+
+    def close(self) -> None:
+        """Drop the model so its memory can be reclaimed."""
+        self.model = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

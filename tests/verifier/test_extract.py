@@ -1,0 +1,226 @@
+"""Extraction tables: (completion, requested format, expected answer, expected status[, method]) rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr_eval.verifier.extract import (
+    extract_answer,
+    extract_lenient,
+    last_boxed,
+    last_boxed_content,
+)
+from rlvr_eval.verifier.schema import FormatStatus
+
+OK = FormatStatus.OK
+NO = FormatStatus.NO_ANSWER
+EMPTY = FormatStatus.EMPTY
+UNBAL = FormatStatus.UNBALANCED
+TRUNC = FormatStatus.TRUNCATED
+
+QWEN_SUFFIX = "Let's think step by step and output the final answer within \\boxed{}."
+
+# Strict extraction of the default ``boxed`` format.
+BOXED = [
+    ("So $x = \\boxed{\\frac{1}{2}}$.", "\\frac{1}{2}", OK),
+    ("nested \\boxed{\\frac{a}{b^{2}}} done", "\\frac{a}{b^{2}}", OK),
+    ("\\boxed{{{{x}}}}", "{{{x}}}", OK),
+    ("\\fbox{7}", "7", OK),
+    ("first \\boxed{1}, then \\fbox{2}, finally \\boxed{3}.", "3", OK),
+    ("first \\fbox{1} then \\boxed{2} then \\fbox{9}", "9", OK),
+    ("\\boxed 5", "5", OK),
+    ("so it is \\boxed 42.", "42", OK),
+    ("$\\boxed 5$", "5", OK),
+    ("\\boxed5", "5", OK),
+    ("\\boxed {12}", "12", OK),
+    ("\\boxed{ 12 }", "12", OK),
+    ("\\boxed{}", None, EMPTY),
+    ("\\boxed{   }", None, EMPTY),
+    ("answer is \\boxed{7} but wait, it is \\boxed{}", None, EMPTY),  # a real empty box, last wins
+    ("\\boxed{12", None, UNBAL),
+    ("\\boxed{3} then \\boxed{12", None, UNBAL),  # the last box wins even when an earlier is complete
+    ("ends with \\boxed", None, UNBAL),
+    ("\\boxed{\\{1,2\\}}", "\\{1,2\\}", OK),
+    ("\\boxed{\\{1, \\{2\\}\\}}", "\\{1, \\{2\\}\\}", OK),
+    ("\\boxed{\\}}", "\\}", OK),  # an escaped closing brace does not end the box
+    ("\\boxed{\\{}", "\\{", OK),  # an escaped opening brace does not need a partner...
+    ("\\boxed{a\\\\}", "a\\\\", OK),  # ...and "\\\\" is a line break, so the next "}" closes
+    ("\\boxed{\\text{yes}}", "\\text{yes}", OK),
+    ("\\boxed{(1, 2)} and \\fboxsep=3pt", "(1, 2)", OK),  # \fboxsep is another command
+    ("\\boxedtext{3}", None, NO),
+    ("no box here, the answer is 5", None, NO),
+    ("", None, NO),
+    ("\\boxed{\\boxed{4}}", "4", OK),  # the innermost box starts last
+    ("\\boxed{2}\n\n" + QWEN_SUFFIX, "2", OK),  # echoed instruction placeholder is skipped
+    ("The answer is \\boxed{2}. Please put your final answer in \\boxed{}.", "2", OK),
+    ("The answer is $\\boxed{2}$. Put it within $\\boxed{}$.", "2", OK),
+    (QWEN_SUFFIX, None, NO),  # only a placeholder: no answer, not an empty one
+    ("The result is \\boxed{}", None, EMPTY),
+    ("\\boxed{x}\n\\boxed{\n  y\n}", "y", OK),
+    ("é, 中文 \\boxed{π²}", "π²", OK),
+]
+
+
+@pytest.mark.parametrize(("completion", "answer", "status"), BOXED)
+def test_boxed_strict(completion: str, answer: str | None, status: FormatStatus) -> None:
+    got = extract_answer(completion)
+    assert (got.answer, got.format) == (answer, status)
+    assert got.method == ("requested" if answer is not None else "none")
+    if answer is not None:
+        assert completion[got.start : got.end] == answer
+
+
+# (completion, answer_format, answer, status): the other requested formats, strict.
+FORMATS = [
+    ("The final answer is $\\frac{5}{6}$. I hope it is correct.", "final_answer", "\\frac{5}{6}", OK),
+    ("Final Answer: The final answer is $\\boxed{12}$. I hope it is correct.", "final_answer", "12", OK),
+    ("The final answer is 5/6.", "final_answer", "5/6", OK),
+    ("The final answer is 3.5. I hope it is correct.", "final_answer", "3.5", OK),
+    ("the final answer is \\(x^2\\)", "final_answer", "x^2", OK),
+    ("The final answer is:\n\n$$\n(1, 2)\n$$", "final_answer", "(1, 2)", OK),
+    ("**Final Answer:** 17 apples", "final_answer", "17 apples", OK),
+    ("The final answer is", "final_answer", None, EMPTY),
+    ("The answer is 5.", "final_answer", None, NO),
+    ("Answer: 42", "answer_colon", "42", OK),
+    ("Answer: 1\nthen\nAnswer: $-7$.", "answer_colon", "-7", OK),
+    ("**Answer:** 6", "answer_colon", "6", OK),
+    ("**Answer**: (2, 3)", "answer_colon", "(2, 3)", OK),
+    ("Answer:\n\n  x = 4", "answer_colon", "x = 4", OK),
+    ("Answer:", "answer_colon", None, EMPTY),
+    ("No answer given", "answer_colon", None, NO),
+    ("Reanswer: 3", "answer_colon", None, NO),  # not the word "answer"
+    ("#### 42", "gsm8k", "42", OK),
+    ("She has 3 apples.\n#### 1,000\n", "gsm8k", "1,000", OK),
+    ("#### Step 1\n2 + 2 = 4\n#### 4", "gsm8k", "4", OK),
+    ("#### Step 1\n2 + 2 = 4\n#### Final answer", "gsm8k", None, NO),  # markdown headings only
+    ("#### $18", "gsm8k", "18", OK),
+    ("##### 7", "gsm8k", "7", OK),
+    ("#### -3.", "gsm8k", "-3", OK),
+    ("The answer is (B).", "multiple_choice", "B", OK),
+    ("The answer is B", "multiple_choice", "B", OK),
+    ("Answer: C", "multiple_choice", "C", OK),
+    ("so \\boxed{D}", "multiple_choice", "D", OK),
+    ("so \\boxed{(B)}", "multiple_choice", "B", OK),
+    ("so \\boxed{\\text{B}}", "multiple_choice", "B", OK),
+    ("so \\boxed{\\textbf{(C) } 42}", "multiple_choice", "C", OK),
+    ("The correct option is 3, so the answer is 3.", "multiple_choice", "3", OK),  # ARC 1-4 labels
+    ("The answer is Option A: photosynthesis.", "multiple_choice", "A", OK),
+    ("The answer is A because plants need light.", "multiple_choice", "A", OK),
+    ("The answer is a prime number", "multiple_choice", None, NO),
+    ("The answer is A prime number", "multiple_choice", None, NO),  # an article, not a label
+    ("The answer is 42", "multiple_choice", None, NO),
+    ("Let me compare the options.\n(C)", "multiple_choice", "C", OK),  # a bare label line
+    ("\\boxed{B} ... actually the answer is (C).", "multiple_choice", "C", OK),  # the later one wins
+    ("The answer is (A).\n(B) is wrong because ...", "multiple_choice", "A", OK),
+    ("so \\boxed{}", "multiple_choice", None, EMPTY),
+    ("so \\boxed{ab", "multiple_choice", None, UNBAL),
+]
+
+
+@pytest.mark.parametrize(("completion", "answer_format", "answer", "status"), FORMATS)
+def test_requested_formats_strict(completion: str, answer_format, answer: str | None, status) -> None:
+    got = extract_answer(completion, answer_format=answer_format)
+    assert (got.answer, got.format) == (answer, status)
+    if answer is not None:
+        assert got.method == "requested"
+        assert completion[got.start : got.end] == answer
+
+
+# (completion, answer_format, answer, status of the requested format, method): the lenient chain.
+LENIENT = [
+    ("\\boxed{3}", "boxed", "3", OK, "requested"),
+    ("The answer is 5/6.", "boxed", "5/6", NO, "answer_phrase"),
+    ("The answer is $\\frac{1}{2}$.", "boxed", "\\frac{1}{2}", NO, "answer_phrase"),
+    ("The answer is \\(7\\).", "boxed", "7", NO, "answer_phrase"),
+    ("the answer is 1 and later the final answer is 2.", "boxed", "2", NO, "answer_phrase"),
+    ("Answer: 9\nBut the answer is 8", "boxed", "8", NO, "answer_phrase"),  # last phrase wins
+    ("The answer is 4\n#### 5", "boxed", "5", NO, "answer_phrase"),
+    ("We get 3 apples and then 17 pears", "boxed", "17", NO, "last_number"),
+    ("It costs -3 dollars", "boxed", "-3", NO, "last_number"),
+    ("compute 5-3", "boxed", "3", NO, "last_number"),  # subtraction, not a negative number
+    ("pi is about 3.14", "boxed", "3.14", NO, "last_number"),
+    ("total 1,000", "boxed", "1,000", NO, "last_number"),
+    ("the pair 1,2", "boxed", "2", NO, "last_number"),  # not a thousands separator
+    ("ratio 5/6 here", "boxed", "5/6", NO, "last_number"),
+    ("half is \\frac{1}{2}", "boxed", "\\frac{1}{2}", NO, "last_number"),
+    ("no numbers at all", "boxed", None, NO, "none"),
+    ("\\boxed{3} then \\boxed{12", "boxed", "12", UNBAL, "last_number"),
+    ("I think \\boxed{} hmm, the answer is 4", "boxed", "4", EMPTY, "answer_phrase"),
+    ("it is \\boxed{}", "boxed", None, EMPTY, "none"),
+    ("The result is \\boxed{9}", "final_answer", "9", NO, "answer_phrase"),  # a box counts as a marker
+    ("so \\boxed{5}", "gsm8k", "5", NO, "answer_phrase"),
+    ("The answer is: (B) 42", "answer_colon", "(B) 42", NO, "answer_phrase"),
+    ("The answer is: (B) 42", "multiple_choice", "B", OK, "requested"),
+    ("I pick \\boxed{42}", "multiple_choice", "42", NO, "answer_phrase"),
+    ("I pick 4", "multiple_choice", "4", NO, "last_number"),
+]
+
+
+@pytest.mark.parametrize(("completion", "answer_format", "answer", "status", "method"), LENIENT)
+def test_lenient_chain(completion: str, answer_format, answer, status, method) -> None:
+    for got in (
+        extract_lenient(completion, answer_format=answer_format),
+        extract_answer(completion, answer_format=answer_format, strict=False),
+    ):
+        assert (got.answer, got.format, got.method) == (answer, status, method)
+        if answer is not None:
+            assert completion[got.start : got.end] == answer
+    strict = extract_answer(completion, answer_format=answer_format)
+    assert strict.format == status  # the status is the requested format's whatever the mode
+    assert strict.answer == (answer if method == "requested" else None)
+
+
+def test_truncated_keeps_the_answer() -> None:
+    got = extract_answer("... \\boxed{5} and then it loops loops loops", finish_reason="length")
+    assert (got.answer, got.format, got.method) == ("5", TRUNC, "requested")
+    assert not got.format_ok
+    got = extract_answer("the answer is 5.\nSo \\boxed{1", finish_reason="length")
+    assert (got.answer, got.format, got.method) == (None, TRUNC, "none")
+    got = extract_lenient("the answer is 5.\nSo \\boxed{1", finish_reason="length")
+    assert (got.answer, got.format, got.method) == ("5", TRUNC, "answer_phrase")
+    got = extract_lenient("so we get \\boxed{-1", finish_reason="length")
+    assert (got.answer, got.format, got.method) == ("-1", TRUNC, "last_number")
+    got = extract_answer("\\boxed{5}", finish_reason="stop")
+    assert got.format is OK
+
+
+def test_prompt_echo_is_stripped() -> None:
+    prompt = "What is 2+3? " + QWEN_SUFFIX
+    completion = prompt + " The sum is \\boxed{5}."
+    got = extract_answer(completion, prompt=prompt)
+    assert got.answer == "5" and completion[got.start : got.end] == "5"
+    # Without an answer of its own, the echoed prompt yields nothing (its numbers are not answers).
+    got = extract_lenient(prompt + " hmm", prompt=prompt)
+    assert (got.answer, got.format, got.method) == (None, NO, "none")
+
+
+def test_prompt_text_marks_a_placeholder() -> None:
+    prompt = "Solve it. Write the result like this: \\boxed{}. Thanks."
+    completion = "It is \\boxed{7}. Write the result like this: \\boxed{}"
+    assert extract_answer(completion).format is EMPTY  # "this:" is not a placeholder word
+    got = extract_answer(completion, prompt=prompt)
+    assert (got.answer, got.format) == ("7", OK)
+
+
+def test_last_boxed_helpers() -> None:
+    solution = "Thus $s = \\boxed{1.6 \\mathrm{~cm}}$ and no more."
+    assert last_boxed_content(solution) == "1.6 \\mathrm{~cm}"
+    assert last_boxed_content("no box") is None
+    assert last_boxed_content("\\boxed{}") is None
+    found = last_boxed("a \\boxed{x} b")
+    assert found.ok and (found.start, found.end, found.marker) == (9, 10, 2)
+    assert last_boxed("\\boxed{1} in \\boxed{}").start == 7
+    assert last_boxed("\\boxed{1} in \\boxed{}", skip_placeholders=False).status is EMPTY
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"completion": None}, TypeError),
+        ({"completion": b"\\boxed{1}"}, TypeError),
+        ({"completion": "x", "answer_format": "latex"}, ValueError),
+    ],
+)
+def test_bad_input_raises_one_clear_error(kwargs: dict, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"completion must be a str|unknown answer_format"):
+        extract_answer(**kwargs)

@@ -44,9 +44,9 @@ from rlvr_train import checkpoint as ckpt
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
 from rlvr_train.grpo import group_advantages, grpo_loss, token_log_probs_and_entropy
+from rlvr_train.metrics_io import METRICS_FILE
 from rlvr_train.rollout import HFRollout, Packed, Rollouts, pack, pad_id_of, response_logits
 
-METRICS_FILE = "metrics.jsonl"
 VerifyFn = Callable[..., Sequence[Any]]
 StepHook = Callable[[int, dict[str, Any]], None]
 

@@ -1,0 +1,177 @@
+"""``rlvr-train``: 1-shot RLVR training, curves and example ranking.
+
+    rlvr-train one-shot --model Qwen/Qwen2.5-Math-1.5B --example pi1 --output-dir runs/pi1
+    rlvr-train one-shot --model DIR --problem "What is 3+4?" --answer 7 --steps 50 --output-dir runs/toy
+    rlvr-train run --config configs/one_shot_pi1.yaml [--resume]
+    rlvr-train plot runs/pi1            # runs/pi1/curves.png
+    rlvr-train rank runs/dsr_sub        # historical variance score of each example
+
+Settings: config defaults (the paper's) < ``--config`` YAML < flags. Bad input ends with one line
+``rlvr-train: error: ...`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+PROG = "rlvr-train"
+
+# flag dest -> TrainConfig field (flags whose name differs from the field)
+_FIELD_OF = {"max_tokens": "max_response_tokens"}
+_TRAIN_FLAGS = (
+    "model", "output_dir", "example", "problem", "answer", "data", "data_dir", "steps", "batch_size",
+    "rollouts", "max_tokens", "temperature", "lr", "kl_coef", "entropy_coef", "backend", "eval_tasks",
+    "eval_every", "eval_limit", "eval_data_dir", "save_every", "micro_batch_size", "reward", "template",
+    "seed", "resume", "dry_run",
+)
+
+
+class UsageError(Exception):
+    """Input the run cannot use; printed as one line with exit status 2."""
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="YAML file of TrainConfig fields (flags override it)")
+    p.add_argument("--model", help="policy: local directory or Hub id")
+    p.add_argument("--output-dir", help="run directory (checkpoints, metrics.jsonl)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--example", help="named example: pi1, pi2, pi13 (from --data-dir or the Hub)")
+    src.add_argument("--problem", help="inline training problem (with --answer)")
+    src.add_argument("--data", help="JSONL file of training rows (prompt|problem, answer)")
+    p.add_argument("--answer", help="reference answer of --problem")
+    p.add_argument("--data-dir", help="directory with train/<example>.jsonl")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--batch-size", type=int, help="prompts per step (paper: 128)")
+    p.add_argument("--rollouts", type=int, help="responses per prompt (paper: 8)")
+    p.add_argument("--max-tokens", type=int, help="max response tokens (paper: 3072)")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--kl-coef", type=float)
+    p.add_argument("--entropy-coef", type=float)
+    p.add_argument("--micro-batch-size", type=int)
+    p.add_argument("--reward", choices=["verifier", "format", "entropy"])
+    p.add_argument("--template", help="training prompt template (paper: qwen-boxed)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--backend", choices=["hf", "vllm"])
+    p.add_argument("--eval-tasks", nargs="*", help="rlvr_eval task names (none: no evaluation)")
+    p.add_argument("--eval-every", type=int)
+    p.add_argument("--eval-limit", type=int)
+    p.add_argument("--eval-data-dir", help="benchmark directory for evaluation tasks")
+    p.add_argument("--save-every", type=int)
+    p.add_argument("--resume", action="store_true", default=None, help="continue from the newest checkpoint")
+    p.add_argument("--dry-run", action="store_true", default=None, help="print the resolved config and exit")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="GRPO with verifiable rewards (1-shot RLVR).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("one-shot", help="train on one (or a few) examples")
+    _add_train_options(one)
+    run = sub.add_parser("run", help="train from a YAML config (flags still override it)")
+    _add_train_options(run)
+    plot = sub.add_parser("plot", help="PNG training curves of a run")
+    plot.add_argument("run_dir")
+    plot.add_argument("--out", help="PNG path (default: RUN_DIR/curves.png)")
+    rank = sub.add_parser("rank", help="rank examples by the variance of their training accuracy")
+    rank.add_argument("run_dir")
+    rank.add_argument("--top", type=int, help="show only the first K")
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> Any:
+    """TrainConfig from defaults, ``--config`` and flags."""
+    from rlvr_train.config import load_config
+
+    if args.command == "run" and not args.config:
+        raise UsageError("run needs --config FILE")
+    overrides = {_FIELD_OF.get(k, k): getattr(args, k) for k in _TRAIN_FLAGS}
+    if args.eval_tasks == []:  # "--eval-tasks" with no names: switch evaluation off
+        overrides["eval_tasks"] = []
+        overrides["eval_every"] = 0
+    if args.problem is not None and args.answer is None:
+        raise UsageError("--problem needs --answer")
+    if args.answer is not None and args.problem is None:
+        raise UsageError("--answer is only used with --problem")
+    cfg = load_config(args.config, overrides)
+    if args.command == "one-shot" and args.model is None and not args.config:
+        raise UsageError("one-shot needs --model PATH_OR_HUB_ID")
+    if args.command == "one-shot" and args.output_dir is None and not args.config:
+        raise UsageError("one-shot needs --output-dir DIR")
+    return cfg
+
+
+def check_references(examples: Sequence[Any]) -> None:
+    """Every reference must be gradable: a boxed copy of it has to verify as correct against itself.
+
+    Otherwise every rollout would score 0 and training would silently learn nothing.
+    """
+    from rlvr_eval import verify
+
+    for ex in examples:
+        verdict = verify(f"\\boxed{{{ex.answer}}}", ex.answer)
+        if not verdict.correct:
+            raise UsageError(
+                f"the verifier cannot grade reference answer {ex.answer!r} of example {ex.index} "
+                f"({verdict.content.value}); fix the answer"
+            )
+
+
+def _train(args: argparse.Namespace) -> int:
+    from rlvr_train.data import load_examples
+    from rlvr_train.trainer import train
+
+    cfg = resolve_config(args)
+    if cfg.dry_run:
+        sys.stdout.write(cfg.to_yaml())
+        return 0
+    if cfg.backend == "vllm":
+        raise UsageError("backend 'vllm' is not implemented yet; use --backend hf")
+    examples = load_examples(cfg)
+    check_references(examples)
+    if cfg.eval_every and cfg.eval_tasks:  # fail now, not after the first 20 steps
+        from rlvr_eval.tasks import get_task
+
+        for name in cfg.eval_tasks:
+            try:
+                get_task(name)
+            except KeyError as exc:
+                raise UsageError(str(exc).strip("'\"")) from None
+    out = train(cfg, examples=examples, progress=not args.quiet)
+    print(f"{PROG}: done; checkpoints and metrics in {out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from rlvr_train.config import ConfigError
+    from rlvr_train.data import DataError
+    from rlvr_train.trainer import TrainError
+
+    try:
+        if args.command in ("one-shot", "run"):
+            return _train(args)
+        if args.command == "plot":
+            from rlvr_train.plot import plot_run
+
+            print(plot_run(args.run_dir, args.out))
+            return 0
+        from rlvr_train.rank import format_ranking, rank_examples
+
+        scores = rank_examples(args.run_dir)
+        if not scores:
+            raise UsageError(f"{args.run_dir}: no per-example accuracy in metrics.jsonl")
+        print(format_ranking(scores, args.top))
+        return 0
+    except (UsageError, ConfigError, DataError, TrainError, FileNotFoundError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

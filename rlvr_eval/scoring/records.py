@@ -8,7 +8,6 @@ ignored on reload.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -38,6 +37,7 @@ class SampleRecord(BaseModel):
     task: str
     item_id: str
     sample_index: int = Field(ge=0)
+    question: str | None = Field(None, description="The benchmark question (before the template).")
     prompt: str
     completion: str
     finish_reason: str | None = None
@@ -101,8 +101,8 @@ def iter_records(path: Path) -> Iterator[SampleRecord]:
             if not text:
                 continue
             try:
-                yield SampleRecord.model_validate(json.loads(text))
-            except (json.JSONDecodeError, ValidationError):
+                yield SampleRecord.model_validate_json(text)
+            except ValidationError:  # also raised for malformed JSON
                 continue
 
 

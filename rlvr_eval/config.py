@@ -1,0 +1,112 @@
+"""``EvalConfig``: every setting of ``rlvr-eval score`` in one flat pydantic model.
+
+Defaults are the 1-shot RLVR paper's evaluation (arXiv 2504.20571): its six math benchmarks, the
+``qwen25-math-cot`` template, seed 0, top_p 1; n / temperature / max_tokens come from each benchmark
+unless overridden (greedy for MATH500, Minerva, OlympiadBench; avg@8 at 0.6 for AIME and AMC).
+
+A YAML file (``--config run.yaml``) holds the same keys; command-line flags override it::
+
+    # rlvr-eval score --config run.yaml --limit 20
+    model: Qwen/Qwen2.5-Math-1.5B
+    tasks: [math500, aime24]
+    backend: vllm
+    tensor_parallel_size: 2
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rlvr_eval.tasks import PAPER_MATH_TASKS
+
+DATA_DIR_ENV = "RLVR_DATA_DIR"
+
+
+def _default_data_dir() -> str | None:
+    return os.environ.get(DATA_DIR_ENV) or None
+
+
+class EvalConfig(BaseModel):
+    """Settings of one evaluation run (``rlvr-eval score``)."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str = Field(description="Model path or hub id; for the predictions backend, the predictions file.")
+    tasks: list[str] = Field(default_factory=lambda: list(PAPER_MATH_TASKS), description="Benchmarks to run.")
+    backend: str | None = Field(None, description="vllm, hf, openai or predictions; None: vllm if installed.")
+    run_name: str | None = Field(None, description="Row label in reports; default: model basename.")
+
+    # Sampling: None means the benchmark's own default (the paper's setting for it).
+    n: int | None = Field(None, ge=1, description="Samples per item (avg@n is the score).")
+    temperature: float | None = Field(None, ge=0.0, description="Sampling temperature; 0 is greedy.")
+    max_tokens: int | None = Field(None, ge=1, description="Maximum new tokens per completion.")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    seed: int = Field(0, ge=0, description="Generation seed (per-sample seeds derive from it) and CI seed.")
+    template: str = Field("qwen25-math-cot", description="Prompt template name or a file with {question}.")
+    score_mode: Literal["strict", "lenient"] = Field(
+        "lenient",
+        description="Headline correctness. lenient = content equal whatever the format, as the paper's "
+        "Qwen2.5-Math harness grades (it falls back to 'the answer is' and the last number); strict "
+        "also requires the requested format (\\boxed{}). Both are always reported.",
+    )
+
+    limit: int | None = Field(None, ge=0, description="Only the first N items per benchmark (smoke runs).")
+    output_dir: str = Field("runs/eval", description="Run directory: samples.jsonl, results.json, reports.")
+    data_dir: str | None = Field(
+        default_factory=_default_data_dir, description="Local benchmark files <dir>/<task>/test.jsonl."
+    )
+    chunk_size: int = Field(256, ge=1, description="Prompts generated between two saves of samples.jsonl.")
+
+    # Backend options (each backend takes the ones it understands).
+    tensor_parallel_size: int | None = Field(None, ge=1, description="vLLM: GPUs per model replica.")
+    data_parallel_size: int | None = Field(None, ge=1, description="vLLM: model replicas.")
+    base_url: list[str] | None = Field(None, description="openai: one or more server URLs.")
+    max_concurrency: int | None = Field(None, ge=1, description="openai: requests in flight.")
+    batch_size: int | None = Field(None, ge=1, description="hf: prompts per forward batch.")
+    dtype: str | None = Field(None, description="Model dtype (auto, float32, bfloat16, float16).")
+
+    # Verifier.
+    verify_timeout: float = Field(3.0, gt=0.0, description="Seconds per symbolic comparison (paper: 3).")
+    verify_workers: int | None = Field(None, ge=1, description="Verifier processes; None: CPU count.")
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks_not_empty(cls, tasks: list[str]) -> list[str]:
+        if not tasks:
+            raise ValueError("tasks must name at least one benchmark")
+        return list(dict.fromkeys(tasks))  # drop repeats, keep order
+
+    @property
+    def name(self) -> str:
+        """The run's label in reports."""
+        return self.run_name or Path(self.model.rstrip("/")).name or self.model
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> EvalConfig:
+        """Load a YAML config; ``overrides`` whose value is not None win over the file."""
+        data = load_yaml_mapping(path)
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(data)
+
+
+def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """A YAML file that must hold a mapping; one-line errors for missing or malformed files."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ValueError(f"cannot read config {path}: {err.strerror or err}") from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ValueError(f"config {path} is not valid YAML: {str(err).splitlines()[0]}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"config {path} must be a mapping of settings, got {type(data).__name__}")
+    return data

@@ -1,0 +1,493 @@
+"""The evaluation runner: generate, verify, save, score; resumable at the granularity of a sample.
+
+``score(config)`` runs, for each benchmark:
+
+1. load the items and render their prompts;
+2. skip every (task, item, sample) already in ``samples.jsonl`` (a crash or Ctrl-C loses at most
+   the chunk in flight: lines are flushed and fsync'd, a torn last line is ignored on reload);
+3. generate the missing samples chunk by chunk, verify each chunk with ``verify_batch`` and append
+   its records;
+4. compute the metrics and write ``results.json``, ``report.md`` and ``report.html``.
+
+``rescore(run_dir)`` re-verifies a run's saved completions (e.g. after a verifier fix) and rewrites
+the samples, results and reports without generating anything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from rlvr_eval.config import EvalConfig
+from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams, default_backend_name
+from rlvr_eval.scoring.metrics import summarize_task
+from rlvr_eval.scoring.records import SAMPLES_FILE, SampleRecord, ScoreMode, append_records, load_records
+from rlvr_eval.scoring.records import write_records as rewrite_records
+from rlvr_eval.scoring.results import (
+    RESULTS_FILE,
+    RunResults,
+    TaskSettings,
+    load_results,
+    package_versions,
+    save_results,
+)
+from rlvr_eval.tasks import Item, Task, get_task
+from rlvr_eval.templates import CHAT, render_prompt
+from rlvr_eval.verifier.schema import AnswerFormat, EquivalenceOptions, Verdict
+
+RUN_CONFIG_FILE = "run_config.json"
+REPORT_MD_FILE = "report.md"
+REPORT_HTML_FILE = "report.html"
+
+# Settings that change what a sample *is*: a run directory must not mix samples drawn under different
+# values. (n, limit and tasks may grow between resumes: more samples are simply added.)
+_GENERATION_FIELDS = ("model", "template", "temperature", "top_p", "max_tokens", "seed")
+
+
+class VerifyRequest(BaseModel):
+    """One completion to grade, with everything the verifier needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    completion: str
+    reference: str | list[str]
+    answer_format: AnswerFormat = "boxed"
+    options: EquivalenceOptions = EquivalenceOptions()
+    finish_reason: str | None = None
+    question: str | None = None
+
+
+VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
+"""Grades a batch of requests, verdicts in input order (tests inject stand-ins)."""
+
+
+def batch_verifier(*, timeout: float = 3.0, workers: int | None = None) -> VerifyFn:
+    """The default ``VerifyFn``: one ``rlvr_eval.verify_batch`` call over the whole batch."""
+
+    def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
+        from rlvr_eval import verify_batch
+
+        if not requests:
+            return []
+        return verify_batch(
+            [r.completion for r in requests],
+            [r.reference for r in requests],
+            workers=workers,
+            timeout=timeout,
+            finish_reasons=[r.finish_reason for r in requests],
+            answer_format=[r.answer_format for r in requests],
+            options=[r.options for r in requests],
+            prompts=[r.question for r in requests],
+        )
+
+    return run
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass
+class TaskPlan:
+    """One benchmark as this run will evaluate it."""
+
+    task: Task
+    items: list[Item]
+    settings: TaskSettings
+
+
+def plan_tasks(config: EvalConfig) -> list[TaskPlan]:
+    """Resolve every benchmark and load its items up front, so bad names or data fail before generation."""
+    plans = []
+    for name in config.tasks:
+        task = get_task(name)
+        items = task.load(config.data_dir, config.limit)
+        settings = TaskSettings(
+            n=config.n if config.n is not None else task.default_n,
+            temperature=config.temperature if config.temperature is not None else task.default_temperature,
+            top_p=config.top_p,
+            max_tokens=config.max_tokens if config.max_tokens is not None else task.max_tokens,
+            template=config.template,
+            answer_format=task.answer_format,
+            seed=config.seed,
+        )
+        plans.append(TaskPlan(task=task, items=items, settings=settings))
+    return plans
+
+
+def check_run_dir(out: Path, config: EvalConfig) -> None:
+    """Refuse to resume into a directory whose samples were drawn with different settings."""
+    path = out / RUN_CONFIG_FILE
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            previous = {}
+        current = config.model_dump()
+        for field in _GENERATION_FIELDS:
+            if field in previous and previous[field] != current[field]:
+                raise ValueError(
+                    f"{out} holds a run with {field}={previous[field]!r}, not {current[field]!r}; "
+                    "use another --output-dir"
+                )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- backend
+
+
+def backend_name(config: EvalConfig) -> str:
+    return config.backend or default_backend_name()
+
+
+def make_backend(config: EvalConfig) -> Backend:
+    """Build the configured backend, passing only the options its constructor accepts."""
+    from rlvr_eval.generation import BACKENDS, get_backend
+
+    name = backend_name(config)
+    options: dict[str, Any] = {
+        "model": config.model,
+        "path": config.model,  # the predictions backend reads saved completions from the "model" path
+        "tensor_parallel_size": config.tensor_parallel_size,
+        "data_parallel_size": config.data_parallel_size,
+        "base_url": config.base_url,
+        "base_urls": config.base_url,
+        "max_concurrency": config.max_concurrency,
+        "batch_size": config.batch_size,
+        "dtype": config.dtype,
+        "seed": config.seed,
+    }
+    target = BACKENDS.get(name)
+    if target is not None:
+        import importlib
+
+        module_name, class_name = target.split(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except ImportError as err:
+            raise BackendError(f"backend {name!r} is not available: {err}") from err
+        params = inspect.signature(cls).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        options = {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
+    return get_backend(name, **options)
+
+
+class _LazyBackend:
+    """Builds the backend only when a sample is actually missing (a finished run never loads a model)."""
+
+    def __init__(self, config: EvalConfig, backend: Backend | None) -> None:
+        self.config = config
+        self.backend = backend
+        self.owned = backend is None
+
+    def get(self) -> Backend:
+        if self.backend is None:
+            self.backend = make_backend(self.config)
+        return self.backend
+
+    def close(self) -> None:
+        if self.owned and self.backend is not None:
+            self.backend.close()
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _generate(
+    backend: Backend, task: str, items: list[Item], prompts: list[str], params: SamplingParams, progress: Any
+) -> list[list[Completion]]:
+    """Generate; the predictions backend falls back to (task, item id) when prompts were not saved."""
+    try:
+        return backend.generate(prompts, params, progress=progress)
+    except BackendError:
+        lookup = getattr(backend, "lookup", None)
+        if lookup is None:
+            raise
+        out = [lookup(task, item.id, params) for item in items]
+        progress(len(items))
+        return out
+
+
+def _missing(
+    plan: TaskPlan, prompts: dict[str, str] | None, existing: dict[tuple[str, str, int], SampleRecord]
+) -> list[tuple[Item, list[int]]]:
+    """Per item, the sample indices still to generate (absent, or saved for a different prompt)."""
+    todo = []
+    for item in plan.items:
+        missing = []
+        for index in range(plan.settings.n):
+            record = existing.get((plan.task.name, item.id, index))
+            if record is None or (prompts is not None and record.prompt != prompts[item.id]):
+                missing.append(index)
+        if missing:
+            todo.append((item, missing))
+    return todo
+
+
+def _chunks(todo: list[tuple[Item, list[int]]], size: int) -> list[list[tuple[Item, list[int]]]]:
+    """Chunks of items needing the same sample indices (one generate call each), in item order."""
+    by_missing: dict[tuple[int, ...], list[tuple[Item, list[int]]]] = {}
+    for entry in todo:
+        by_missing.setdefault(tuple(entry[1]), []).append(entry)
+    return [group[i : i + size] for group in by_missing.values() for i in range(0, len(group), size)]
+
+
+def _run_task(
+    plan: TaskPlan,
+    config: EvalConfig,
+    existing: dict[tuple[str, str, int], SampleRecord],
+    backend: _LazyBackend,
+    verify: VerifyFn,
+    samples_path: Path,
+    show_progress: bool | None,
+) -> None:
+    """Generate, verify and append every missing sample of one benchmark."""
+    from tqdm import tqdm
+
+    name, settings = plan.task.name, plan.settings
+    prompts: dict[str, str] | None = None
+    if settings.template != CHAT:  # the chat template needs the backend's tokenizer: render lazily
+        prompts = {item.id: render_prompt(item.question, settings.template) for item in plan.items}
+    todo = _missing(plan, prompts, existing)
+    done_items = len(plan.items) - len(todo)
+    # show_progress None: a bar only on a terminal (tqdm's disable=None); True/False force it.
+    disable = None if show_progress is None else not show_progress
+    bar = tqdm(
+        total=len(plan.items), initial=done_items, desc=name, unit="item", disable=disable,
+        file=sys.stderr, dynamic_ncols=True,
+    )
+    started, generated = time.perf_counter(), 0
+    try:
+        for chunk in _chunks(todo, config.chunk_size):
+            items = [item for item, _ in chunk]
+            indices = chunk[0][1]
+            if prompts is None:
+                tokenizer = getattr(backend.get(), "tokenizer", None)
+                prompts = {it.id: render_prompt(it.question, CHAT, tokenizer) for it in plan.items}
+            chunk_prompts = [prompts[item.id] for item in items]
+            params = SamplingParams(
+                n=len(indices), temperature=settings.temperature, top_p=settings.top_p,
+                max_tokens=settings.max_tokens, seed=settings.seed,
+            )
+            progress = _BarProgress(bar, len(items))
+            outputs = _generate(backend.get(), name, items, chunk_prompts, params, progress)
+            if len(outputs) != len(items) or any(len(o) != len(indices) for o in outputs):
+                raise BackendError(f"backend returned the wrong number of completions for {name}")
+            progress.finish()
+            records = _verify_chunk(plan, items, chunk_prompts, indices, outputs, verify)
+            append_records(samples_path, records)
+            existing.update((r.key, r) for r in records)
+            generated += len(records)
+            bar.set_postfix_str(f"{generated / max(time.perf_counter() - started, 1e-9):.1f} compl/s")
+    finally:
+        bar.close()
+
+
+class _BarProgress:
+    """The backend's progress callback for one chunk: advances the bar, never past the chunk."""
+
+    def __init__(self, bar: Any, size: int) -> None:
+        self.bar, self.size, self.reported = bar, size, 0
+
+    def __call__(self, count: int) -> None:
+        step = max(0, min(count, self.size - self.reported))
+        self.reported += step
+        self.bar.update(step)
+
+    def finish(self) -> None:
+        self(self.size - self.reported)
+
+
+def _verify_chunk(
+    plan: TaskPlan,
+    items: list[Item],
+    prompts: list[str],
+    indices: list[int],
+    outputs: list[list[Completion]],
+    verify: VerifyFn,
+) -> list[SampleRecord]:
+    answer_format = plan.task.answer_format
+    flat = [
+        (item, prompt, index, c)
+        for item, prompt, outs in zip(items, prompts, outputs, strict=True)
+        for index, c in zip(indices, outs, strict=True)
+    ]
+    verdicts = verify([
+        VerifyRequest(
+            completion=c.text, reference=item.reference, answer_format=answer_format, options=item.options,
+            finish_reason=c.finish_reason, question=item.question,
+        )
+        for item, _, _, c in flat
+    ])
+    return [
+        SampleRecord(
+            task=plan.task.name, item_id=item.id, sample_index=index, question=item.question, prompt=prompt,
+            completion=c.text, finish_reason=c.finish_reason, num_tokens=c.num_tokens,
+            reference=item.reference, answer_format=answer_format, options=item.options,
+            extracted=verdict.extracted, verdict=verdict, metadata=item.metadata,
+        )
+        for (item, prompt, index, c), verdict in zip(flat, verdicts, strict=True)
+    ]
+
+
+# ---------------------------------------------------------------- results
+
+
+def build_results(
+    *,
+    run_name: str,
+    model: str,
+    backend: str,
+    score_mode: ScoreMode,
+    seed: int,
+    records_by_task: dict[str, list[SampleRecord]],
+    task_settings: dict[str, TaskSettings] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> RunResults:
+    """Compute every benchmark's metrics into a ``RunResults``."""
+    return RunResults(
+        run_name=run_name,
+        model=model,
+        backend=backend,
+        score_mode=score_mode,
+        settings=settings or {},
+        task_settings=task_settings or {},
+        seeds={"generation": seed, "bootstrap": seed},
+        versions=package_versions(),
+        tasks={
+            task: summarize_task(task, records, mode=score_mode, seed=seed)
+            for task, records in records_by_task.items()
+            if records
+        },
+    )
+
+
+def write_outputs(out: Path, results: RunResults, records_by_task: dict[str, list[SampleRecord]]) -> None:
+    """Write results.json, report.md and report.html into the run directory."""
+    from rlvr_eval.scoring.report_html import render_html
+    from rlvr_eval.scoring.report_md import render_run_markdown
+
+    save_results(results, out / RESULTS_FILE)
+    (out / REPORT_MD_FILE).write_text(render_run_markdown(results), encoding="utf-8")
+    (out / REPORT_HTML_FILE).write_text(render_html(results, records_by_task), encoding="utf-8")
+
+
+def score(
+    config: EvalConfig,
+    *,
+    backend: Backend | None = None,
+    verifier: VerifyFn | None = None,
+    show_progress: bool | None = None,
+) -> RunResults:
+    """Evaluate ``config.model`` on ``config.tasks``, resuming from the run directory if it has samples."""
+    out = Path(config.output_dir).expanduser()
+    plans = plan_tasks(config)
+    check_run_dir(out, config)
+    verify = verifier or batch_verifier(timeout=config.verify_timeout, workers=config.verify_workers)
+    samples_path = out / SAMPLES_FILE
+    existing = load_records(samples_path)
+    lazy = _LazyBackend(config, backend)
+    try:
+        for plan in plans:
+            _run_task(plan, config, existing, lazy, verify, samples_path, show_progress)
+    finally:
+        lazy.close()
+    records_by_task = {
+        plan.task.name: [
+            existing[(plan.task.name, item.id, i)] for item in plan.items for i in range(plan.settings.n)
+        ]
+        for plan in plans
+    }
+    results = build_results(
+        run_name=config.name,
+        model=config.model,
+        backend=backend.name if backend is not None else backend_name(config),
+        score_mode=config.score_mode,
+        seed=config.seed,
+        records_by_task=records_by_task,
+        task_settings={plan.task.name: plan.settings for plan in plans},
+        settings=config.model_dump(),
+    )
+    write_outputs(out, results, records_by_task)
+    return results
+
+
+def rescore(
+    run_dir: str | Path,
+    *,
+    verifier: VerifyFn | None = None,
+    timeout: float | None = None,
+    workers: int | None = None,
+    score_mode: ScoreMode | None = None,
+) -> RunResults:
+    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports."""
+    out = Path(run_dir).expanduser()
+    samples_path = out / SAMPLES_FILE
+    if not samples_path.is_file():
+        raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
+    records = list(load_records(samples_path).values())
+    if not records:
+        raise ValueError(f"{samples_path} holds no readable samples")
+    previous = load_results(out) if (out / RESULTS_FILE).exists() else None
+    settings: dict[str, Any] = dict(previous.settings) if previous else _read_run_config(out)
+    if timeout is None:
+        timeout = float(settings.get("verify_timeout", 3.0))
+    if workers is None:
+        workers = settings.get("verify_workers")
+    verify = verifier or batch_verifier(timeout=timeout, workers=workers)
+    verdicts = verify([
+        VerifyRequest(
+            completion=r.completion, reference=r.reference, answer_format=r.answer_format, options=r.options,
+            finish_reason=r.finish_reason, question=r.question,
+        )
+        for r in records
+    ])
+    records = [
+        r.model_copy(update={"verdict": v, "extracted": v.extracted})
+        for r, v in zip(records, verdicts, strict=True)
+    ]
+    rewrite_records(samples_path, records)
+
+    task_settings = dict(previous.task_settings) if previous else {}
+    order = list(previous.tasks) if previous else []
+    records_by_task: dict[str, list[SampleRecord]] = {t: [] for t in order}
+    for r in records:
+        n = task_settings[r.task].n if r.task in task_settings else None
+        if n is None or r.sample_index < n:
+            records_by_task.setdefault(r.task, []).append(r)
+    mode: ScoreMode = score_mode or (
+        previous.score_mode if previous else settings.get("score_mode", "lenient")
+    )
+    seed = int(settings.get("seed", 0))
+    model = previous.model if previous else str(settings.get("model", out.name))
+    results = build_results(
+        run_name=previous.run_name if previous else (settings.get("run_name") or Path(model).name),
+        model=model,
+        backend=previous.backend if previous else str(settings.get("backend") or "unknown"),
+        score_mode=mode,
+        seed=seed,
+        records_by_task=records_by_task,
+        task_settings=task_settings,
+        settings=settings,
+    )
+    write_outputs(out, results, records_by_task)
+    return results
+
+
+def _read_run_config(out: Path) -> dict[str, Any]:
+    path = out / RUN_CONFIG_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}

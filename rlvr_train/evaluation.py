@@ -14,6 +14,7 @@ from typing import Any
 
 from rlvr_train.config import TrainConfig
 from rlvr_train.rollout import HFRollout
+from rlvr_train.trainer import has_requested_answer
 
 
 def evaluate(cfg: TrainConfig, policy: Any, tokenizer: Any, verify_fn: Any) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def evaluate(cfg: TrainConfig, policy: Any, tokenizer: Any, verify_fn: Any) -> d
         )
         accuracy = sum(bool(v.correct) for v in verdicts) / len(verdicts)
         row[f"eval/{name}/accuracy"] = accuracy
-        row[f"eval/{name}/format_rate"] = sum(bool(v.format.value == "ok") for v in verdicts) / len(verdicts)
+        row[f"eval/{name}/format_rate"] = sum(has_requested_answer(v) for v in verdicts) / len(verdicts)
         row[f"eval/{name}/truncation_rate"] = sum(r == "length" for r in out.finish_reasons) / len(verdicts)
         accuracies.append(accuracy)
     row["eval_accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None

@@ -17,8 +17,9 @@ Departures from the paper's verl run, all deliberate:
    makes the sampler and the learner the same policy); verl recomputes old log-probs in a separate
    forward pass, which equals this up to numerical noise.
 4. The reference log-probs are computed inside the same micro-batch loop instead of a separate pass.
-5. Reward modes ``format`` (1 for any non-empty ``\\boxed{}``) and ``entropy`` (no reward: only the
-   entropy term trains) reproduce the paper's format-reward and entropy-only baselines as options.
+5. Reward modes ``format`` (1 for any non-empty ``\\boxed{}``, truncated or not) and ``entropy``
+   (no reward: only the entropy term trains) give the paper's format-only and entropy-only
+   baselines as options of the same loop.
 6. A non-finite loss or gradient norm skips the optimizer step (logged as ``skipped``), where verl
    would apply it.
 7. Sampling is seeded per step (``seed``, step), so a resumed run draws the rollouts an uninterrupted
@@ -218,10 +219,19 @@ def reward_of(verdict: Any, mode: str) -> float:
     if mode == "verifier":
         return float(verdict.reward)
     if mode == "format":  # the paper's format-only baseline: any non-empty boxed answer earns 1
-        return 1.0 if verdict.format_ok else 0.0
+        return 1.0 if has_requested_answer(verdict) else 0.0
     if mode == "entropy":  # entropy-only ablation: no outcome signal at all
         return 0.0
     raise ValueError(f"unknown reward mode {mode!r}")
+
+
+def has_requested_answer(verdict: Any) -> bool:
+    """An answer was found in the requested format (a non-empty box), whatever else went wrong.
+
+    ``format_ok`` is not used: it is False for truncated responses even when they hold a box, and
+    with ``strict=False`` it is True for unboxed fallbacks.
+    """
+    return verdict.extraction_method == "requested" and bool(verdict.extracted)
 
 
 def step_metrics(
@@ -242,7 +252,7 @@ def step_metrics(
         "reward_mean": float(rewards.mean()),
         "reward_std": float(rewards.std()) if n > 1 else 0.0,
         "accuracy": sum(correct) / n,
-        "format_rate": sum(bool(v.format_ok) for v in verdicts) / n,
+        "format_rate": sum(has_requested_answer(v) for v in verdicts) / n,
         "lenient_accuracy": sum(getattr(v, "lenient_correct", False) for v in verdicts) / n,
         "adv_mean": float(advantages.mean()),
         "adv_std": float(advantages.std()) if n > 1 else 0.0,

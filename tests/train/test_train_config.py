@@ -1,0 +1,111 @@
+"""TrainConfig: paper defaults, YAML + override precedence, one-line errors, --dry-run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rlvr_train.cli import main
+from rlvr_train.config import ConfigError, TrainConfig, load_config
+
+# The paper's π1 run (REFERENCE.md §1), field by field.
+PAPER = {
+    "model": "Qwen/Qwen2.5-Math-1.5B",
+    "batch_size": 128,
+    "rollouts": 8,
+    "lr": 1e-6,
+    "warmup_steps": 0,
+    "weight_decay": 0.01,
+    "grad_clip": 1.0,
+    "clip_low": 0.2,
+    "clip_high": 0.2,
+    "kl_coef": 0.001,
+    "kl_clamp": 10.0,
+    "entropy_coef": 0.001,
+    "temperature": 0.6,
+    "top_p": 1.0,
+    "max_prompt_tokens": 1024,
+    "max_response_tokens": 3072,
+    "steps": 2000,
+    "save_every": 20,
+    "eval_every": 20,
+    "template": "qwen-boxed",
+    "reward": "verifier",
+    "aggregation": "token_mean",
+    "normalize_std": True,
+    "strict": True,
+    "eval_template": "qwen25-math-cot",
+    "eval_tasks": ["math500"],
+}
+
+
+def test_defaults_are_the_paper_settings() -> None:
+    cfg = TrainConfig()
+    assert {k: getattr(cfg, k) for k in PAPER} == PAPER
+    assert cfg.responses_per_step == 1024
+
+
+def test_every_field_has_a_description() -> None:
+    missing = [name for name, f in TrainConfig.model_fields.items() if not f.description]
+    assert missing == []
+
+
+def test_yaml_then_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text("steps: 50\nlr: 2.0e-6\nexample: pi13\nrollouts: 4\n", encoding="utf-8")
+    cfg = load_config(path, {"steps": 7, "lr": None})  # None = flag not given
+    assert (cfg.steps, cfg.lr, cfg.rollouts, cfg.example) == (7, 2e-6, 4, "pi13")
+
+
+def test_command_line_source_replaces_yaml_source(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text("example: pi1\n", encoding="utf-8")
+    cfg = load_config(path, {"problem": "What is 1+1?", "answer": "2"})
+    assert cfg.example is None and cfg.problem == "What is 1+1?"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("stepz: 3\n", "stepz"),  # a typo must not fall back to a default
+        ("steps: -1\n", "steps"),
+        ("reward: magic\n", "reward"),
+        ("- a\n- b\n", "mapping"),
+        ("steps: [1\n", "not valid YAML"),
+    ],
+)
+def test_bad_config_is_one_line(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_problem_requires_answer() -> None:
+    with pytest.raises(ConfigError, match="together"):
+        load_config(None, {"problem": "x"})
+
+
+def test_dry_run_prints_resolved_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg_file = tmp_path / "cfg.yaml"
+    cfg_file.write_text("steps: 9\nkl_coef: 0.0\n", encoding="utf-8")
+    out_dir = tmp_path / "run"
+    code = main(["one-shot", "--config", str(cfg_file), "--model", "some/model", "--output-dir", str(out_dir),
+                 "--steps", "3", "--example", "pi2", "--dry-run"])
+    assert code == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["steps"] == 3 and printed["kl_coef"] == 0.0 and printed["example"] == "pi2"
+    assert printed["model"] == "some/model" and printed["batch_size"] == 128
+    assert not out_dir.exists()  # a dry run touches nothing
+
+
+def test_shipped_pi1_config_is_the_paper_run() -> None:
+    path = Path(__file__).resolve().parents[2] / "configs" / "one_shot_pi1.yaml"
+    assert path.read_text(encoding="utf-8").startswith("#")  # headed by its launch command
+    assert "rlvr-train run --config configs/one_shot_pi1.yaml" in path.read_text(encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.example == "pi1"
+    assert {k: getattr(cfg, k) for k in PAPER} == PAPER

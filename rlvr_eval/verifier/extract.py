@@ -60,6 +60,7 @@ _NUMBER = re.compile(
     r"|-?\d+(?:,\d{3}(?!\d))*(?:\.\d+)?(?:/\d+)?"  # -3, 1,000, 3.5, 5/6
     r"|-?\.\d+"  # .5
 )
+_MAX_LABEL_LINE = 200  # a last line longer than this is prose, not a bare "(B)"
 _NUMBER_WINDOW = 400  # a number is read from this many characters before the last digit
 _LABEL_PREFIX = re.compile(
     r"(?:[\s$*({\[]|\\text(?:bf)?\{|\\math(?:rm|bf)\{|\\textbf\{|option\s|choice\s)*", re.IGNORECASE
@@ -327,9 +328,8 @@ def _choice_in(text: str, found: Found, *, wrapped: bool) -> Found | None:
     return label._replace(marker=found.marker) if label else None
 
 
-def _find_choice(text: str, lower: str, prompt: str | None) -> Found:
+def _find_choice(text: str, lower: str, box: Found) -> Found:
     """Last labelled answer among box and answer phrases; else a bare "(B)" on the last line."""
-    box = last_boxed(text, prompt=prompt)
     candidates = [_choice_in(text, box, wrapped=True)]
     for marker in _PHRASE_MARKERS:
         for pos in _marker_positions(lower, marker, _MAX_PHRASE_TRIES):
@@ -341,9 +341,9 @@ def _find_choice(text: str, lower: str, prompt: str | None) -> Found:
     best = max((c for c in candidates if c), key=lambda c: c.marker, default=None)
     if best:
         return best
-    stripped = text.rstrip()
-    line_start = stripped.rfind("\n") + 1
-    line = _trim(text, line_start, len(stripped))
+    line_end = len(text.rstrip())
+    line_start = text.rfind("\n", 0, line_end) + 1
+    line = _trim(text, line_start, line_end) if line_end - line_start <= _MAX_LABEL_LINE else _NONE
     if line.ok:
         label = _label(text, line.start, line.end, wrapped=False)  # type: ignore[arg-type]
         if label and (label.start > line.start or label.end == line.end):  # "(B)" / "B" alone
@@ -378,24 +378,24 @@ def _lowered(text: str) -> str:
     return text.replace("\u0130", "i").lower()
 
 
-def _requested(text: str, lower: str, answer_format: str, prompt: str | None) -> Found:
+def _requested(text: str, lower: str, answer_format: str, box: Found) -> Found:
     if answer_format == "boxed":
-        return last_boxed(text, prompt=prompt)
+        return box
     if answer_format == "final_answer":
         return _last_phrase(text, lower, _FINAL_MARKERS, need_ok=False)
     if answer_format == "answer_colon":
         return _last_phrase(text, lower, _COLON_MARKERS, need_ok=False)
     if answer_format == "gsm8k":
         return _last_gsm8k(text, lower)
-    return _find_choice(text, lower, prompt)
+    return _find_choice(text, lower, box)
 
 
-def _fallback(text: str, lower: str, answer_format: str, prompt: str | None) -> tuple[Found, Method]:
+def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Found, Method]:
     """Lenient chain after the requested format failed: answer phrases (and boxes), then last number."""
     candidates = [
         _last_phrase(text, lower, _PHRASE_MARKERS, need_ok=True),
         _last_gsm8k(text, lower, need_ok=True),
-        last_boxed(text, prompt=prompt),
+        box,
     ]
     best = max((c for c in candidates if c.ok), key=lambda c: c.marker, default=None)
     if best is not None:
@@ -455,13 +455,16 @@ def extract_answer(
     """
     text, offset = _prepare(completion, answer_format, prompt)
     lower = "" if answer_format == "boxed" and strict else _lowered(text)
-    found = _requested(text, lower, answer_format, prompt)
+    # The last box serves the boxed and multiple-choice formats and the lenient chain: find it once.
+    needs_box = not strict or answer_format in ("boxed", "multiple_choice")
+    box = last_boxed(text, prompt=prompt) if needs_box else _NONE
+    found = _requested(text, lower, answer_format, box)
     status = FormatStatus.TRUNCATED if finish_reason == "length" else found.status
     if found.ok:
         return _extraction(text, offset, found, "requested", status)
     if strict:
         return _extraction(text, offset, _NONE, "none", status)
-    fallback, method = _fallback(text, lower, answer_format, prompt)
+    fallback, method = _fallback(text, lower, answer_format, box)
     return _extraction(text, offset, fallback, method, status)
 
 

@@ -1,0 +1,183 @@
+"""Properties of the format layer: last box wins, arbitrary text never raises, big inputs stay fast."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import get_args
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from rlvr_eval.verifier.extract import extract_answer, extract_lenient
+from rlvr_eval.verifier.schema import AnswerFormat, Extraction, FormatStatus
+
+FORMATS: tuple[str, ...] = get_args(AnswerFormat)
+BOX_COMMANDS = ("\\boxed", "\\fbox")
+
+
+def _no_box(text: str) -> bool:
+    return not any(cmd in text for cmd in BOX_COMMANDS)
+
+
+# Box content with balanced grouping braces: plain characters, escapes (\{ \} \\), commands, groups.
+_plain = st.text(st.characters(exclude_characters="\\{}", exclude_categories=("Cs",)), min_size=1, max_size=6)
+_escape = st.sampled_from(["\\{", "\\}", "\\\\", "\\frac", "\\alpha ", "\\,", "\\$"])
+_balanced = st.recursive(
+    st.one_of(_plain, _escape),
+    lambda inner: st.lists(inner, max_size=4).map(lambda parts: "{" + "".join(parts) + "}"),
+    max_leaves=12,
+)
+box_content = (
+    st.lists(_balanced, min_size=1, max_size=6)
+    .map("".join)
+    .filter(lambda s: s.strip() == s and s != "" and _no_box(s))
+)
+free_text = st.text(max_size=60).filter(_no_box)
+
+# Arbitrary text biased towards the characters and markers the extractor reacts to.
+_fragments = st.sampled_from(
+    [
+        "\\boxed", "\\fbox", "\\fboxsep", "{", "}", "\\", "\\{", "\\}", "$", "$$", "\\(", "\\)", "####",
+        "answer is", "Answer:", "**Answer:**", "The final answer is", "(B)", "B", "\n", " ", "-", "1",
+        "3.5", ",", ".", "/", "\\frac{1}{2}", "İ", "within \\boxed{}", "I hope it is correct",
+    ]
+)  # fmt: skip
+messy_text = st.lists(st.one_of(_fragments, st.text(max_size=8)), max_size=40).map("".join)
+
+
+def _check_invariants(text: str, got: Extraction, *, strict: bool) -> None:
+    assert isinstance(got, Extraction)
+    assert (got.answer is None) == (got.method == "none")
+    if got.answer is not None:
+        assert got.answer != "" and got.answer == got.answer.strip()
+        assert got.start is not None and got.end is not None
+        assert text[got.start : got.end] == got.answer
+    if strict and got.answer is not None:
+        assert got.method == "requested"
+        assert got.format in (FormatStatus.OK, FormatStatus.TRUNCATED)
+
+
+@given(prefix=free_text, content=box_content, suffix=free_text, cmd=st.sampled_from(BOX_COMMANDS))
+def test_last_box_is_extracted(prefix: str, content: str, suffix: str, cmd: str) -> None:
+    text = f"{prefix}{cmd}{{{content}}}{suffix}"
+    got = extract_answer(text)
+    assert (got.answer, got.format, got.method) == (content, FormatStatus.OK, "requested")
+    assert got.start == len(prefix) + len(cmd) + 1
+
+
+@given(first=box_content, middle=free_text, last=box_content)
+def test_later_box_wins_over_earlier(first: str, middle: str, last: str) -> None:
+    got = extract_answer(f"\\boxed{{{first}}}{middle}\\fbox{{{last}}}")
+    assert got.answer == last
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.one_of(st.text(), messy_text),
+    answer_format=st.sampled_from(FORMATS),
+    finish_reason=st.sampled_from([None, "stop", "length"]),
+)
+def test_arbitrary_text_never_raises(text: str, answer_format: str, finish_reason: str | None) -> None:
+    strict = extract_answer(text, answer_format=answer_format, finish_reason=finish_reason)  # type: ignore[arg-type]
+    lenient = extract_lenient(text, answer_format=answer_format, finish_reason=finish_reason)  # type: ignore[arg-type]
+    _check_invariants(text, strict, strict=True)
+    _check_invariants(text, lenient, strict=False)
+    assert strict.format == lenient.format  # the status always describes the requested format
+    if finish_reason == "length":
+        assert strict.format is FormatStatus.TRUNCATED
+    if strict.answer is not None:  # lenient never overrides a requested-format answer
+        assert (lenient.answer, lenient.method) == (strict.answer, "requested")
+
+
+@given(prompt=messy_text, rest=messy_text, answer_format=st.sampled_from(FORMATS))
+def test_echoed_prompt_is_ignored(prompt: str, rest: str, answer_format: str) -> None:
+    assume(not (prompt and rest.startswith(prompt)))  # else the echo would be stripped from `rest` too
+    alone = extract_lenient(rest, answer_format=answer_format, prompt=prompt)  # type: ignore[arg-type]
+    echoed = extract_lenient(prompt + rest, answer_format=answer_format, prompt=prompt)  # type: ignore[arg-type]
+    shift = len(prompt) if prompt else 0
+    assert (echoed.answer, echoed.format, echoed.method) == (alone.answer, alone.format, alone.method)
+    if alone.start is not None:
+        assert (echoed.start, echoed.end) == (alone.start + shift, alone.end + shift)  # type: ignore[operator]
+
+
+_numbers = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.builds(lambda a, b: f"{a}.{b}", st.integers(0, 999), st.integers(0, 999)),
+    st.builds(lambda a, b: f"{a}/{b}", st.integers(0, 999), st.integers(1, 999)),
+    st.integers(1000, 10**9).map(lambda n: f"{n:,}"),
+)
+_words = st.text(st.sampled_from("abcxyz \n"), max_size=30)
+
+
+@given(before=_words, number=_numbers, after=_words, punct=st.sampled_from(["", ".", "!", " ."]))
+def test_answer_phrase_number(before: str, number: str, after: str, punct: str) -> None:
+    text = f"{before}\nThe answer is {number}{punct}\n{after}"
+    got = extract_lenient(text)
+    assert (got.answer, got.method) == (number, "answer_phrase")
+
+
+@given(numbers=st.lists(_numbers, min_size=1, max_size=5), words=st.lists(_words, min_size=6, max_size=6))
+def test_last_number_fallback(numbers: list[str], words: list[str]) -> None:
+    text = " ".join(f"{w} {n}" for w, n in zip(words, numbers, strict=False)) + " " + words[-1]
+    got = extract_lenient(text)
+    assert (got.answer, got.method) == (numbers[-1], "last_number")
+
+
+_math = st.lists(
+    st.sampled_from(["x", "2", "+", "^{2}", "\\frac{1}{3}", "\\sqrt{5}", "(", ")", ",", "\\pi", "y"]),
+    min_size=1,
+    max_size=8,
+).map("".join).filter(lambda s: s[-1] not in ",")
+
+
+@given(math=_math, lead=_words)
+def test_minerva_final_answer(math: str, lead: str) -> None:
+    text = f"{lead}\nFinal Answer: The final answer is ${math}$. I hope it is correct."
+    got = extract_answer(text, answer_format="final_answer")
+    assert (got.answer, got.format) == (math, FormatStatus.OK)
+
+
+# ----------------------------------------------------------------------------- speed
+
+BIG = 1_000_000
+LARGE_INPUTS: dict[str, Callable[[], str]] = {
+    "10k nested braces": lambda: "\\boxed{" + "{" * 10_000 + "x" + "}" * 10_000 + "}",
+    "10k nested unclosed": lambda: "\\boxed{" + "{" * 10_000 + "x",
+    "10k nested boxes": lambda: "\\boxed{" * 10_000 + "1" + "}" * 10_000,
+    "1MB prose then box": lambda: "we add 12 and 7, " * (BIG // 17) + "\\boxed{5}",
+    "1MB box content": lambda: "\\boxed{" + "a{b}\\{" * (BIG // 6) + "}",
+    "1MB open braces": lambda: "\\boxed{" + "{" * BIG,
+    "1MB empty boxes": lambda: "within \\boxed{} " * (BIG // 16),
+    "1MB fboxsep": lambda: "\\fboxsep" * (BIG // 8),
+    "1MB digits": lambda: "1" * BIG,
+    "1MB answer phrases": lambda: "the answer is " * (BIG // 14),
+    "1MB hashes": lambda: "#" * BIG,
+    "1MB dollars": lambda: "Answer: " + "$" * BIG,
+    "1MB newlines": lambda: "The final answer is" + "\n" * BIG,
+    "1MB dotted i": lambda: "İ" * BIG + " the answer is (C)",
+    "1MB random": lambda: "".join(chr(32 + (i * 7919) % 95) for i in range(BIG)),
+}
+
+
+@pytest.mark.parametrize("name", list(LARGE_INPUTS))
+def test_large_inputs_are_fast(name: str) -> None:
+    text = LARGE_INPUTS[name]()
+    extract_answer("\\boxed{" + "{}" * 60_000 + "}")  # warm up: the long-box scan imports numpy once
+    for answer_format in FORMATS:
+        for strict in (True, False):
+            best = float("inf")
+            for _ in range(3):  # best of 3: the machine is shared, a single run can be preempted
+                start = time.perf_counter()
+                got = extract_answer(text, answer_format=answer_format, strict=strict)  # type: ignore[arg-type]
+                best = min(best, time.perf_counter() - start)
+            _check_invariants(text, got, strict=strict)
+            assert best < 0.1, f"{name} / {answer_format} / strict={strict}: {best * 1000:.0f} ms"
+
+
+def test_nested_braces_give_the_whole_group() -> None:
+    depth = 10_000
+    got = extract_answer("\\boxed{" + "{" * depth + "x" + "}" * depth + "}")
+    assert got.answer == "{" * depth + "x" + "}" * depth
+    assert extract_answer("\\boxed{" + "{" * depth + "x").format is FormatStatus.UNBALANCED

@@ -1,0 +1,272 @@
+"""A tiny, safe LaTeX arithmetic parser for the fast path.
+
+It understands numbers, ``+ - * / ^``, ``\\frac``, ``\\sqrt``, ``\\pi``, ``!``, ``%``, parentheses and
+implicit multiplication, with single letters (and Greek letters, subscripted names) as variables. Anything
+else raises `Refuse`, so the pair goes to the symbolic path. No `eval`: the text becomes a small tuple tree
+that `evaluate` walks with exact `Value` arithmetic at chosen points.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+from typing import Union
+
+from rlvr_eval.verifier.numbers import Refuse, Value, factorial
+
+Node = tuple  # ("num", Fraction) | ("var", name) | ("pi",) | (op, child, ...)
+Env = dict[str, Value]
+
+_TOKEN_RE = re.compile(
+    r"(?P<num>\d+\.?\d*(?:[eE][+-]?\d+(?![a-zA-Z]))?|\.\d+(?:[eE][+-]?\d+)?)"
+    r"|(?P<cmd>\\[a-zA-Z]+|\\.)"
+    r"|(?P<ch>[a-zA-Z])"
+    r"|(?P<op>[-+*/^()\[\]{}!%_'|,=<>&.])"
+    r"|(?P<space>\s+)"
+)
+_SCI_RE = re.compile(r"[eE]")
+_GREEK_NAMES = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho sigma "
+    "tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Upsilon Phi Psi Omega"
+)
+GREEK = frozenset(_GREEK_NAMES.split())
+_MUL_CMDS = frozenset({"\\cdot", "\\times", "\\ast"})
+# letters that name constants in answers (e, i) or a differential (d) are not plain variables
+_AMBIGUOUS_LETTERS = frozenset("ei")
+_ATOM_START = frozenset({"(", "\\frac", "\\sqrt", "\\pi"})
+
+
+@lru_cache(maxsize=8192)
+def _tokenize(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if m is None:
+            raise Refuse(f"unexpected character {text[pos]!r}")
+        pos = m.end()
+        if m.lastgroup != "space":
+            out.append(m.group())
+    return tuple(out)
+
+
+class _Parser:
+    """Recursive descent over tokens; builds a Node tree."""
+
+    def __init__(self, tokens: tuple[str, ...]) -> None:
+        self.toks = list(tokens)
+        self.i = 0
+        self.variables: set[str] = set()
+
+    def peek(self) -> str | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, expected: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise Refuse(f"expected {expected!r}")
+        self.i += 1
+        return tok
+
+    def parse(self) -> Node:
+        node = self.expr()
+        if self.peek() is not None:
+            raise Refuse(f"trailing token {self.peek()!r}")
+        return node
+
+    def expr(self) -> Node:
+        node = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            node = ("add" if op == "+" else "sub", node, self.term())
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while True:
+            tok = self.peek()
+            if tok in ("*", "/", "\\div") or tok in _MUL_CMDS:
+                self.take()
+                node = ("div" if tok in ("/", "\\div") else "mul", node, self.unary())
+            elif tok is not None and self._starts_atom(tok):
+                if tok[0].isdigit() or tok[0] == ".":
+                    raise Refuse("number after an operand is ambiguous")
+                node = ("mul", node, self.power())
+            else:
+                return node
+
+    def _starts_atom(self, tok: str) -> bool:
+        return tok in _ATOM_START or tok[0].isalnum() or tok[0] == "." or tok[1:] in GREEK
+
+    def unary(self) -> Node:
+        if self.peek() == "-":
+            self.take()
+            return ("neg", self.unary())
+        if self.peek() == "+":
+            self.take()
+            return self.unary()
+        return self.power()
+
+    def power(self) -> Node:
+        base = self.postfix()
+        if self.peek() == "^":
+            self.take()
+            exp = self.script()
+            if self.peek() == "^":
+                raise Refuse("ambiguous double exponent")
+            base = ("pow", base, exp)
+            while self.peek() in ("!",):
+                self.take()
+                base = ("fact", base)
+        return base
+
+    def script(self) -> Node:
+        """The argument of ^ or a command: a braced group or a single character / atom."""
+        tok = self.peek()
+        if tok == "{":
+            return self.group()
+        if tok is not None and tok[0].isdigit():
+            # x^23 in LaTeX is x^{2}3: split the digit run
+            self.take()
+            if len(tok) > 1:
+                if not tok.isdigit():
+                    raise Refuse("decimal in a script")
+                self.toks.insert(self.i, tok[1:])
+            return ("num", Fraction(int(tok[0])))
+        if tok == "-":
+            raise Refuse("unbraced negative exponent")
+        return self.atom()
+
+    def group(self) -> Node:
+        self.take("{")
+        node = self.expr()
+        self.take("}")
+        return node
+
+    def postfix(self) -> Node:
+        node = self.atom()
+        while self.peek() in ("!", "%"):
+            node = ("fact", node) if self.take() == "!" else ("div", node, ("num", Fraction(100)))
+        return node
+
+    def atom(self) -> Node:
+        tok = self.take()
+        if tok[0].isdigit() or tok[0] == ".":
+            return ("num", _number(tok))
+        if tok == "(":
+            node = self.expr()
+            self.take(")")
+            return node
+        if tok == "{":
+            self.i -= 1
+            return self.group()
+        if tok == "\\frac":
+            return ("div", self.script(), self.script())
+        if tok == "\\sqrt":
+            n = 2
+            if self.peek() == "[":
+                self.take()
+                idx = self.take()
+                self.take("]")
+                if not idx.isdigit():
+                    raise Refuse("non-numeric root index")
+                n = int(idx)
+            return ("root", self.script(), n)
+        if tok == "\\pi":
+            return ("pi",)
+        if (len(tok) == 1 and tok.isalpha()) or tok[1:] in GREEK:
+            if tok in _AMBIGUOUS_LETTERS:
+                raise Refuse(f"ambiguous constant {tok!r}")
+            name = tok
+            if self.peek() == "_":
+                self.take()
+                sub = self.take()
+                if sub == "{":
+                    parts = []
+                    while self.peek() not in ("}", None):
+                        parts.append(self.take())
+                    self.take("}")
+                    sub = "".join(parts)
+                if not sub.isalnum():
+                    raise Refuse("complex subscript")
+                name = f"{tok}_{sub}"
+            # f(x) and x(y+1) look alike: refuse the usual function names applied to a parenthesis
+            if self.peek() == "(" and tok in ("f", "g", "h"):
+                raise Refuse("function application")
+            self.variables.add(name)
+            return ("var", name)
+        raise Refuse(f"unsupported token {tok!r}")
+
+
+def _number(tok: str) -> Fraction:
+    if _SCI_RE.search(tok):
+        mant, exp = _SCI_RE.split(tok)
+        e = int(exp)
+        if abs(e) > 300:
+            raise Refuse("exponent too large")
+        return Fraction(mant or "0") * Fraction(10) ** e
+    if len(tok) > 2000:
+        raise Refuse("number too long")
+    return Fraction(tok)
+
+
+ParseResult = tuple[Node, frozenset[str]]
+
+
+@lru_cache(maxsize=16384)
+def parse_fast(text: str) -> Union[ParseResult, None]:  # noqa: UP007 - lru_cache typing
+    """Parse `text` into (tree, variable names), or None when the fast parser refuses it."""
+    try:
+        parser = _Parser(_tokenize(text))
+        node = parser.parse()
+    except (Refuse, ValueError, ZeroDivisionError, RecursionError):
+        return None
+    return node, frozenset(parser.variables)
+
+
+def evaluate(node: Node, env: Env) -> Value:
+    """Exact value of `node` with variables bound by `env`; raises Refuse when out of bounds."""
+    kind = node[0]
+    if kind == "num":
+        return Value.of(node[1])
+    if kind == "var":
+        return env[node[1]]
+    if kind == "pi":
+        return Value((((1, 1), Fraction(1)),))
+    if kind == "neg":
+        return -evaluate(node[1], env)
+    if kind == "fact":
+        return factorial(evaluate(node[1], env))
+    if kind == "root":
+        return evaluate(node[1], env).root(node[2])
+    a, b = evaluate(node[1], env), evaluate(node[2], env)
+    if kind == "add":
+        return a + b
+    if kind == "sub":
+        return a - b
+    if kind == "mul":
+        return a * b
+    if kind == "div":
+        return a / b
+    if kind == "pow":
+        return a.power(b)
+    raise Refuse(f"unknown node {kind}")
+
+
+# Fixed, "random-looking" sample points: exact evaluation at a few such points decides polynomial and
+# rational-function identities with overwhelming probability (Schwartz-Zippel), and any difference seen
+# at a point is a certain proof of inequality.
+_PRIMES = (1000003, 999983, 1000033, 999979, 1000037, 999961, 1000039, 999959, 1000081, 999953)
+
+
+def sample_envs(names: frozenset[str], count: int = 3) -> list[Env]:
+    ordered = sorted(names)
+    envs = []
+    for k in range(count):
+        env = {}
+        for j, name in enumerate(ordered):
+            p = _PRIMES[(j + 3 * k) % len(_PRIMES)]
+            env[name] = Value.of(Fraction(p + 7919 * (j + 1) * (k + 1), 1009 + 37 * j + 101 * k))
+        envs.append(env)
+    return envs

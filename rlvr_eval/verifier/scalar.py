@@ -1,0 +1,182 @@
+"""Fast comparison of one scalar answer (a number, an expression, an equation or a word) with a reference.
+
+Returns True (equal), False (different) or None (undecided: leave it to the symbolic path). It says False
+only when both sides were parsed exactly by `latex_fast` and differ, or both are plain words that differ,
+so a parse failure can never turn into a wrong verdict (the ``1-\\frac{1}{e}`` trap).
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
+from rlvr_eval.verifier.numbers import Refuse, Value, close_enough, decimal_half_ulp
+from rlvr_eval.verifier.schema import EquivalenceOptions
+from rlvr_eval.verifier.structures import find_relations, infinity_sign
+
+Tri = bool | None
+
+_MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
+_WORD_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]*$")
+_FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
+_SIMPLE_LHS_RE = re.compile(
+    r"^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z](?:,[a-zA-Z])*\)|"
+    r"\((?:[a-zA-Z],)+[a-zA-Z]\)|[A-Za-z]{2,})$"
+)
+
+
+def is_word(text: str) -> bool:
+    return bool(_WORD_RE.match(text)) and "\\" not in text
+
+
+def _words_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
+    """Plain words compare case-insensitively; only long words decide (short ones may be products: ab)."""
+    if not (is_word(a) and is_word(r)):
+        return None
+    fa, fr = re.sub(r"[\s.'\-]", "", a).casefold(), re.sub(r"[\s.'\-]", "", r).casefold()
+    if fa == fr and (len(fa) > 1 or options.answer_type in ("text", "choice")):
+        return True
+    if options.answer_type == "text" or (len(fa) >= 4 and len(fr) >= 4):
+        return fa == fr
+    return None
+
+
+def is_label(text: str) -> bool:
+    """A simple name on the left of '=': x, a_1, \\theta, f(x), (x,y), or a word like Area."""
+    return bool(_SIMPLE_LHS_RE.match(text))
+
+
+def _value(text: str) -> tuple[object, frozenset[str]] | None:
+    m = _MIXED_RE.match(text)
+    if m:
+        v = Fraction(int(m.group(2))) + Fraction(int(m.group(3)), int(m.group(4)))
+        return ("num", -v if m.group(1) else v), frozenset()
+    return parse_fast(text)
+
+
+def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
+    """Exact (or shown-precision) comparison of two fast-parseable expressions."""
+    pa, pr = _value(a), _value(r)
+    if pa is None or pr is None:
+        return None
+    (na, va), (nr, vr) = pa, pr
+    if va != vr:
+        return None  # different variables: maybe renamed, maybe cancelling; the symbolic path decides
+    try:
+        if not va:
+            abs_tol = decimal_half_ulp(r)
+            return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol)
+        return all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(va))
+    except (Refuse, ZeroDivisionError, KeyError, OverflowError):
+        return None
+
+
+def _with_percent(a: str, r: str, options: EquivalenceOptions) -> Tri:
+    """Percent signs: '25%' matches 25 or 0.25 when the other side is a plain number; never x100 otherwise."""
+    a_pct, r_pct = a.endswith("%"), r.endswith("%")
+    if a_pct == r_pct:
+        return _numbers_equal(a.rstrip("%"), r.rstrip("%"), options)
+    raw = _numbers_equal(a.rstrip("%"), r.rstrip("%"), options)
+    if raw is not False:
+        return raw
+    return _numbers_equal(a, r, options)  # 25% vs 0.25: both as values
+
+
+def rename_bound_variable(a_sides: list[str], r_sides: list[str]) -> str | None:
+    """f(x) = 2x vs f(t) = 2t: the answer's right side with its variable renamed to the reference's."""
+    fa = _FUNC_LHS_RE.match(a_sides[0])
+    fr = _FUNC_LHS_RE.match(r_sides[0])
+    if not (fa and fr and fa.group(1) == fr.group(1)):
+        return None
+    if fa.group(2) == fr.group(2):
+        return a_sides[1]
+    if re.search(rf"(?<![a-zA-Z\\]){fr.group(2)}(?![a-zA-Z])", a_sides[1]):
+        return None  # the target name is already used on the answer's side
+    return re.sub(rf"(?<![a-zA-Z\\]){fa.group(2)}(?![a-zA-Z])", fr.group(2), a_sides[1])
+
+
+def _equations_equal(a_sides: list[str], r_sides: list[str], options: EquivalenceOptions) -> Tri:
+    """Two equations are equal when (lhs - rhs) of one is a non-zero constant multiple of the other's."""
+    renamed = rename_bound_variable(a_sides, r_sides)
+    if renamed is not None:
+        return scalar_equal(renamed, r_sides[1], options)
+    if a_sides[0] == r_sides[0] and is_label(r_sides[0]):
+        same = scalar_equal(a_sides[1], r_sides[1], options)
+        if same is not None:
+            return same
+    pa = [parse_fast(s) for s in a_sides]
+    pr = [parse_fast(s) for s in r_sides]
+    if any(p is None for p in pa + pr):
+        return None
+    names = frozenset().union(*(p[1] for p in pa + pr))  # type: ignore[index]
+    if not names:
+        return None
+    try:
+        ratio: tuple[Value, Value] | None = None
+        for env in sample_envs(names, 4):
+            f = evaluate(pa[0][0], env) - evaluate(pa[1][0], env)  # type: ignore[index]
+            g = evaluate(pr[0][0], env) - evaluate(pr[1][0], env)  # type: ignore[index]
+            if f.is_zero() != g.is_zero():
+                return False
+            if not f.is_zero():
+                if ratio is None:
+                    ratio = (f, g)
+                elif f * ratio[1] != g * ratio[0]:
+                    return False
+        # both sides vanish everywhere (0 = 0 forms): no evidence either way
+        return True if ratio is not None else None
+    except (Refuse, ZeroDivisionError, KeyError):
+        return None
+
+
+def strip_assignment(text: str) -> str:
+    """'x = 3' -> '3'; 'f(x)=2x' -> '2x'; '2+3=5' -> '5' (the last part of a chain)."""
+    sides, ops = find_relations(text)
+    if ops and all(op == "=" for op in ops):
+        return sides[-1]
+    return text
+
+
+def scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
+    """Fast verdict on one scalar pair; None when undecided."""
+    if a == r:
+        return True
+    if not a or not r:
+        return not (a or r)
+    inf_a, inf_r = infinity_sign(a), infinity_sign(r)
+    if inf_a or inf_r:
+        if inf_a and inf_r:
+            return inf_a == inf_r
+        return False if _value(a if inf_r else r) is not None else None
+    r_sides, r_ops = find_relations(r)
+    a_sides, a_ops = find_relations(a)
+    if r_ops == ["="]:
+        if a_ops == ["="]:
+            return _equations_equal(a_sides, r_sides, options)
+        if not a_ops and is_label(r_sides[0]):
+            return scalar_equal(a, r_sides[1], options)  # "3" vs "x = 3"
+        return None
+    if r_ops:
+        return None  # inequalities are handled as intervals by the structure layer
+    if a_ops:
+        if all(op == "=" for op in a_ops):
+            return scalar_equal(a_sides[-1], r, options)
+        return None
+    words = _words_equal(a, r, options)
+    if words is not None:
+        return words
+    if "%" in a or "%" in r:
+        return _with_percent(a, r, options)
+    return _numbers_equal(a, r, options)
+
+
+def value_of(text: str) -> Value | None:
+    """Exact value of a constant expression, or None (used for interval endpoints and sorting)."""
+    p = _value(text)
+    if p is None or p[1]:
+        return None
+    try:
+        return evaluate(p[0], {})
+    except (Refuse, ZeroDivisionError):
+        return None

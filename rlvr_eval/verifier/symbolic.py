@@ -1,0 +1,210 @@
+"""The slow, complete scalar comparison: LaTeX -> sympy with latex2sympy2_extended, then bounded checks.
+
+Runs only inside the sandbox worker (it may take seconds on hostile input; the sandbox kills it). It never
+evaluates text as code: latex2sympy2_extended parses with an ANTLR grammar into sympy objects.
+
+Order of checks for two parsed expressions: exact difference is zero -> high-precision numeric comparison
+(60 significant digits with mpmath's arbitrary exponents, so 1/2004! and 1/2006! stay distinct) ->
+expressions with free symbols are compared at random positive points (so sqrt(1/n) = 1/sqrt(n)) and,
+when the points agree only loosely, by ``simplify(a - b) == 0``.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from typing import Any
+
+import sympy
+from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
+from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+from rlvr_eval.verifier.numbers import decimal_half_ulp
+from rlvr_eval.verifier.scalar import (
+    Tri,
+    is_label,
+    rename_bound_variable,
+    scalar_equal,
+)
+from rlvr_eval.verifier.schema import EquivalenceOptions
+from rlvr_eval.verifier.structures import find_relations
+
+_NORM = NormalizationConfig(
+    basic_latex=True, units=False, malformed_operators=True, nits=False, boxed="none", equations=False
+)
+_CONV = ConversionConfig(
+    interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False, lowercase_symbols=False
+)
+_DIGITS = 60
+_SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
+_APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
+_POINTS = 5
+
+
+@lru_cache(maxsize=4096)
+def parse_latex(text: str) -> Any | None:
+    """sympy object for `text`, or None when it does not parse."""
+    if not text or len(text) > 2000:
+        return None
+    try:
+        return latex2sympy(text, normalization_config=_NORM, conversion_config=_CONV)
+    except Exception:  # the ANTLR parser and its converter raise many exception types
+        return None
+
+
+def _numeric(x: Any) -> Any | None:
+    try:
+        v = sympy.N(x, _DIGITS)
+    except Exception:
+        return None
+    if v.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or not v.is_number:
+        return None
+    return v
+
+
+def _close(vx: Any, vy: Any, abs_tol: Any | None, rel_tol: float | None, integers: bool) -> Tri:
+    """Compare two numeric sympy values: True, False, or None when too close to call."""
+    diff = abs(vx - vy)
+    scale = max(abs(vx), abs(vy))
+    try:
+        diff, scale = sympy.Float(diff, _DIGITS), sympy.Float(scale, _DIGITS)
+    except (TypeError, ValueError):
+        return None
+    if abs_tol is not None:
+        return bool(diff <= sympy.Float(abs_tol, _DIGITS) * (1 + sympy.Float(10) ** -12))
+    if rel_tol is not None and not integers and diff <= rel_tol * scale:
+        return True
+    if scale == 0 or diff <= _SAME * scale:
+        return True
+    if diff > _APART * scale:
+        return False
+    return None
+
+
+def _free(x: Any) -> set:
+    return set(getattr(x, "free_symbols", set()))
+
+
+def _points(symbols: set, count: int) -> list[dict]:
+    rng = random.Random(1234567)
+    ordered = sorted(symbols, key=str)
+    return [
+        {s: sympy.Rational(rng.randint(1100, 2900), rng.randint(997, 1013)) for s in ordered}
+        for _ in range(count)
+    ]
+
+
+def expr_equal(x: Any, y: Any, abs_tol: Any | None = None, rel_tol: float | None = None) -> Tri:
+    """Equality of two sympy objects, bounded by the sandbox's timeout."""
+    if isinstance(x, sympy.MatrixBase) or isinstance(y, sympy.MatrixBase):
+        if not (isinstance(x, sympy.MatrixBase) and isinstance(y, sympy.MatrixBase)) or x.shape != y.shape:
+            return False
+        results = [expr_equal(p, q, abs_tol, rel_tol) for p, q in zip(x, y, strict=False)]
+        return False if False in results else (None if None in results else True)
+    if not (isinstance(x, sympy.Expr) and isinstance(y, sympy.Expr)):
+        try:
+            return True if x == y else None
+        except Exception:
+            return None
+    try:
+        if sympy.expand(x - y) == 0 and abs_tol is None:
+            return True
+    except Exception:
+        pass
+    symbols = _free(x) | _free(y)
+    if not symbols:
+        vx, vy = _numeric(x), _numeric(y)
+        if vx is None or vy is None:
+            return True if x == y else None
+        integers = bool(x.is_Integer and y.is_Integer)
+        verdict = _close(vx, vy, abs_tol, rel_tol, integers)
+        if verdict is None:
+            return _simplify_zero(x - y)
+        return verdict
+    verdicts = []
+    for point in _points(symbols, _POINTS):
+        vx, vy = _numeric(x.subs(point)), _numeric(y.subs(point))
+        if vx is None or vy is None:
+            continue
+        verdicts.append(_close(vx, vy, None, rel_tol, False))
+    if False in verdicts:
+        return False
+    if verdicts and all(verdicts):
+        return True
+    return _simplify_zero(x - y)
+
+
+def _simplify_zero(d: Any) -> Tri:
+    try:
+        return True if sympy.simplify(d) == 0 else None
+    except Exception:
+        return None
+
+
+def _equations_equal(a_sides: list[str], r_sides: list[str], options: EquivalenceOptions) -> Tri:
+    """(lhs - rhs) of the answer must be a non-zero constant multiple of the reference's."""
+    renamed = rename_bound_variable(a_sides, r_sides)
+    if renamed is not None:
+        return symbolic_scalar_equal(renamed, r_sides[1], options)
+    parts = [parse_latex(s) for s in a_sides + r_sides]
+    if any(p is None or not isinstance(p, sympy.Expr) for p in parts):
+        return None
+    fa, fr = parts[0] - parts[1], parts[2] - parts[3]
+    symbols = _free(fa) | _free(fr)
+    if not symbols:
+        return None
+    ratios = []
+    for point in _points(symbols, _POINTS):
+        va, vr = _numeric(fa.subs(point)), _numeric(fr.subs(point))
+        if va is None or vr is None:
+            continue
+        if (va == 0) != (vr == 0):
+            return False
+        if va != 0:
+            ratios.append(va / vr)
+    if not ratios:
+        return None
+    first = ratios[0]
+    verdicts = [_close(q, first, None, None, False) for q in ratios[1:]]
+    if False in verdicts:
+        return False
+    return True if all(verdicts) else None
+
+
+def _split_percent(text: str) -> tuple[str, bool]:
+    return (text[:-1], True) if text.endswith("%") else (text, False)
+
+
+def symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
+    """Scalar comparison with sympy behind the fast path; None when a side cannot be parsed."""
+    fast = scalar_equal(a, r, options)
+    if fast is not None:
+        return fast
+    r_sides, r_ops = find_relations(r)
+    a_sides, a_ops = find_relations(a)
+    if r_ops == ["="]:
+        if a_ops == ["="]:
+            return _equations_equal(a_sides, r_sides, options)
+        if not a_ops and is_label(r_sides[0]):
+            return symbolic_scalar_equal(a, r_sides[1], options)
+        return None
+    if a_ops and all(op == "=" for op in a_ops) and not r_ops:
+        return symbolic_scalar_equal(a_sides[-1], r, options)
+    if a_ops or r_ops:
+        if len(a_ops) != len(r_ops) or a_ops != r_ops:
+            return None
+        results = [symbolic_scalar_equal(x, y, options) for x, y in zip(a_sides, r_sides, strict=False)]
+        return False if False in results else (None if None in results else True)
+    (a_core, a_pct), (r_core, r_pct) = _split_percent(a), _split_percent(r)
+    xa, xr = parse_latex(a_core), parse_latex(r_core)
+    if xa is None or xr is None:
+        return None
+    half_ulp = decimal_half_ulp(r)
+    abs_tol = None if half_ulp is None else sympy.Rational(half_ulp.numerator, half_ulp.denominator)
+    verdict = expr_equal(xa, xr, abs_tol, options.rel_tol)
+    if verdict is not True and a_pct != r_pct:
+        # 25% vs 0.25: compare values too (only when exactly one side carries the % sign)
+        scaled = expr_equal(xa / 100 if a_pct else xa, xr / 100 if r_pct else xr, abs_tol, options.rel_tol)
+        if scaled is True:
+            return True
+    return verdict

@@ -1,0 +1,248 @@
+"""Known grader defects (REFERENCE.md section 4 and the issue), as (answer, reference, expected) tables.
+
+Each table is named after where the case comes from. `compare` gives the verdict; whenever the fast path
+decides a pair, it must agree with `compare`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr_eval.verifier.equivalence import compare, fast_compare
+from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
+
+EQ, NE = ContentStatus.EQUAL, ContentStatus.DIFFERENT
+DEFAULT = EquivalenceOptions()
+
+# Wrong answers that widely used graders accept (REFERENCE.md §4, "Wrong answers accepted").
+WRONGLY_ACCEPTED_ELSEWHERE = [
+    (r"\frac{1}{2^{99}}", r"\frac{1}{2^{98}}"),
+    ("1/2^{99}", "1/2^{98}"),
+    ("1/2004!", "1/2006!"),
+    (r"\frac{1}{2004!}", r"\frac{1}{2006!}"),
+    ("0.0000001", "0.0000002"),
+    (r"1-\frac{1}{e}", r"1+\frac{1}{e}"),
+    (r"1+\frac{1}{e}", r"1-\frac{1}{e}"),
+    ("2", "200"),
+    ("200", "2"),
+    ("0.02", "2"),
+    ("10001", "10000"),
+    ("(1,2)", "[1,2]"),
+    ("[1,2]", "(1,2)"),
+    ("a+b", "b"),
+    ("b", "a+b"),
+    ("x = 1", "y = 2"),
+    ("x - 1 = 0", "x + 1 = 0"),
+    ("x^2 = 4", "x = 2"),
+]
+
+# A subset of a multiple-answer reference (OlympiadBench is_multiple_answer items).
+MULTI_SUBSET = [
+    ("1", "1, 2"),
+    ("x = 1", "1, -2"),
+    ("(1,2)", "(1,2), (3,4)"),
+]
+
+# Correct answers that widely used graders reject (REFERENCE.md §4, "Correct answers rejected").
+WRONGLY_REJECTED_ELSEWHERE = [
+    ("The answer is 5/6.", r"\frac{5}{6}"),
+    ("5/6.", r"\frac{5}{6}"),
+    ("10{,}000", "10000"),
+    ("10,000", "10000"),
+    (r"10\,000", "10000"),
+    (r"10\!000", "10000"),
+    ("10 000", "10000"),
+    (r"\sqrt{1/n}", r"\frac{1}{\sqrt{n}}"),
+    (r"\frac{1}{2}", "$\\frac{1}{2}$"),
+    (r"\frac12", r"\frac{1}{2}"),
+    ("w=16, d=3", "(16,3)"),
+    ("x>2", r"(2,\infty)"),
+    (r"x \geq -1", r"[-1,\infty)"),
+    (r"-3 < x \leq 5", "(-3,5]"),
+    ("f(x)=x", "f(z)=z"),
+    ("f(t)=2t", "f(x)=2x"),
+    ("12.70", "12.7"),
+    ("12.68", "12.7"),
+    (r"12^{\mathrm{th}}", "12"),
+    (r"12^{th}", "12"),
+    ("12th", "12"),
+    (r"k\pi", r"\pi k"),
+    (r"2k\pi", r"2\pi k"),
+    (r"\text{(C)}", "C"),
+    (r"\textbf{Evelyn}", r"\text{Evelyn}"),
+    ("x^2/4+y^2/3=1", "3x^2+4y^2=12"),
+    ("3x^2+4y^2=12", "x^2/4+y^2/3=1"),
+]
+
+# The content requirements of the issue, must-accept.
+ISSUE_ACCEPT = [
+    ("x = 3", "3"),
+    ("3", "x = 3"),
+    ("2x + 1 = y", "y = 2x + 1"),
+    (r"\{2,1\}", r"\{1,2\}"),
+    (r"\begin{bmatrix}1&2\\3&4\end{bmatrix}", r"\begin{pmatrix}1&2\\3&4\end{pmatrix}"),
+    (r"30^\circ", "30"),
+    (r"30^{\circ}", "30"),
+    (r"5\text{ cm}", "5"),
+    ("5 cm", "5"),
+    (r"2\sqrt{3}", r"\sqrt{12}"),
+    (r"\frac{\sqrt{3}}{3}", r"\frac{1}{\sqrt{3}}"),
+    (r"1.5\times10^{3}", "1500"),
+    ("1.5e3", "1500"),
+    (r"2\frac{1}{2}", r"\frac{5}{2}"),
+    (r"\dfrac{3}{4}", r"\tfrac{3}{4}"),
+    ("3/4", r"\frac{3}{4}"),
+    ("0.75", r"\frac{3}{4}"),
+    ("25\\%", "25"),
+    ("0.25", "25\\%"),
+    ("25", "25\\%"),
+    ("27", "27.0"),
+    ("27.0", "27"),
+    (r"\$5", "5"),
+    (r"\left( 1, 2 \right)", "(1,2)"),
+    (r"\frac{\pi}{6}", r"\frac{1}{6}\pi"),
+    (r"1-\frac{1}{e}", r"1-e^{-1}"),
+    (r"\sin^2 x + \cos^2 x", "1"),
+    (r"x \in (2, \infty)", r"(2,\infty)"),
+    (r"x<1 \text{ or } x>2", r"(-\infty,1)\cup(2,\infty)"),
+    (r"(2,\infty)\cup(-\infty,1)", r"(-\infty,1)\cup(2,\infty)"),
+    ("Evelyn", r"\text{Evelyn}"),
+    ("evelyn", r"\text{Evelyn}"),
+    (r"\boxed{\frac{5}{6}}", "5/6"),
+    (r"$\boxed{10}$", "10"),
+    (r"x = 1, x = 2", "1, 2"),
+    ("2, 1", "1, 2"),
+    (r"\{-2, 1\}", "1, -2"),
+    ("(x-1)(x+1)", "x^2-1"),
+    (r"\frac{x+1}{2}", r"\frac{1}{2}x+\frac{1}{2}"),
+    (r"\pi r^2", r"r^2\pi"),
+    (r"\frac{1}{1+\sqrt{2}}", r"\sqrt{2}-1"),
+    (r"4\sqrt[3]{2}", r"\sqrt[3]{128}"),
+    (r"\log_2 8", "3"),
+    ("(x,y) = (1,2)", "(1,2)"),
+    (r"\langle 1, 2 \rangle", "(1,2)"),
+    (r"[1,\infty)", r"[1,\infty)"),
+    ("-5", "-5"),
+    ("+5", "5"),
+    (r"\infty", r"\infty"),
+]
+
+ISSUE_REJECT = [
+    ("(2,1)", "(1,2)"),
+    ("[1,2]", "[1,2)"),
+    ("(1,2]", "(1,2)"),
+    ("0.333", r"\frac{1}{3}"),
+    ("12.8", "12.7"),
+    ("12.7", "12.8"),
+    ("13", "12.7"),
+    ("5", "6"),
+    (r"\frac{5}{6}", r"\frac{6}{5}"),
+    (r"\sqrt{2}", r"\sqrt{3}"),
+    (r"2\sqrt{3}", r"3\sqrt{2}"),
+    (r"\pi", "3.14"),
+    ("3.14", r"\pi"),
+    ("x+1", "x-1"),
+    (r"\{1,2\}", r"\{1,3\}"),
+    (r"\{1,2\}", r"\{1,2,3\}"),
+    ("1, 2", "1, 2, 3"),
+    ("(1,2)", r"\{1,2\}"),
+    ("x>2", r"[2,\infty)"),
+    ("x<2", r"(2,\infty)"),
+    (r"-\infty", r"\infty"),
+    ("Tuesday", r"\text{Monday}"),
+    (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\begin{pmatrix}1&2\\4&3\end{pmatrix}"),
+    ("25", "0.25"),
+    ("-5", "5"),
+    ("27.4", "27.0"),
+    ("2x", "2y"),
+    ("4", "x = 3"),
+    ("f(x) = 2x", "f(x) = 3x"),
+    (r"10\%", "1000"),
+]
+
+
+def _check(answer: str, reference: str, expected: ContentStatus, options: EquivalenceOptions = DEFAULT) -> None:
+    got = compare(answer, reference, options)
+    assert got is expected, f"{answer!r} vs {reference!r}: {got} (expected {expected})"
+    fast = fast_compare(answer, reference, options)
+    assert fast in (None, got), f"fast path says {fast} but compare says {got}"
+
+
+@pytest.mark.parametrize(("answer", "reference"), WRONGLY_ACCEPTED_ELSEWHERE)
+def test_reference_wrongly_accepted(answer: str, reference: str) -> None:
+    _check(answer, reference, NE)
+
+
+@pytest.mark.parametrize(("answer", "reference"), MULTI_SUBSET)
+def test_multi_answer_subset_rejected(answer: str, reference: str) -> None:
+    _check(answer, reference, NE, EquivalenceOptions(multiple_answers=True))
+
+
+@pytest.mark.parametrize(("answer", "reference"), WRONGLY_REJECTED_ELSEWHERE)
+def test_reference_wrongly_rejected(answer: str, reference: str) -> None:
+    _check(answer, reference, EQ)
+
+
+@pytest.mark.parametrize(("answer", "reference"), ISSUE_ACCEPT)
+def test_issue_accept(answer: str, reference: str) -> None:
+    _check(answer, reference, EQ)
+
+
+@pytest.mark.parametrize(("answer", "reference"), ISSUE_REJECT)
+def test_issue_reject(answer: str, reference: str) -> None:
+    _check(answer, reference, NE)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("(3,4), (1,2)", "(1,2), (3,4)", EQ),
+        ("2, 1", "1, 2", EQ),
+        (r"\frac{1}{2}, 3", "3, 0.5", EQ),
+        ("1, 2, 2", "1, 2", NE),
+    ],
+)
+def test_multiple_answers(answer: str, reference: str, expected: ContentStatus) -> None:
+    _check(answer, reference, expected, EquivalenceOptions(multiple_answers=True))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("b", "B", EQ),
+        ("(B)", "B", EQ),
+        (r"\text{B}", "B", EQ),
+        (r"\textbf{(B)}", "B", EQ),
+        ("B.", "B", EQ),
+        ("C", "B", NE),
+        ("(c)", "B", NE),
+    ],
+)
+def test_choice_letters(answer: str, reference: str, expected: ContentStatus) -> None:
+    _check(answer, reference, expected, EquivalenceOptions(answer_type="choice", choices=("A", "B", "C", "D")))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "expected"),
+    [
+        ("0.333", r"\frac{1}{3}", EQ),
+        ("0.33", r"\frac{1}{3}", NE),
+        ("10001", "10000", NE),  # never a tolerance between two integers
+        ("1.001e5", "1e5", EQ),
+    ],
+)
+def test_rel_tol(answer: str, reference: str, expected: ContentStatus) -> None:
+    _check(answer, reference, expected, EquivalenceOptions(rel_tol=1e-2))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference", "unit", "expected"),
+    [
+        ("5 m/s", "5", "m/s", EQ),
+        (r"5\text{ m/s}", "5", "m/s", EQ),
+        ("12 meters", "12", "m", EQ),
+        ("13 meters", "12", "m", NE),
+    ],
+)
+def test_units(answer: str, reference: str, unit: str, expected: ContentStatus) -> None:
+    _check(answer, reference, expected, EquivalenceOptions(unit=unit))

@@ -1,0 +1,391 @@
+"""Timeouts that hold in any thread, asyncio task or process: slow work runs in a worker process.
+
+Why not SIGALRM (Math-Verify, the Qwen harness): signals only reach the main thread, so under
+Ray, a thread pool or an async server the "timeout" silently never fires (verl once scored all
+of MATH 0 for this reason), and a sympy call stuck in C code ignores Python-level alarms anyway.
+Here the slow symbolic path runs in a persistent worker process; on overrun the parent kills
+it (SIGKILL cannot be ignored) and starts a replacement, so the caller blocks at most `timeout`.
+
+Workers are fresh interpreters started with ``subprocess`` (like multiprocessing's ``spawn``):
+safe next to threads, and, unlike ``multiprocessing.Process``, also allowed inside daemonic
+``multiprocessing.Pool`` workers. They talk over two pipes with pickled messages:
+
+- ``("call", fn, args)`` -> ``("ok", value)`` or ``("raise", exception)``;
+- ``("map", fn, [args, ...])`` -> one ``("item", k, "ok" | "raise", value)`` per element, in order
+  (used by ``batch.py`` to amortise IPC over a chunk while still seeing per-item progress).
+
+Functions must be picklable top-level functions (pickled by reference, imported in the worker).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
+
+__all__ = [
+    "SandboxWorker",
+    "WorkerPool",
+    "configure_sandbox",
+    "run_guarded",
+    "shutdown_sandbox",
+]
+
+T = TypeVar("T")
+
+#: Modules a symbolic worker imports before reporting ready, so the first call's budget is not
+#: spent importing sympy (~1 s). Missing modules are skipped.
+DEFAULT_PRELOAD: tuple[str, ...] = ("rlvr_eval.verifier.equivalence",)
+#: Default address-space headroom (MB) above the worker's size after imports; None disables.
+DEFAULT_MEMORY_MB: int | None = int(os.environ.get("RLVR_SANDBOX_MEMORY_MB", "1024")) or None
+#: Starting a worker (interpreter + sympy import) is not charged to any call's timeout, but
+#: a worker that cannot start at all must not hang the caller forever.
+STARTUP_TIMEOUT = 120.0
+
+_BOOT = (
+    "import json, os, sys\n"
+    "_p = json.loads(os.environ.pop('RLVR_SANDBOX_SYSPATH', '[]'))\n"
+    "sys.path[:] = _p + [x for x in sys.path if x not in _p]\n"
+    "from rlvr_eval.verifier.sandbox import _worker_main\n"
+    "_worker_main(int(sys.argv[1]), int(sys.argv[2]))\n"
+)
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _apply_memory_cap(memory_mb: int | None) -> None:
+    """Cap the worker's address space (Linux) so `10^{10^{10}}` raises MemoryError, not OOM-kills."""
+    if memory_mb is None or not sys.platform.startswith("linux"):
+        return
+    import resource
+
+    with open("/proc/self/statm") as f:
+        current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = current + memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit when the parent dies, even if the main thread is stuck in a long computation."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def _run_one(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
+    try:
+        return "ok", fn(*args)
+    except BaseException as exc:  # report everything; the parent decides what is fatal
+        return "raise", exc
+
+
+def _send_reply(conn: Connection, reply: tuple[Any, ...]) -> None:
+    try:
+        conn.send(reply)
+    except Exception as exc:  # unpicklable result or exception: send a plain description instead
+        conn.send((*reply[:-2], "raise", RuntimeError(f"unpicklable result: {exc!r}")))
+
+
+def _worker_main(read_fd: int, write_fd: int) -> None:
+    """Entry point of a worker process (see `_BOOT`)."""
+    # Ctrl-C in a terminal signals the whole process group; the parent handles it, not us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    inbox = Connection(read_fd, writable=False)
+    outbox = Connection(write_fd, readable=False)
+    config = inbox.recv()
+    for module in config["preload"]:
+        with contextlib.suppress(ImportError):
+            __import__(module)
+    _apply_memory_cap(config["memory_mb"])
+    threading.Thread(target=_watch_parent, args=(config["parent_pid"],), daemon=True).start()
+    outbox.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = inbox.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "call":
+            _send_reply(outbox, _run_one(message[1], message[2]))
+        elif message[0] == "map":
+            for k, args in enumerate(message[2]):
+                _send_reply(outbox, ("item", k, *_run_one(message[1], args)))
+        else:
+            return
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The worker must import the same modules as the parent (tests, editable installs, scripts).
+    env["RLVR_SANDBOX_SYSPATH"] = json.dumps([p for p in sys.path if p])
+    return env
+
+
+class SandboxWorker:
+    """One worker process and its two pipes. Not thread-safe: a pool hands it to one caller at a time."""
+
+    def __init__(self, preload: Iterable[str] = DEFAULT_PRELOAD, memory_mb: int | None = DEFAULT_MEMORY_MB):
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, str(to_child_r), str(from_child_w)],
+                pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # never mix worker output into the caller's stdout
+                env=_child_env(),
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        self.inbox = Connection(from_child_r, writable=False)
+        self._outbox = Connection(to_child_w, readable=False)
+        self._outbox.send({"preload": list(preload), "memory_mb": memory_mb, "parent_pid": os.getpid()})
+        self.ready = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Block until the worker has imported its modules; raise WorkerCrashed if it cannot start."""
+        if self.ready:
+            return
+        try:
+            if not self.inbox.poll(timeout):
+                raise WorkerCrashed(f"sandbox worker did not start within {timeout:.0f} s")
+            self.inbox.recv()
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise WorkerCrashed(f"sandbox worker failed to start (exit code {self.process.poll()})") from exc
+        self.ready = True
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        self._outbox.send(message)
+
+    def recv(self) -> Any:
+        """Next reply; raises EOFError if the worker died."""
+        return self.inbox.recv()
+
+    def call(self, fn: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+        """Run ``fn(*args)`` in the worker. On overrun or death the worker is killed: do not reuse it."""
+        self.wait_ready()
+        deadline = time.monotonic() + timeout
+        try:
+            self.send(("call", fn, args))
+            finished = self.inbox.poll(max(0.0, deadline - time.monotonic()))
+            if finished:
+                status, value = self.recv()
+        except (EOFError, OSError) as exc:  # OSError covers BrokenPipeError
+            code = self.process.poll()
+            self.kill()
+            raise WorkerCrashed(f"sandbox worker died (exit code {code})") from exc
+        if not finished:
+            self.kill()
+            raise VerificationTimeout(f"guarded call exceeded {timeout:g} s; worker killed")
+        if status == "ok":
+            return value  # type: ignore[no-any-return]
+        if isinstance(value, (MemoryError, RecursionError)):
+            # The interpreter may be left fragmented or near its limits: retire the worker.
+            self.kill()
+            raise WorkerCrashed(f"guarded call failed: {type(value).__name__}") from value
+        raise value
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL (cannot be ignored, works even mid C-extension call) and reap."""
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        for conn in (self.inbox, self._outbox):
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+class WorkerPool:
+    """A small, lazily grown pool of sandbox workers, checked out under a lock.
+
+    Concurrent threads each get their own worker (up to `max_workers`), so they do not
+    serialise on one process; extra callers wait for a free worker (that wait is bounded by
+    the running calls' timeouts and is not charged to the caller's own budget).
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        preload: Iterable[str] = DEFAULT_PRELOAD,
+        memory_mb: int | None = DEFAULT_MEMORY_MB,
+    ):
+        self.max_workers = max_workers or max(2, min(8, os.cpu_count() or 2))
+        self.preload = tuple(preload)
+        self.memory_mb = memory_mb
+        self._cond = threading.Condition()
+        self._idle: list[SandboxWorker] = []
+        self._all: set[SandboxWorker] = set()
+        self._closed = False
+
+    def _new_worker(self) -> SandboxWorker:
+        worker = SandboxWorker(self.preload, self.memory_mb)
+        with self._cond:
+            self._all.add(worker)
+        return worker
+
+    def _checkout(self) -> SandboxWorker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeError("sandbox pool is shut down")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) < self.max_workers:
+                    break
+                self._cond.wait()
+        return self._new_worker()
+
+    def _checkin(self, worker: SandboxWorker) -> None:
+        with self._cond:
+            if worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+                worker.kill()
+            self._cond.notify()
+
+    def _replace(self, dead: SandboxWorker) -> None:
+        """Drop a killed worker and start its replacement now, so it warms up while callers go on."""
+        with self._cond:
+            self._all.discard(dead)
+            closed = self._closed
+        if not closed:
+            self._checkin(self._new_worker())
+        else:
+            with self._cond:
+                self._cond.notify()
+
+    def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+        _check_timeout(timeout)
+        worker = self._checkout()
+        try:
+            worker.wait_ready()
+        except WorkerCrashed:
+            self._replace(worker)
+            raise
+        try:
+            result = worker.call(fn, args, timeout)
+        except (VerificationTimeout, WorkerCrashed):
+            self._replace(worker)
+            raise
+        except BaseException:
+            self._checkin(worker)  # an ordinary exception of fn: the worker is fine
+            raise
+        self._checkin(worker)
+        return result
+
+    def warm_up(self, n: int = 1) -> None:
+        """Start up to `n` workers and wait until they are ready (e.g. before timing a benchmark)."""
+        workers = [self._checkout() for _ in range(min(n, self.max_workers))]
+        for worker in workers:
+            worker.wait_ready()
+            self._checkin(worker)
+
+    def worker_pids(self) -> list[int]:
+        with self._cond:
+            return sorted(w.pid for w in self._all)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            worker.kill()
+
+
+def _check_timeout(timeout: float) -> None:
+    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: WorkerPool | None = None
+_POOL_SETTINGS: dict[str, Any] = {}
+
+
+def _default_pool() -> WorkerPool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = WorkerPool(**_POOL_SETTINGS)
+        return _POOL
+
+
+def run_guarded(fn: Callable[..., T], *args: Any, timeout: float) -> T:
+    """Run ``fn(*args)`` in a sandbox worker process and return its result within `timeout` seconds.
+
+    Raises `VerificationTimeout` on overrun (the worker is killed and replaced) and
+    `WorkerCrashed` if the worker dies (segfault, MemoryError under the memory cap). Any other
+    exception of `fn` is re-raised here. Works from any thread, asyncio coroutine or
+    subprocess; no signals are used.
+    """
+    return _default_pool().run(fn, *args, timeout=timeout)
+
+
+def configure_sandbox(
+    *,
+    max_workers: int | None = None,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    preload: Iterable[str] = DEFAULT_PRELOAD,
+) -> None:
+    """Set the default pool's size and memory cap (replaces the current pool; its workers are killed)."""
+    global _POOL
+    with _POOL_LOCK:
+        old, _POOL = _POOL, None
+        _POOL_SETTINGS.clear()
+        _POOL_SETTINGS.update(max_workers=max_workers, memory_mb=memory_mb, preload=tuple(preload))
+    if old is not None:
+        old.close()
+
+
+def shutdown_sandbox() -> None:
+    """Kill all default-pool workers (they are restarted lazily on the next call)."""
+    global _POOL
+    with _POOL_LOCK:
+        old, _POOL = _POOL, None
+    if old is not None:
+        old.close()
+
+
+def _forget_after_fork() -> None:
+    # A forked child must not talk to its parent's workers (their pipes are shared) nor kill them.
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
+
+
+atexit.register(shutdown_sandbox)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)

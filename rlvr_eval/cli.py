@@ -1,0 +1,243 @@
+"""``rlvr-eval``: score a model, rescore a run, compare runs, verify one answer, list benchmarks.
+
+    rlvr-eval score Qwen/Qwen2.5-Math-1.5B --tasks math500 aime24 --output-dir runs/base
+    rlvr-eval rescore runs/base
+    rlvr-eval compare runs/base runs/pi1 --output delta.md
+    rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
+    rlvr-eval tasks
+
+Expected failures (unknown benchmark, missing data, bad model path, port in use...) print one line
+``rlvr-eval: error: ...`` and exit with status 2; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+PROG = "rlvr-eval"
+EXIT_ERROR = 2
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+
+
+class UsageError(ValueError):
+    """Bad command-line input, reported like any other expected error."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, like every other error (argparse would print the whole usage first)."""
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _add_score(sub: Any) -> None:
+    p = sub.add_parser("score", help="generate, verify and score a model on benchmarks")
+    p.add_argument("model", nargs="?", help="model path or hub id (predictions backend: the file)")
+    p.add_argument("--config", help="YAML file of EvalConfig settings; flags override it")
+    p.add_argument("--tasks", nargs="+", help="benchmarks (default: the paper's six math benchmarks)")
+    p.add_argument("--backend", choices=["vllm", "hf", "openai", "predictions"])
+    p.add_argument("--run-name", help="row label in reports (default: the model's basename)")
+    p.add_argument("--n", type=int, help="samples per item (default: per benchmark)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (default: per benchmark)")
+    p.add_argument("--top-p", type=float)
+    p.add_argument("--max-tokens", type=int, help="max new tokens (default: per benchmark, 3072)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--template", help="prompt template name or file (default qwen25-math-cot)")
+    p.add_argument("--score-mode", choices=["strict", "lenient"], help="headline score (default lenient)")
+    p.add_argument("--limit", type=int, help="only the first N items of each benchmark")
+    p.add_argument("--output-dir", help="run directory (default runs/eval)")
+    p.add_argument("--data-dir", help="benchmark files <dir>/<task>/test.jsonl (default $RLVR_DATA_DIR)")
+    p.add_argument("--chunk-size", type=int, help="prompts generated between two saves")
+    p.add_argument("--tensor-parallel-size", type=int)
+    p.add_argument("--data-parallel-size", type=int)
+    p.add_argument("--base-url", nargs="+", help="openai backend: server URL(s)")
+    p.add_argument("--max-concurrency", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--dtype")
+    p.add_argument("--verify-timeout", type=float)
+    p.add_argument("--verify-workers", type=int)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Evaluate math reasoning models with the rlvr verifier.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_score(sub)
+
+    p = sub.add_parser("rescore", help="re-verify a run's saved completions and rewrite its results")
+    p.add_argument("run_dir")
+    p.add_argument("--verify-timeout", type=float)
+    p.add_argument("--verify-workers", type=int)
+    p.add_argument("--score-mode", choices=["strict", "lenient"])
+
+    p = sub.add_parser("compare", help="per-benchmark deltas of runs against the first (baseline)")
+    p.add_argument("runs", nargs="+", help="run directories or results.json files; the first is the baseline")
+    p.add_argument("--output", help="also write the markdown table to this file")
+
+    p = sub.add_parser("verify", help="grade one completion; exit 0 if correct, 1 if not")
+    p.add_argument("--reference", required=True)
+    p.add_argument("--completion", required=True, help="the completion text, or - to read stdin")
+    p.add_argument("--format", default="boxed", dest="answer_format",
+                   choices=["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"])
+    p.add_argument("--lenient", action="store_true", help="accept answers outside the requested format")
+    p.add_argument("--timeout", type=float, default=3.0)
+
+    sub.add_parser("tasks", help="list the benchmarks and their data sources")
+    return parser
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _score_config(args: argparse.Namespace) -> Any:
+    from rlvr_eval.config import EvalConfig
+
+    overrides = {
+        "model": args.model, "tasks": args.tasks, "backend": args.backend, "run_name": args.run_name,
+        "n": args.n, "temperature": args.temperature, "top_p": args.top_p, "max_tokens": args.max_tokens,
+        "seed": args.seed, "template": args.template, "score_mode": args.score_mode, "limit": args.limit,
+        "output_dir": args.output_dir, "data_dir": args.data_dir, "chunk_size": args.chunk_size,
+        "tensor_parallel_size": args.tensor_parallel_size, "data_parallel_size": args.data_parallel_size,
+        "base_url": args.base_url, "max_concurrency": args.max_concurrency, "batch_size": args.batch_size,
+        "dtype": args.dtype, "verify_timeout": args.verify_timeout, "verify_workers": args.verify_workers,
+    }
+    if args.config:
+        return EvalConfig.from_yaml(args.config, **overrides)
+    if args.model is None:
+        raise UsageError("score needs a MODEL (or --config FILE with a model)")
+    return EvalConfig.model_validate({k: v for k, v in overrides.items() if v is not None})
+
+
+def check_model(model: str, backend: str) -> None:
+    """Fail before any data loads when a local model path (or predictions file) does not exist."""
+    if Path(model).expanduser().exists():
+        return
+    if backend == "predictions":
+        raise UsageError(f"predictions file does not exist: {model}")
+    looks_local = model.startswith(("/", ".", "~")) or not _HUB_ID.fullmatch(model)
+    if backend in ("hf", "vllm") and looks_local:
+        raise UsageError(f"model path does not exist: {model}")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from rlvr_eval.runner import backend_name, score
+    from rlvr_eval.scoring.report_md import render_score_table
+
+    config = _score_config(args)
+    check_model(config.model, backend_name(config))
+    results = score(config, show_progress=False if args.no_progress else None)
+    print(render_score_table([results]))
+    print(f"\nwrote {Path(config.output_dir) / 'results.json'}, report.md, report.html")
+    return 0
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from rlvr_eval.runner import rescore
+    from rlvr_eval.scoring.report_md import render_score_table
+
+    results = rescore(
+        args.run_dir, timeout=args.verify_timeout, workers=args.verify_workers, score_mode=args.score_mode
+    )
+    print(render_score_table([results]))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from rlvr_eval.scoring.compare import render_compare_markdown
+    from rlvr_eval.scoring.results import load_results
+
+    if len(args.runs) < 2:
+        raise UsageError("compare needs at least two runs (the first is the baseline)")
+    text = render_compare_markdown([load_results(Path(r)) for r in args.runs])
+    print(text, end="")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from rlvr_eval import verify
+
+    completion = sys.stdin.read() if args.completion == "-" else args.completion
+    verdict = verify(
+        completion, args.reference, answer_format=args.answer_format, strict=not args.lenient,
+        timeout=args.timeout,
+    )
+    payload = {**verdict.model_dump(mode="json"), "lenient_correct": verdict.lenient_correct}
+    print(json.dumps(payload, indent=2))
+    return 0 if verdict.correct else 1
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    import os
+
+    from rlvr_eval.tasks import PAPER_MATH_TASKS, get_task, task_names
+
+    data_dir = os.environ.get("RLVR_DATA_DIR")
+    print(f"{'name':<15} {'n':>2} {'temp':>4} {'format':<16} {'source':<32} description")
+    for name in task_names():
+        t = get_task(name)
+        source = f"{t.hf_dataset}:{t.hf_split}" if t.hf_dataset else "-"
+        mark = "*" if name in PAPER_MATH_TASKS else " "
+        print(f"{name:<14}{mark} {t.default_n:>2} {t.default_temperature:>4} {t.answer_format:<16} "
+              f"{source:<32} {t.description}")
+    print("\n* the 1-shot RLVR paper's six math benchmarks (the default --tasks).")
+    where = data_dir or "not set: the Hugging Face hub is used"
+    print(f"Local data: --data-dir or $RLVR_DATA_DIR ({where}), read as <dir>/<name>/test.jsonl; "
+          "also jsonl:PATH for your own file.")
+    return 0
+
+
+COMMANDS = {
+    "score": cmd_score,
+    "rescore": cmd_rescore,
+    "compare": cmd_compare,
+    "verify": cmd_verify,
+    "tasks": cmd_tasks,
+}
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """The project's error types plus OSError/ValueError: all are the user's input, not bugs."""
+    from rlvr_eval.generation import BackendError
+    from rlvr_eval.tasks import TaskDataError
+    from rlvr_eval.templates import TemplateError
+    from rlvr_eval.verifier.errors import VerificationError
+
+    return (BackendError, TaskDataError, TemplateError, VerificationError, OSError, ValueError, KeyError)
+
+
+def _message(err: BaseException) -> str:
+    # KeyError's str() adds quotes around its message; OSError may lack a filename in its str().
+    text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+    if isinstance(err, OSError) and err.filename and str(err.filename) not in text:
+        text = f"{text}: {err.filename}"
+    return " ".join(str(text).split()) or type(err).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``rlvr-eval``; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as err:
+        print(f"{PROG}: error: {_message(err)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (a score run resumes from its samples.jsonl)", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if isinstance(err, _expected_errors()):
+            print(f"{PROG}: error: {_message(err)}", file=sys.stderr)
+            return EXIT_ERROR
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

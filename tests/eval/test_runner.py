@@ -1,0 +1,237 @@
+"""The runner end to end with an in-test fake backend: resume after a crash, torn lines, rescore."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rlvr_eval.config import EvalConfig
+from rlvr_eval.generation import Completion, SamplingParams
+from rlvr_eval.runner import VerifyRequest, rescore, score
+from rlvr_eval.scoring.records import SAMPLES_FILE, load_records
+from rlvr_eval.verifier.schema import ContentStatus, FormatStatus, Verdict
+
+MATH_ROWS = [
+    {"problem": f"What is {i} + {i}?", "solution": f"\\boxed{{{2 * i}}}", "answer": str(2 * i),
+     "subject": ["Algebra", "Geometry"][i % 2], "level": 1 + i % 5, "unique_id": f"test/{i}.json"}
+    for i in range(7)
+]
+AIME_ROWS = [
+    {"id": 100 + i, "problem": f"Find {i} times 3.", "answer": str(3 * i), "url": "x"} for i in range(5)
+]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    for name, rows in (("math500", MATH_ROWS), ("aime24", AIME_ROWS)):
+        (root / name).mkdir(parents=True)
+        (root / name / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+class FakeBackend:
+    """Answers from the question's numbers, right or wrong by a hash of (prompt, sample, seed).
+
+    Deterministic per (prompt, sample index), like a seeded sampler, so a resumed run can be
+    compared with an uninterrupted one. Some answers are unboxed, some loop until the length limit.
+    """
+
+    name = "fake"
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.fail_after = fail_after
+        self.generated: list[tuple[str, int]] = []
+
+    def generate(self, prompts: list[str], params: SamplingParams, *, progress=None):
+        out = []
+        for prompt in prompts:
+            if self.fail_after is not None and len({p for p, _ in self.generated}) >= self.fail_after:
+                raise RuntimeError("simulated crash")
+            out.append([self._complete(prompt, i, params) for i in range(params.n)])
+            self.generated += [(prompt, i) for i in range(params.n)]
+        if progress is not None:
+            progress(len(prompts))
+        return out
+
+    @staticmethod
+    def _complete(prompt: str, index: int, params: SamplingParams) -> Completion:
+        a, b = (int(x) for x in re.findall(r"\d+", prompt.split("user")[-1])[:1] * 2)
+        right = a + b if "+" in prompt else a * 3
+        h = int(hashlib.sha256(f"{params.seed}|{index}|{prompt}".encode()).hexdigest(), 16)
+        answer = right if h % 3 else right + 1
+        if h % 5 == 0:
+            return Completion(text=f"I think it is {answer}", finish_reason="stop", num_tokens=4)
+        if h % 7 == 0:
+            loop = "we add again. " * 30
+            return Completion(text=loop, finish_reason="length", num_tokens=params.max_tokens)
+        return Completion(text=f"so \\boxed{{{answer}}}", finish_reason="stop", num_tokens=3)
+
+    def close(self) -> None:
+        pass
+
+
+def stand_in_verifier(requests: Sequence[VerifyRequest]) -> list[Verdict]:
+    """Exact string match on the last box (else the last number): enough to test the plumbing."""
+    verdicts = []
+    for r in requests:
+        boxed = re.findall(r"\\boxed\{([^}]*)\}", r.completion)
+        numbers = re.findall(r"\d+", r.completion)
+        answer = boxed[-1] if boxed else (numbers[-1] if numbers else None)
+        fmt = FormatStatus.OK if boxed else (
+            FormatStatus.TRUNCATED if r.finish_reason == "length" else FormatStatus.NO_ANSWER
+        )
+        content = (
+            ContentStatus.NOT_CHECKED if answer is None
+            else ContentStatus.EQUAL if answer == r.reference else ContentStatus.DIFFERENT
+        )
+        correct = fmt is FormatStatus.OK and content is ContentStatus.EQUAL
+        verdicts.append(Verdict(
+            correct=correct, format=fmt, format_ok=fmt is FormatStatus.OK, extracted=answer,
+            extraction_method="requested" if boxed else "last_number", content=content,
+            reward=float(correct),
+        ))
+    return verdicts
+
+
+def make_config(data_dir: Path, out: Path, **kw) -> EvalConfig:
+    base = dict(model="fake-model", tasks=["math500", "aime24"], data_dir=str(data_dir), output_dir=str(out),
+                n=None, chunk_size=2)
+    base.update(kw)
+    return EvalConfig(**base)
+
+
+def _metrics(results) -> dict:
+    return {t: m.model_dump() for t, m in results.tasks.items()}
+
+
+def test_crash_then_resume_generates_only_missing_and_matches_uninterrupted(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    crashing = FakeBackend(fail_after=5)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        score(make_config(data_dir, out), backend=crashing, verifier=stand_in_verifier)
+    saved = load_records(out / SAMPLES_FILE)
+    assert len(saved) == 4  # two full chunks of 2 MATH500 items (n=1) survived the crash
+    assert not (out / "results.json").exists()
+
+    resumed = FakeBackend()
+    results = score(make_config(data_dir, out), backend=resumed, verifier=stand_in_verifier)
+    total = len(MATH_ROWS) * 1 + len(AIME_ROWS) * 8  # paper defaults: greedy MATH500, avg@8 AIME24
+    assert len(resumed.generated) == total - len(saved)
+    saved_prompts = {r.prompt for r in saved.values()}
+    assert not saved_prompts & {p for p, _ in resumed.generated}
+
+    fresh_config = make_config(data_dir, tmp_path / "fresh")
+    fresh = score(fresh_config, backend=FakeBackend(), verifier=stand_in_verifier)
+    assert _metrics(results) == _metrics(fresh)
+    assert len(load_records(out / SAMPLES_FILE)) == total
+    for name in ("results.json", "report.md", "report.html"):
+        assert (out / name).stat().st_size > 0
+
+    again = FakeBackend()  # a finished run generates nothing (and would not even load a model)
+    score(make_config(data_dir, out), backend=again, verifier=stand_in_verifier)
+    assert again.generated == []
+
+
+def test_torn_last_line_is_ignored_and_regenerated(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    config = make_config(data_dir, out, tasks=["math500"])
+    first = score(config, backend=FakeBackend(), verifier=stand_in_verifier)
+    path = out / SAMPLES_FILE
+    data = path.read_bytes()
+    path.write_bytes(data[:-40])  # a crash in the middle of writing the last line
+    assert len(load_records(path)) == len(MATH_ROWS) - 1
+
+    backend = FakeBackend()
+    second = score(config, backend=backend, verifier=stand_in_verifier)
+    assert len(backend.generated) == 1
+    assert _metrics(first) == _metrics(second)
+    lines = path.read_text().splitlines()
+    assert len(lines) == len(MATH_ROWS) + 1  # the torn fragment stays on its own line, skipped on load
+    assert len(load_records(path)) == len(MATH_ROWS)
+
+
+def test_more_items_or_samples_reuse_what_is_saved(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    score(make_config(data_dir, out, tasks=["aime24"], limit=2, n=2), backend=FakeBackend(),
+          verifier=stand_in_verifier)
+    backend = FakeBackend()
+    results = score(make_config(data_dir, out, tasks=["aime24"], limit=3, n=2), backend=backend,
+                    verifier=stand_in_verifier)
+    assert len(backend.generated) == 2  # only the new item's two samples
+    assert results.tasks["aime24"].n_items == 3
+    assert results.tasks["aime24"].n_samples == 2
+
+
+def test_resume_with_different_sampling_settings_is_refused(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    score(make_config(data_dir, out, tasks=["math500"], limit=1), backend=FakeBackend(),
+          verifier=stand_in_verifier)
+    with pytest.raises(ValueError, match="temperature"):
+        score(make_config(data_dir, out, tasks=["math500"], limit=1, temperature=0.7), backend=FakeBackend(),
+              verifier=stand_in_verifier)
+
+
+def test_metrics_follow_the_records(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    results = score(make_config(data_dir, out), backend=FakeBackend(), verifier=stand_in_verifier)
+    records = list(load_records(out / SAMPLES_FILE).values())
+    for task, metrics in results.tasks.items():
+        mine = [r for r in records if r.task == task]
+        assert metrics.strict_accuracy == pytest.approx(sum(r.verdict.correct for r in mine) / len(mine))
+        lenient = sum(r.verdict.content is ContentStatus.EQUAL for r in mine) / len(mine)
+        assert metrics.lenient_accuracy == pytest.approx(lenient)
+        assert metrics.score == pytest.approx(lenient)  # lenient is the default headline
+    assert results.tasks["math500"].breakdown["subject"].keys() == {"Algebra", "Geometry"}
+    assert results.task_settings["aime24"].n == 8 and results.task_settings["aime24"].temperature == 0.6
+    assert results.task_settings["math500"].temperature == 0.0
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["schema_version"] == 1 and saved["model"] == "fake-model"
+    assert "MATH500" in (out / "report.md").read_text()
+
+
+def test_rescore_rewrites_verdicts_and_results(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    original = score(make_config(data_dir, out), backend=FakeBackend(), verifier=stand_in_verifier)
+    same = rescore(out, verifier=stand_in_verifier)
+    assert _metrics(same) == _metrics(original)
+    assert same.model == original.model and same.task_settings == original.task_settings
+
+    def everything_wrong(requests: Sequence[VerifyRequest]) -> list[Verdict]:
+        return [v.model_copy(update={"correct": False, "content": ContentStatus.DIFFERENT, "reward": 0.0})
+                for v in stand_in_verifier(requests)]
+
+    zero = rescore(out, verifier=everything_wrong)
+    assert all(m.score == 0.0 for m in zero.tasks.values())
+    assert all(not r.verdict.correct for r in load_records(out / SAMPLES_FILE).values())
+    assert json.loads((out / "results.json").read_text())["tasks"]["math500"]["score"] == 0.0
+
+
+def test_real_verifier_grades_format_and_content(data_dir: Path, tmp_path: Path):
+    """One run through the real verify_batch (in-process) to check the wiring of formats and options."""
+    out = tmp_path / "run"
+    results = score(make_config(data_dir, out, verify_workers=1), backend=FakeBackend(), verifier=None)
+    records = list(load_records(out / SAMPLES_FILE).values())
+    stand_in = rescore(out, verifier=stand_in_verifier)  # agrees on these plain integer answers
+    for task in ("math500", "aime24"):
+        assert results.tasks[task].strict_accuracy == stand_in.tasks[task].strict_accuracy
+        assert results.tasks[task].lenient_accuracy == stand_in.tasks[task].lenient_accuracy
+    assert results.tasks["aime24"].lenient_accuracy > results.tasks["aime24"].strict_accuracy
+    unboxed_right = [r for r in records if not r.verdict.format_ok and r.is_correct("lenient")]
+    assert unboxed_right and all(r.completion.startswith("I think") for r in unboxed_right)
+    looping = [r for r in records if r.finish_reason == "length"]
+    assert looping and all(r.verdict.format is FormatStatus.TRUNCATED for r in looping)
+    assert results.tasks["aime24"].repetition_rate == pytest.approx(len(
+        [r for r in looping if r.task == "aime24"]) / (len(AIME_ROWS) * 8))
+
+
+def test_progress_bar_names_the_benchmark(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
+    score(make_config(data_dir, tmp_path / "run", tasks=["math500"]), backend=FakeBackend(),
+          verifier=stand_in_verifier, show_progress=True)
+    err = capsys.readouterr().err
+    assert "math500" in err and f"{len(MATH_ROWS)}/{len(MATH_ROWS)}" in err and "compl/s" in err

@@ -51,6 +51,9 @@ _BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
 _ESCAPE = re.compile(r"\\.", re.DOTALL)
 _BARE_TOKEN = re.compile(r"[^\s$}]*")
 _SPACES = re.compile(r"[ \t]*")
+_LINE_SPACES = re.compile(r"[ \t\r\f\v]*")
+_MORE_MATH = re.compile(r"[ \t]*(?:,|;|and|or)?[ \t]*")  # "$f(n)=n$, $g(n)=1$": one answer, two parts
+_MAX_MATH_PARTS = 16
 _LEAD = re.compile(r"[ \t:*]*")
 _WHITESPACE = re.compile(r"\s*")
 _LAST_WORD = re.compile(r"([A-Za-z]+)[\s$]*$")
@@ -196,6 +199,24 @@ def last_boxed_content(text: str) -> str | None:
 # ----------------------------------------------------------------------------- phrase answers
 
 
+def _escaped(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is escaped by an odd run of backslashes (runs are read up to 64 long)."""
+    run = 0
+    while run < 64 and i - run > 0 and text[i - run - 1] == "\\":
+        run += 1
+    return run % 2 == 1
+
+
+def _find_close(text: str, close: str, start: int, end: int) -> int:
+    """First unescaped ``close`` in ``text[start:end]`` (``\\$`` is a dollar sign), or -1."""
+    pos = text.find(close, start, end)
+    for _ in range(64):  # bounded: a flood of "\\$" is given up on, not scanned quadratically
+        if pos < 0 or close[0] == "\\" or not _escaped(text, pos):
+            return pos
+        pos = text.find(close, pos + 1, end)
+    return -1
+
+
 def _trim(text: str, start: int, end: int) -> Found:
     """Peel delimiters, bold markers, a whole-answer box and trailing punctuation off an answer."""
     for _ in range(6):  # each pass removes one layer; real answers have at most a few
@@ -203,11 +224,13 @@ def _trim(text: str, start: int, end: int) -> Found:
         while s < e and text[s] in " \t\r\n*":
             s += 1
         if not text.endswith("...", s, e):
-            while e > s and text[e - 1] in _TRAILING_PUNCT + "*":
-                e -= 1
+            while e > s and text[e - 1] in _TRAILING_PUNCT + "*" and not _escaped(text, e - 1):
+                e -= 1  # "\\," and "\\;" are LaTeX spacing, not punctuation
         for open_, close in _MATH_DELIMS:
-            if e - s >= len(open_) + len(close) and text.startswith(open_, s) and text.endswith(close, s, e):
-                s, e = s + len(open_), e - len(close)
+            inner = s + len(open_)
+            if text.startswith(open_, s) and e - len(close) >= inner:
+                if _find_close(text, close, inner, e) == e - len(close):  # one pair around everything
+                    s, e = inner, e - len(close)
                 break
         for cmd in _BOX_COMMANDS:
             if text.startswith(cmd, s) and text[e - 1 : e] == "}":
@@ -221,13 +244,26 @@ def _trim(text: str, start: int, end: int) -> Found:
     return _span(text, start, end)
 
 
+def _more_math(text: str, delim: str, end: int, limit: int) -> int:
+    """End of a list of inline math parts that starts with one ending at ``end`` ("$a$, $b$ and $c$")."""
+    for _ in range(_MAX_MATH_PARTS):
+        nxt = _MORE_MATH.match(text, end, limit).end()
+        if nxt == end or not text.startswith(delim, nxt):
+            break
+        close = _find_close(text, "\\)" if delim == "\\(" else "$", nxt + len(delim), limit)
+        if close < 0:
+            break
+        end = close + len(delim)
+    return end
+
+
 def _answer_after(text: str, lower: str, j: int) -> Found:
     """The answer following a marker that ends at ``j`` (Minerva: "... is $X$. I hope it is correct.")."""
     n = len(text)
     j = _LEAD.match(text, j).end()
     line_end = text.find("\n", j)
     line_end = n if line_end < 0 else line_end
-    if not text[j:line_end].strip():  # "The final answer is:\n\n$$ 42 $$"
+    if _LINE_SPACES.match(text, j).end() >= line_end:  # "The final answer is:\n\n$$ 42 $$"
         j = _WHITESPACE.match(text, j).end()
         j = _LEAD.match(text, j).end()
         line_end = text.find("\n", j)
@@ -235,9 +271,11 @@ def _answer_after(text: str, lower: str, j: int) -> Found:
     for open_, close in _MATH_DELIMS:
         if text.startswith(open_, j):
             limit = line_end if open_ in ("$", "\\(") else min(n, j + _MATH_CLOSE_WINDOW)
-            closing = text.find(close, j + len(open_), limit)
-            if closing >= 0:
+            closing = _find_close(text, close, j + len(open_), limit)
+            if closing >= 0 and open_ in ("$$", "\\["):
                 return _trim(text, j + len(open_), closing)
+            if closing >= 0:
+                return _trim(text, j, _more_math(text, open_, closing + len(close), limit))
             j += len(open_)  # unclosed: read the rest of the line
             break
     for cmd in _BOX_COMMANDS:

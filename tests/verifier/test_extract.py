@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from rlvr_eval.verifier.extract import (
@@ -79,6 +82,12 @@ FORMATS = [
     ("the final answer is \\(x^2\\)", "final_answer", "x^2", OK),
     ("The final answer is:\n\n$$\n(1, 2)\n$$", "final_answer", "(1, 2)", OK),
     ("**Final Answer:** 17 apples", "final_answer", "17 apples", OK),
+    ("The final answer is $\\$18.90$. I hope it is correct.", "final_answer", "\\$18.90", OK),  # "\$": dollar
+    ("The final answer is $f(n)=n$, $g(n)=1$.", "final_answer", "$f(n)=n$, $g(n)=1$", OK),  # one answer
+    ("The final answer is $5$, so $6$ is wrong.", "final_answer", "5", OK),
+    ("The final answer is $x$ and $y$", "final_answer", "$x$ and $y$", OK),
+    ("The final answer is 10\\,", "final_answer", "10\\,", OK),  # "\\," is LaTeX spacing, kept
+    ("The final answer is $$\\frac{1}{2}$$", "final_answer", "\\frac{1}{2}", OK),
     ("The final answer is", "final_answer", None, EMPTY),
     ("The answer is 5.", "final_answer", None, NO),
     ("Answer: 42", "answer_colon", "42", OK),
@@ -224,3 +233,51 @@ def test_last_boxed_helpers() -> None:
 def test_bad_input_raises_one_clear_error(kwargs: dict, error: type[Exception]) -> None:
     with pytest.raises(error, match=r"completion must be a str|unknown answer_format"):
         extract_answer(**kwargs)
+
+
+# ----------------------------------------------------------------------------- local benchmark data
+
+
+def _rows(data_dir: Path, name: str) -> list[dict]:
+    path = data_dir / name / "test.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_math500_reference_is_last_box_of_solution(data_dir: Path) -> None:
+    rows = _rows(data_dir, "math500")
+    assert [last_boxed_content(r["solution"]) for r in rows] == [r["answer"] for r in rows]
+
+
+def test_math500_answers_survive_every_format(data_dir: Path) -> None:
+    """Each gold answer written the way each format asks is extracted back unchanged."""
+    templates = {
+        "boxed": "So the result is $\\boxed{%s}$.",
+        "final_answer": "Final Answer: The final answer is $%s$. I hope it is correct.",
+        "answer_colon": "We are done.\n**Answer:** %s",
+    }
+    for row in _rows(data_dir, "math500"):
+        for answer_format, template in templates.items():
+            got = extract_answer(template % row["answer"], answer_format=answer_format)  # type: ignore[arg-type]
+            assert got.answer == row["answer"], (answer_format, row["unique_id"])
+
+
+def test_minerva_solutions_all_have_a_box(data_dir: Path) -> None:
+    assert all(last_boxed_content(r["solution"]) for r in _rows(data_dir, "minerva_math"))
+
+
+def test_gsm8k_gold_solutions(data_dir: Path) -> None:
+    for row in _rows(data_dir, "gsm8k"):
+        got = extract_answer(row["answer"], answer_format="gsm8k")
+        assert got.answer == row["answer"].rsplit("####", 1)[1].strip()
+
+
+@pytest.mark.parametrize("name", ["arc_easy", "arc_challenge"])
+def test_arc_labels(data_dir: Path, name: str) -> None:
+    for row in _rows(data_dir, name):
+        key = row["answerKey"]
+        text = row["choices"]["text"][row["choices"]["label"].index(key)]
+        for completion in (f"The answer is ({key}) {text}.", f"so \\boxed{{{key}}}", f"Answer: {key}"):
+            assert extract_answer(completion, answer_format="multiple_choice").answer == key, completion

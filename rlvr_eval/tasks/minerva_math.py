@@ -5,7 +5,8 @@ arXiv 2206.14858. Data: local ``minerva_math/test.jsonl`` (Qwen2.5-Math harness 
 type, idx) or hub ``math-ai/minervamath`` (test; question/answer columns are accepted too).
 Paper setting: greedy, one sample.
 
-The reference is the last ``\\boxed{}`` of ``solution``, kept verbatim with any units inside it.
+The reference is the last ``\\boxed{}`` of ``solution`` (found by the verifier's own extractor, so
+gold and model answers are read alike), kept verbatim with any units inside it.
 Tolerance: none (``rel_tol=None``). The Qwen harness grades these with exact ``math_equal``, and the
 verifier already accepts an answer that agrees to the reference's shown decimal precision, which is
 how the OCW answers are stated ("to two significant figures"); a blanket relative tolerance would
@@ -24,33 +25,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from rlvr_eval.tasks.base import Item, Task, answer_text, first
+from rlvr_eval.verifier.extract import last_boxed_content
 
 NAME = "minerva_math"
-BOXED = "\\boxed{"
-
-
-def last_boxed(text: str) -> str:
-    """Content of the last ``\\boxed{...}`` (brace-balanced); ValueError if there is none.
-
-    Local on purpose: gold solutions are trusted text; completions go through the verifier's extractor.
-    """
-    start = text.rfind(BOXED)
-    if start < 0:
-        raise ValueError("solution has no \\boxed{} answer")
-    depth, begin = 1, start + len(BOXED)
-    for pos in range(begin, len(text)):
-        if text[pos] == "{":
-            depth += 1
-        elif text[pos] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[begin:pos]
-    raise ValueError("unbalanced \\boxed{ in solution")
 
 
 def row_to_item(row: Mapping[str, Any], index: int) -> Item:
     solution = row.get("solution")
-    reference = last_boxed(solution) if solution else first(row, "answer")
+    reference = last_boxed_content(solution) if solution else first(row, "answer")
+    if reference is None:
+        raise ValueError("solution has no complete \\boxed{} answer")
     return Item(
         task=NAME,
         id=str(row.get("idx", index)),

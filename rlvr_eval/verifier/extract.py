@@ -44,11 +44,11 @@ _PLACEHOLDER_WORDS = frozenset({"within", "in", "inside", "into", "using", "use"
 _FINAL_MARKERS = ("final answer is", "final answer:", "final answer**:", "final answer：")
 _COLON_MARKERS = ("answer:", "answer**:", "answer：")
 _PHRASE_MARKERS = ("answer is", *_COLON_MARKERS)  # "answer is" also covers "the final answer is"
+_RESTATED = ("the final answer is", "the answer is", "final answer:")
 _MATH_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _TRAILING_PUNCT = " \t\r\n.!?;,:"
 
 _BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
-_ESCAPE = re.compile(r"\\.", re.DOTALL)
 _BARE_TOKEN = re.compile(r"[^\s$}]*")
 _SPACES = re.compile(r"[ \t]*")
 _LINE_SPACES = re.compile(r"[ \t\r\f\v]*")
@@ -57,11 +57,11 @@ _MAX_MATH_PARTS = 16
 _LEAD = re.compile(r"[ \t:*]*")
 _WHITESPACE = re.compile(r"\s*")
 _LAST_WORD = re.compile(r"([A-Za-z]+)[\s$]*$")
-_DIGIT = re.compile(r"\d")
-_NUMBER = re.compile(
-    r"-?\\[dt]?frac\{-?\d+\}\{-?\d+\}"  # \frac{1}{2}
-    r"|-?\d+(?:,\d{3}(?!\d))*(?:\.\d+)?(?:/\d+)?"  # -3, 1,000, 3.5, 5/6
-    r"|-?\.\d+"  # .5
+_DIGIT = re.compile(r"[0-9]")
+_NUMBER = re.compile(  # ASCII digits only; "−" (U+2212) is a minus sign models do write
+    r"[-−]?\\[dt]?frac\{[-−]?[0-9]+\}\{[-−]?[0-9]+\}"  # \frac{1}{2}
+    r"|[-−]?[0-9]+(?:,[0-9]{3}(?![0-9]))*(?:\.[0-9]+)?(?:/[0-9]+|[eE][-+]?[0-9]+)?"  # 1,000 5/6 1e-5
+    r"|[-−]?\.[0-9]+"  # .5
 )
 _MAX_LABEL_LINE = 200  # a last line longer than this is prose, not a bare "(B)"
 _NUMBER_WINDOW = 400  # a number is read from this many characters before the last digit
@@ -128,10 +128,14 @@ def _match_brace_numpy(text: str, open_idx: int, end: int) -> int | None:
     """Vectorised ``_match_brace`` for very long tails (a 1 MB box scans in milliseconds)."""
     import numpy as np
 
-    # Escapes become two inert characters, so offsets are unchanged.
-    tail = _ESCAPE.sub("__", text[open_idx:end])
-    codes = np.frombuffer(tail.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    depth = np.cumsum((codes == ord("{")).astype(np.int64) - (codes == ord("}")))
+    codes = np.frombuffer(text[open_idx:end].encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    index = np.arange(codes.size)
+    # A character is escaped when an odd run of backslashes precedes it ("\\{" escapes, "\\\\{" not).
+    last_plain = np.maximum.accumulate(np.where(codes == ord("\\"), -1, index))
+    run = np.zeros(codes.size, dtype=np.int64)
+    run[1:] = index[:-1] - last_plain[:-1]
+    live = run % 2 == 0
+    depth = np.cumsum((live & (codes == ord("{"))).astype(np.int64) - (live & (codes == ord("}"))))
     closes = np.flatnonzero(depth == 0)  # depth is >= 1 until the matching "}" brings it back to 0
     return open_idx + int(closes[0]) if closes.size else None
 
@@ -261,6 +265,11 @@ def _answer_after(text: str, lower: str, j: int) -> Found:
     """The answer following a marker that ends at ``j`` (Minerva: "... is $X$. I hope it is correct.")."""
     n = len(text)
     j = _LEAD.match(text, j).end()
+    for _ in range(2):  # "Final Answer: The final answer is $5$": skip the restated phrase
+        lead = next((p for p in _RESTATED if lower.startswith(p, j)), None)
+        if lead is None:
+            break
+        j = _LEAD.match(text, j + len(lead)).end()
     line_end = text.find("\n", j)
     line_end = n if line_end < 0 else line_end
     if _LINE_SPACES.match(text, j).end() >= line_end:  # "The final answer is:\n\n$$ 42 $$"
@@ -403,7 +412,7 @@ def _last_number(text: str) -> Found:
     if not matches:
         return _NONE
     start, end = matches[-1].span()
-    if text[start] == "-" and start > 0 and (text[start - 1].isalnum() or text[start - 1] in ")]}"):
+    if text[start] in "-−" and start > 0 and (text[start - 1].isalnum() or text[start - 1] in ")]}"):
         start += 1  # "5-3": a minus between operands is subtraction, not a sign
     return Found(FormatStatus.OK, start, end, start)
 

@@ -96,6 +96,7 @@ FORMATS = [
     ("**Answer**: (2, 3)", "answer_colon", "(2, 3)", OK),
     ("Answer:\n\n  x = 4", "answer_colon", "x = 4", OK),
     ("Answer:", "answer_colon", None, EMPTY),
+    ("Final Answer: The final answer is $8$. I hope it is correct.", "answer_colon", "8", OK),
     ("No answer given", "answer_colon", None, NO),
     ("Reanswer: 3", "answer_colon", None, NO),  # not the word "answer"
     ("#### 42", "gsm8k", "42", OK),
@@ -152,6 +153,9 @@ LENIENT = [
     ("the pair 1,2", "boxed", "2", NO, "last_number"),  # not a thousands separator
     ("ratio 5/6 here", "boxed", "5/6", NO, "last_number"),
     ("half is \\frac{1}{2}", "boxed", "\\frac{1}{2}", NO, "last_number"),
+    ("a rate of 2.5e-3 per second", "boxed", "2.5e-3", NO, "last_number"),
+    ("x = −3", "boxed", "−3", NO, "last_number"),  # U+2212 minus sign
+    ("Arabic-Indic digits ١٢ are not read", "boxed", None, NO, "none"),
     ("no numbers at all", "boxed", None, NO, "none"),
     ("\\boxed{3} then \\boxed{12", "boxed", "12", UNBAL, "last_number"),
     ("I think \\boxed{} hmm, the answer is 4", "boxed", "4", EMPTY, "answer_phrase"),

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from rlvr_eval.verifier import extract
 from rlvr_eval.verifier.extract import extract_answer, extract_lenient
 from rlvr_eval.verifier.schema import AnswerFormat, Extraction, FormatStatus
 
@@ -168,10 +169,10 @@ def test_large_inputs_are_fast(name: str) -> None:
     for answer_format in FORMATS:
         for strict in (True, False):
             best = float("inf")
-            for _ in range(3):  # best of 3: the machine is shared, a single run can be preempted
-                start = time.perf_counter()
+            for _ in range(3):  # CPU time, best of 3: the machine is shared with other test runs
+                start = time.process_time()
                 got = extract_answer(text, answer_format=answer_format, strict=strict)  # type: ignore[arg-type]
-                best = min(best, time.perf_counter() - start)
+                best = min(best, time.process_time() - start)
             _check_invariants(text, got, strict=strict)
             assert best < 0.1, f"{name} / {answer_format} / strict={strict}: {best * 1000:.0f} ms"
 
@@ -181,3 +182,10 @@ def test_nested_braces_give_the_whole_group() -> None:
     got = extract_answer("\\boxed{" + "{" * depth + "x" + "}" * depth + "}")
     assert got.answer == "{" * depth + "x" + "}" * depth
     assert extract_answer("\\boxed{" + "{" * depth + "x").format is FormatStatus.UNBALANCED
+
+
+@given(st.text(st.sampled_from("{}\\a"), max_size=40))
+def test_numpy_brace_scan_agrees_with_python_scan(tail: str) -> None:
+    """Long boxes are scanned with numpy; both scanners must close the same brace."""
+    text = "x{" + tail
+    assert extract._match_brace_numpy(text, 1, len(text)) == extract._match_brace(text, 1)

@@ -5,11 +5,13 @@ Bilingual Multimodal Scientific Problems", arXiv 2402.14008. Data: local ``olymp
 (Qwen2.5-Math harness copy) or hub ``Hothan/OlympiadBench``, config ``OE_TO_maths_en_COMP`` (train).
 Paper setting: greedy, one sample.
 
-Mapping: ``final_answer`` (a list of LaTeX strings in ``$...$``) -> reference with every ``$`` removed
-(a single string when the list has one element, as in all 675 rows); ``is_multiple_answer`` ->
-``options.multiple_answers``; ``unit`` -> ``options.unit``; ``answer_type`` -> ``options.answer_type``;
-``context`` (shared problem preamble) is put before the question. ``error`` is the dataset's absolute
-tolerance for a numerical answer (one row: "1e-1" on 4.2 %); it becomes ``rel_tol = error / |answer|``.
+Mapping: ``final_answer`` (a list of LaTeX strings in ``$...$``) -> reference with every ``$`` removed:
+one string when the list has one element (all 675 local rows) or when ``is_multiple_answer`` (parts
+joined with ", ": every part is required, whereas a list reference means "any one of"); otherwise a
+list of alternatives. ``is_multiple_answer`` -> ``options.multiple_answers``; ``unit`` -> ``options.unit``;
+``answer_type`` -> ``options.answer_type``; ``context`` (shared problem preamble) precedes the question.
+``error`` is the dataset's absolute tolerance for a numerical answer (one row: "1e-1" on 4.2 %); it
+becomes ``rel_tol = error / |answer|``.
 
 Example row::
 
@@ -59,13 +61,16 @@ def row_to_item(row: Mapping[str, Any], index: int) -> Item:
     references = [_strip_dollars(str(a)) for a in answers]
     if not references or not all(references):
         raise ValueError(f"empty final_answer {answers!r}")
+    multiple = bool(row.get("is_multiple_answer"))
+    if multiple and len(references) > 1:  # one answer with several parts: all are required, so one string
+        references = [", ".join(references)]
     unit = _strip_dollars(row.get("unit") or "") or None
     question = first(row, "question")
     if row.get("context"):
         question = f"{row['context'].strip()}\n\n{question}"
     options = EquivalenceOptions(
         answer_type=ANSWER_TYPES.get(row.get("answer_type") or "", "auto"),
-        multiple_answers=bool(row.get("is_multiple_answer")),
+        multiple_answers=multiple,
         unit=unit,
         rel_tol=_rel_tol(row.get("error"), references[0]),
     )

@@ -217,7 +217,10 @@ def test_olympiadbench_context_and_list_reference(monkeypatch: pytest.MonkeyPatc
     [item] = get_task("olympiadbench").load()
     assert calls == [("Hothan/OlympiadBench", "OE_TO_maths_en_COMP", "train")]
     assert item.question == "Let $f(x)=x^2$.\n\nFind $f(2)$ and $f(3)$."
-    assert item.reference == ["4", "9"] and item.options.multiple_answers
+    assert item.reference == "4, 9" and item.options.multiple_answers  # both required, not "any of"
+    _fake_hub(monkeypatch, [{**row, "is_multiple_answer": False, "final_answer": ["$x=1$", "$1$"]}])
+    [item] = get_task("olympiadbench").load()
+    assert item.reference == ["x=1", "1"] and not item.options.multiple_answers
 
 
 def test_missing_local_file(tmp_path: Path) -> None:

@@ -294,3 +294,25 @@ def test_minerva_solution_without_box_is_a_bad_row(tmp_path: Path) -> None:
     (tmp_path / "minerva_math" / "test.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
     with pytest.raises(TaskDataError, match=r"minerva_math: bad row 0 .*no complete"):
         get_task("minerva_math").load(tmp_path)
+
+
+@needs_data
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_boxed_reference_grades_correct(name: str) -> None:
+    """Adapter and verifier agree: each item's own reference, boxed, is correct under its options."""
+    from rlvr_eval.verifier.api import verify
+
+    task = get_task(name)
+    failures = []
+    for item in task.load(DATA_DIR):
+        answer = item.reference if isinstance(item.reference, str) else item.reference[0]
+        verdict = verify(f"So the answer is \\boxed{{{answer}}}.", item.reference,
+                         answer_format=task.answer_format, options=item.options)
+        if not verdict.correct:
+            failures.append((item.id, answer, verdict.content.value))
+        if item.options.choices:  # and a wrong letter is not
+            wrong = next(label for label in item.options.choices if label != item.reference)
+            if verify(f"\\boxed{{{wrong}}}", item.reference, answer_format=task.answer_format,
+                      options=item.options).correct:
+                failures.append((item.id, wrong, "wrong letter accepted"))
+    assert failures == []

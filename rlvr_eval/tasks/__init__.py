@@ -15,7 +15,16 @@ from typing import Any
 from rlvr_eval.tasks import aime24, aime25, amc23, arc, gsm8k, math500, minerva_math, olympiadbench
 from rlvr_eval.tasks.base import Item, Task, TaskDataError
 
-__all__ = ["PAPER_MATH_TASKS", "TASKS", "Item", "Task", "TaskDataError", "get_task", "task_names"]
+__all__ = [
+    "PAPER_MATH_TASKS",
+    "TASKS",
+    "Item",
+    "Task",
+    "TaskDataError",
+    "UnknownTaskError",
+    "get_task",
+    "task_names",
+]
 
 TASKS: dict[str, Callable[[], Task]] = {
     "math500": math500.task,
@@ -35,6 +44,13 @@ PAPER_MATH_TASKS = ("math500", "aime24", "amc23", "minerva_math", "olympiadbench
 JSONL_PREFIX = "jsonl:"
 
 
+class UnknownTaskError(KeyError):
+    """No task of that name; a KeyError whose message prints without KeyError's extra quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def task_names() -> list[str]:
     return sorted(TASKS)
 
@@ -47,7 +63,8 @@ def get_task(name: str, **kwargs: Any) -> Task:
         return jsonl_task(name[len(JSONL_PREFIX) :], **kwargs)
     factory = TASKS.get(name)
     if factory is None:
-        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(task_names())}, or jsonl:PATH")
+        known = ", ".join(task_names())
+        raise UnknownTaskError(f"unknown task {name!r}; known tasks: {known}, or jsonl:PATH")
     task = factory()
     fields = {f.name for f in dataclasses.fields(Task)} - {"name", "row_to_item"}
     unknown = sorted(set(kwargs) - fields)

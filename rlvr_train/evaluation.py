@@ -45,9 +45,10 @@ def evaluate(cfg: TrainConfig, policy: Any, tokenizer: Any, verify_fn: Any) -> d
             answer_format=task.answer_format, strict=False, options=[item.options for item in items],
         )
         accuracy = sum(bool(v.correct) for v in verdicts) / len(verdicts)
-        row[f"eval/{name}/accuracy"] = accuracy
-        row[f"eval/{name}/format_rate"] = sum(has_requested_answer(v) for v in verdicts) / len(verdicts)
-        row[f"eval/{name}/truncation_rate"] = sum(r == "length" for r in out.finish_reasons) / len(verdicts)
+        n = len(verdicts)
+        row[f"eval/{task.name}/accuracy"] = accuracy
+        row[f"eval/{task.name}/format_rate"] = sum(has_requested_answer(v) for v in verdicts) / n
+        row[f"eval/{task.name}/truncation_rate"] = sum(r == "length" for r in out.finish_reasons) / n
         accuracies.append(accuracy)
     row["eval_accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None
     return row

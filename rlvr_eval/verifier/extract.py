@@ -46,7 +46,7 @@ _COLON_MARKERS = ("answer:", "answer**:", "answer：")
 _PHRASE_MARKERS = ("answer is", *_COLON_MARKERS)  # "answer is" also covers "the final answer is"
 _RESTATED = ("the final answer is", "the answer is", "final answer:")
 _MATH_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_TRAILING_PUNCT = " \t\r\n.!?;,:"
+_TRAILING_PUNCT = " \t\r\n.!?;,:*"
 
 _BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
 _BARE_TOKEN = re.compile(r"[^\s$}]*")
@@ -55,6 +55,7 @@ _LINE_SPACES = re.compile(r"[ \t\r\f\v]*")
 _MORE_MATH = re.compile(r"[ \t]*(?:,|;|and|or)?[ \t]*")  # "$f(n)=n$, $g(n)=1$": one answer, two parts
 _MAX_MATH_PARTS = 16
 _LEAD = re.compile(r"[ \t:*]*")
+_SPACE_STARS = re.compile(r"[\s*]*")
 _WHITESPACE = re.compile(r"\s*")
 _LAST_WORD = re.compile(r"([A-Za-z]+)[\s$]*$")
 _DIGIT = re.compile(r"[0-9]")
@@ -100,10 +101,8 @@ def _is_letter(c: str) -> bool:
 
 def _span(text: str, start: int, end: int) -> Found:
     """OK span with surrounding whitespace removed, or EMPTY if nothing is left."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    start = _WHITESPACE.match(text, start, end).end()
+    end = start + len(text[start:end].rstrip())
     return Found(FormatStatus.OK, start, end) if start < end else Found(FormatStatus.EMPTY)
 
 
@@ -224,12 +223,12 @@ def _find_close(text: str, close: str, start: int, end: int) -> int:
 def _trim(text: str, start: int, end: int) -> Found:
     """Peel delimiters, bold markers, a whole-answer box and trailing punctuation off an answer."""
     for _ in range(6):  # each pass removes one layer; real answers have at most a few
-        s, e = start, end
-        while s < e and text[s] in " \t\r\n*":
-            s += 1
+        s = _SPACE_STARS.match(text, start, end).end()
+        e = end
         if not text.endswith("...", s, e):
-            while e > s and text[e - 1] in _TRAILING_PUNCT + "*" and not _escaped(text, e - 1):
-                e -= 1  # "\\," and "\\;" are LaTeX spacing, not punctuation
+            e = s + len(text[s:e].rstrip(_TRAILING_PUNCT))
+            if e < end and _escaped(text, e):  # "\\," and "\\;" are LaTeX spacing, not punctuation
+                e += 1
         for open_, close in _MATH_DELIMS:
             inner = s + len(open_)
             if text.startswith(open_, s) and e - len(close) >= inner:
@@ -337,8 +336,9 @@ def _last_gsm8k(text: str, lower: str, *, need_ok: bool = False) -> Found:
         while start > max(0, pos - 8) and text[start - 1] == "#":  # bounded: "#####..." floods
             start -= 1
         j = _SPACES.match(text, pos + 4).end()
-        head = text[j : j + 1]
-        if head and not (_is_letter(head) or head in "#*"):
+        k = _LEAD.match(text, j).end()
+        head = text[k : k + 1]  # "#### **42**" is an answer, "#### **Step 2**" is a heading
+        if head and not (_is_letter(head) or head == "#"):
             found = _answer_after(text, lower, j)._replace(marker=start)
             if found.ok or not need_ok:
                 return found
@@ -447,7 +447,7 @@ def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Fo
     best = max((c for c in candidates if c.ok), key=lambda c: c.marker, default=None)
     if best is not None:
         if answer_format == "multiple_choice":
-            best = _choice_in(text, best, wrapped=False) or best
+            best = _choice_in(text, best, wrapped=best is box) or best
         return best, "answer_phrase"
     number = _last_number(text)
     if number.ok:

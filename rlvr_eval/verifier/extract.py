@@ -262,20 +262,16 @@ def _more_math(text: str, delim: str, end: int, limit: int) -> int:
 
 def _answer_after(text: str, lower: str, j: int) -> Found:
     """The answer following a marker that ends at ``j`` (Minerva: "... is $X$. I hope it is correct.")."""
-    n = len(text)
-    j = _LEAD.match(text, j).end()
+    n, j = len(text), _LEAD.match(text, j).end()
     for _ in range(2):  # "Final Answer: The final answer is $5$": skip the restated phrase
         lead = next((p for p in _RESTATED if lower.startswith(p, j)), None)
         if lead is None:
             break
         j = _LEAD.match(text, j + len(lead)).end()
-    line_end = text.find("\n", j)
-    line_end = n if line_end < 0 else line_end
+    line_end = text.find("\n", j) % (n + 1)  # -1 (no newline) becomes n
     if _LINE_SPACES.match(text, j).end() >= line_end:  # "The final answer is:\n\n$$ 42 $$"
-        j = _WHITESPACE.match(text, j).end()
-        j = _LEAD.match(text, j).end()
-        line_end = text.find("\n", j)
-        line_end = n if line_end < 0 else line_end
+        j = _LEAD.match(text, _WHITESPACE.match(text, j).end()).end()
+        line_end = text.find("\n", j) % (n + 1)
     for open_, close in _MATH_DELIMS:
         if text.startswith(open_, j):
             limit = line_end if open_ in ("$", "\\(") else min(n, j + _MATH_CLOSE_WINDOW)
@@ -291,12 +287,10 @@ def _answer_after(text: str, lower: str, j: int) -> Found:
             box = _parse_box(text, j, len(cmd))
             if box.ok:
                 return box
-    end = line_end
-    hope = lower.find("i hope it is correct", j, end)
-    end = hope if hope >= 0 else end
-    sentence = text.find(". ", j, end)
-    end = sentence + 1 if sentence >= 0 else end
-    return _trim(text, j, end)
+    hope = lower.find("i hope it is correct", j, line_end)
+    end = hope if hope >= 0 else line_end
+    sentence = text.find(". ", j, end)  # a sentence end; "3.5" has no space after its point
+    return _trim(text, j, sentence + 1 if sentence >= 0 else end)
 
 
 def _marker_positions(lower: str, marker: str, limit: int) -> list[int]:
@@ -418,23 +412,17 @@ def _last_number(text: str) -> Found:
 
 
 def _lowered(text: str) -> str:
-    """Lower-cased copy with the same offsets.
-
-    U+0130 (İ) is the only character whose ``str.lower`` is two characters long.
-    """
+    """Lower-cased copy with the same offsets (U+0130 is the one character ``lower`` makes two long)."""
     return text.replace("\u0130", "i").lower()
 
 
 def _requested(text: str, lower: str, answer_format: str, box: Found) -> Found:
-    if answer_format == "boxed":
-        return box
-    if answer_format == "final_answer":
-        return _last_phrase(text, lower, _FINAL_MARKERS, need_ok=False)
-    if answer_format == "answer_colon":
-        return _last_phrase(text, lower, _COLON_MARKERS, need_ok=False)
+    if answer_format in ("final_answer", "answer_colon"):
+        markers = _FINAL_MARKERS if answer_format == "final_answer" else _COLON_MARKERS
+        return _last_phrase(text, lower, markers, need_ok=False)
     if answer_format == "gsm8k":
         return _last_gsm8k(text, lower)
-    return _find_choice(text, lower, box)
+    return box if answer_format == "boxed" else _find_choice(text, lower, box)
 
 
 def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Found, Method]:
@@ -450,9 +438,7 @@ def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Fo
             best = _choice_in(text, best, wrapped=best is box) or best
         return best, "answer_phrase"
     number = _last_number(text)
-    if number.ok:
-        return number, "last_number"
-    return _NONE, "none"
+    return (number, "last_number") if number.ok else (_NONE, "none")
 
 
 def _prepare(completion: str, answer_format: str, prompt: str | None) -> tuple[str, int]:
@@ -468,13 +454,8 @@ def _prepare(completion: str, answer_format: str, prompt: str | None) -> tuple[s
 def _extraction(text: str, offset: int, found: Found, method: Method, status: FormatStatus) -> Extraction:
     if not found.ok or found.start is None or found.end is None:
         return Extraction(answer=None, format=status, method="none")
-    return Extraction(
-        answer=text[found.start : found.end],
-        format=status,
-        method=method,
-        start=found.start + offset,
-        end=found.end + offset,
-    )
+    answer, start, end = text[found.start : found.end], found.start + offset, found.end + offset
+    return Extraction(answer=answer, format=status, method=method, start=start, end=end)
 
 
 def extract_answer(
@@ -507,10 +488,8 @@ def extract_answer(
     box = last_boxed(text, prompt=prompt) if needs_box else _NONE
     found = _requested(text, lower, answer_format, box)
     status = FormatStatus.TRUNCATED if finish_reason == "length" else found.status
-    if found.ok:
+    if found.ok or strict:
         return _extraction(text, offset, found, "requested", status)
-    if strict:
-        return _extraction(text, offset, _NONE, "none", status)
     fallback, method = _fallback(text, lower, answer_format, box)
     return _extraction(text, offset, fallback, method, status)
 

@@ -9,7 +9,7 @@ from typing import cast
 
 import pytest
 import torch
-from tiny_model import DEFAULT_SYSTEM, build_tiny_model, build_tokenizer
+from rlvr_train.tiny_model import DEFAULT_SYSTEM, build_tiny_model, build_tokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, PreTrainedTokenizerBase
 
 # REFERENCE.md section 1: the paper's training prompt rendered with the Qwen2.5-Math chat template.

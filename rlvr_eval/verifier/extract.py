@@ -99,9 +99,15 @@ def _is_letter(c: str) -> bool:
     return c.isascii() and c.isalpha()
 
 
+def _skip(pattern: re.Pattern[str], text: str, pos: int, end: int | None = None) -> int:
+    """Where ``pattern`` (one that also matches the empty string) stops when matched at ``pos``."""
+    found = pattern.match(text, pos, len(text) if end is None else end)
+    return found.end() if found else pos
+
+
 def _span(text: str, start: int, end: int) -> Found:
     """OK span with surrounding whitespace removed, or EMPTY if nothing is left."""
-    start = _WHITESPACE.match(text, start, end).end()
+    start = _skip(_WHITESPACE, text, start, end)
     end = start + len(text[start:end].rstrip())
     return Found(FormatStatus.OK, start, end) if start < end else Found(FormatStatus.EMPTY)
 
@@ -155,7 +161,7 @@ def _box_starts(text: str) -> Iterator[tuple[int, int]]:
 
 def _parse_box(text: str, pos: int, cmd_len: int) -> Found:
     """The box whose command starts at ``pos``: braced group, or one bare token (``\\boxed 5``)."""
-    j = _WHITESPACE.match(text, pos + cmd_len).end()
+    j = _skip(_WHITESPACE, text, pos + cmd_len)
     if j >= len(text):
         return Found(FormatStatus.UNBALANCED, marker=pos)
     if text[j] == "{":
@@ -163,7 +169,7 @@ def _parse_box(text: str, pos: int, cmd_len: int) -> Found:
         if close is None:
             return Found(FormatStatus.UNBALANCED, marker=pos)
         return _span(text, j + 1, close)._replace(marker=pos)
-    end = _BARE_TOKEN.match(text, j).end()
+    end = _skip(_BARE_TOKEN, text, j)
     while end > j and text[end - 1] in ".,;":  # "\boxed 5." ends a sentence
         end -= 1
     return _span(text, j, end)._replace(marker=pos)
@@ -184,7 +190,7 @@ def last_boxed(text: str, *, prompt: str | None = None, skip_placeholders: bool 
     for pos, cmd_len in _box_starts(text):
         box = _parse_box(text, pos, cmd_len)
         if box.status is FormatStatus.EMPTY and skip_placeholders and skipped < _MAX_PLACEHOLDER_SKIPS:
-            brace = _WHITESPACE.match(text, pos + cmd_len).end()
+            brace = _skip(_WHITESPACE, text, pos + cmd_len)
             box_end = text.find("}", brace) + 1 if text.startswith("{", brace) else brace
             if _is_placeholder(text, pos, box_end, prompt):
                 skipped += 1
@@ -223,7 +229,7 @@ def _find_close(text: str, close: str, start: int, end: int) -> int:
 def _trim(text: str, start: int, end: int) -> Found:
     """Peel delimiters, bold markers, a whole-answer box and trailing punctuation off an answer."""
     for _ in range(6):  # each pass removes one layer; real answers have at most a few
-        s = _SPACE_STARS.match(text, start, end).end()
+        s = _skip(_SPACE_STARS, text, start, end)
         e = end
         if not text.endswith("...", s, e):
             e = s + len(text[s:e].rstrip(_TRAILING_PUNCT))
@@ -237,7 +243,7 @@ def _trim(text: str, start: int, end: int) -> Found:
                 break
         for cmd in _BOX_COMMANDS:
             if text.startswith(cmd, s) and text[e - 1 : e] == "}":
-                brace = _WHITESPACE.match(text, s + len(cmd)).end()
+                brace = _skip(_WHITESPACE, text, s + len(cmd))
                 if text[brace : brace + 1] == "{" and _match_brace(text, brace, e) == e - 1:
                     s, e = brace + 1, e - 1
                 break
@@ -250,7 +256,7 @@ def _trim(text: str, start: int, end: int) -> Found:
 def _more_math(text: str, delim: str, end: int, limit: int) -> int:
     """End of a list of inline math parts that starts with one ending at ``end`` ("$a$, $b$ and $c$")."""
     for _ in range(_MAX_MATH_PARTS):
-        nxt = _MORE_MATH.match(text, end, limit).end()
+        nxt = _skip(_MORE_MATH, text, end, limit)
         if nxt == end or not text.startswith(delim, nxt):
             break
         close = _find_close(text, "\\)" if delim == "\\(" else "$", nxt + len(delim), limit)
@@ -262,15 +268,15 @@ def _more_math(text: str, delim: str, end: int, limit: int) -> int:
 
 def _answer_after(text: str, lower: str, j: int) -> Found:
     """The answer following a marker that ends at ``j`` (Minerva: "... is $X$. I hope it is correct.")."""
-    n, j = len(text), _LEAD.match(text, j).end()
+    n, j = len(text), _skip(_LEAD, text, j)
     for _ in range(2):  # "Final Answer: The final answer is $5$": skip the restated phrase
         lead = next((p for p in _RESTATED if lower.startswith(p, j)), None)
         if lead is None:
             break
-        j = _LEAD.match(text, j + len(lead)).end()
+        j = _skip(_LEAD, text, j + len(lead))
     line_end = text.find("\n", j) % (n + 1)  # -1 (no newline) becomes n
-    if _LINE_SPACES.match(text, j).end() >= line_end:  # "The final answer is:\n\n$$ 42 $$"
-        j = _LEAD.match(text, _WHITESPACE.match(text, j).end()).end()
+    if _skip(_LINE_SPACES, text, j) >= line_end:  # "The final answer is:\n\n$$ 42 $$"
+        j = _skip(_LEAD, text, _skip(_WHITESPACE, text, j))
         line_end = text.find("\n", j) % (n + 1)
     for open_, close in _MATH_DELIMS:
         if text.startswith(open_, j):
@@ -329,8 +335,8 @@ def _last_gsm8k(text: str, lower: str, *, need_ok: bool = False) -> Found:
         start = pos
         while start > max(0, pos - 8) and text[start - 1] == "#":  # bounded: "#####..." floods
             start -= 1
-        j = _SPACES.match(text, pos + 4).end()
-        k = _LEAD.match(text, j).end()
+        j = _skip(_SPACES, text, pos + 4)
+        k = _skip(_LEAD, text, j)
         head = text[k : k + 1]  # "#### **42**" is an answer, "#### **Step 2**" is a heading
         if head and not (_is_letter(head) or head == "#"):
             found = _answer_after(text, lower, j)._replace(marker=start)
@@ -345,7 +351,7 @@ def _last_gsm8k(text: str, lower: str, *, need_ok: bool = False) -> Found:
 
 def _label(text: str, start: int, end: int, *, wrapped: bool) -> Found | None:
     """The choice label (A-Z or 1-9) an answer starts with: "(B)", "\\text{B}", "Option C: ..."."""
-    j = _LABEL_PREFIX.match(text, start, end).end()
+    j = _skip(_LABEL_PREFIX, text, start, end)
     if j >= end:
         return None
     c = text[j]
@@ -385,9 +391,9 @@ def _find_choice(text: str, lower: str, box: Found) -> Found:
     line_end = len(text.rstrip())
     line_start = text.rfind("\n", 0, line_end) + 1
     line = _trim(text, line_start, line_end) if line_end - line_start <= _MAX_LABEL_LINE else _NONE
-    if line.ok:
-        label = _label(text, line.start, line.end, wrapped=False)  # type: ignore[arg-type]
-        if label and (label.start > line.start or label.end == line.end):  # "(B)" / "B" alone
+    if line.ok and line.start is not None and line.end is not None:
+        label = _label(text, line.start, line.end, wrapped=False)
+        if label and (label.start != line.start or label.end == line.end):  # "(B)" / "B" alone
             return label._replace(marker=line_start)
     return box if box.status in (FormatStatus.EMPTY, FormatStatus.UNBALANCED) else _NONE
 

@@ -23,7 +23,7 @@ def _no_box(text: str) -> bool:
 
 
 # Box content with balanced grouping braces: plain characters, escapes (\{ \} \\), commands, groups.
-_plain = st.text(st.characters(exclude_characters="\\{}", exclude_categories=("Cs",)), min_size=1, max_size=6)
+_plain = st.text(st.characters(exclude_characters="\\{}", codec="utf-8"), min_size=1, max_size=6)
 _escape = st.sampled_from(["\\{", "\\}", "\\\\", "\\frac", "\\alpha ", "\\,", "\\$"])
 _balanced = st.recursive(
     st.one_of(_plain, _escape),

@@ -220,6 +220,21 @@ def _restates_prompt(answer: str, reference: str, prompt: str, options: Equivale
 # --------------------------------------------------------------------------- verify
 
 
+def _extract_both(
+    completion: str, answer_format: AnswerFormat, finish_reason: str | None, prompt: str | None
+) -> Extraction:
+    """One pass: ``format`` is the requested format's status, ``answer`` the lenient answer.
+
+    (``extract_answer(strict=False)`` reports the requested format's status and falls back to
+    answer phrases / the last number only for the answer, exactly the two things verify needs.)
+    """
+    kwargs: dict[str, Any] = {"answer_format": answer_format, "strict": False, "finish_reason": finish_reason}
+    if prompt is not None:
+        kwargs["prompt"] = prompt
+    extraction: Extraction = _extract().extract_answer(completion, **kwargs)
+    return extraction
+
+
 def _describe(extraction: Extraction, answer_format: str) -> str:
     return {
         FormatStatus.OK: f"{answer_format} answer found",
@@ -252,18 +267,12 @@ def _verify(
     _check_timeout(timeout)
     options = _resolve_options(options, answer_type)
     references = _references(reference, options)
-    extract = _extract()
-    strict_extraction: Extraction = extract.extract_answer(
-        completion, answer_format=answer_format, strict=True, finish_reason=finish_reason
-    )
-    used = strict_extraction
-    if strict_extraction.answer is None:
-        used = extract.extract_lenient(completion, answer_format=answer_format)
-    answer = used.answer
-    format_ok = strict_extraction.format_ok if strict else answer is not None
-    parts = [_describe(strict_extraction, answer_format)]
-    if used is not strict_extraction and answer is not None:
-        parts.append(f"fallback ({used.method}) found {_short(answer)!r}")
+    extraction = _extract_both(completion, answer_format, finish_reason, prompt)
+    answer = extraction.answer
+    format_ok = extraction.format_ok if strict else answer is not None
+    parts = [_describe(extraction, answer_format)]
+    if extraction.method != "requested" and answer is not None:
+        parts.append(f"fallback ({extraction.method}) found {_short(answer)!r}")
     if answer is None:
         content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
     else:
@@ -284,10 +293,10 @@ def _verify(
     correct = format_ok and content is ContentStatus.EQUAL
     return Verdict(
         correct=correct,
-        format=strict_extraction.format,
+        format=extraction.format,
         format_ok=format_ok,
         extracted=answer,
-        extraction_method=used.method,
+        extraction_method=extraction.method,
         content=content,
         reward=1.0 if correct else 0.0,
         reason="; ".join(parts),
@@ -347,24 +356,17 @@ def verdict_without_content(item: tuple[Any, ...], content: ContentStatus, reaso
     The format layer is cheap and linear, so it is still evaluated here: a timed-out item keeps
     its true format status and extracted answer.
     """
-    completion, _reference, answer_format, strict, _timeout, finish_reason, _options, _prompt = item
-    extract = _extract()
-    strict_extraction: Extraction = extract.extract_answer(
-        completion, answer_format=answer_format, strict=True, finish_reason=finish_reason
-    )
-    used = strict_extraction
-    if strict_extraction.answer is None:
-        used = extract.extract_lenient(completion, answer_format=answer_format)
-    format_ok = strict_extraction.format_ok if strict else used.answer is not None
+    completion, _reference, answer_format, strict, _timeout, finish_reason, _options, prompt = item
+    extraction = _extract_both(completion, answer_format, finish_reason, prompt)
     return Verdict(
         correct=False,
-        format=strict_extraction.format,
-        format_ok=format_ok,
-        extracted=used.answer,
-        extraction_method=used.method,
-        content=content if used.answer is not None else ContentStatus.NOT_CHECKED,
+        format=extraction.format,
+        format_ok=extraction.format_ok if strict else extraction.answer is not None,
+        extracted=extraction.answer,
+        extraction_method=extraction.method,
+        content=content if extraction.answer is not None else ContentStatus.NOT_CHECKED,
         reward=0.0,
-        reason=f"{_describe(strict_extraction, answer_format)}; {reason}",
+        reason=f"{_describe(extraction, answer_format)}; {reason}",
     )
 
 

@@ -34,7 +34,7 @@ ITEM_SLACK = 0.5
 #: Below this many items, starting (or waking) worker processes costs more than it saves.
 MIN_ITEMS_FOR_POOL = 8
 _MAX_WORKERS = 8
-_BATCH_PRELOAD = ("rlvr_eval.verifier.api", "rlvr_eval.verifier.equivalence")
+_BATCH_PRELOAD = ("rlvr_eval.verifier.api", "rlvr_eval.verifier.equivalence", "rlvr_eval.verifier.symbolic")
 
 Failure = Callable[[int, str, str], Any]
 """``on_failure(index, kind, message)`` -> the result recorded for an item; kind: timeout | crash | error."""
@@ -137,11 +137,15 @@ class BatchPool:
                             replace(worker)
                         continue
                     try:
-                        _, _k, status, value = worker.recv()
+                        reply = worker.recv()
                     except (EOFError, OSError):
                         retire(worker, "crash", f"worker died (exit code {worker.process.poll()})")
                         continue
                     entry = busy[worker]
+                    if reply[0] == "started":  # the chunk is unpickled: the first item's clock starts
+                        entry[2] = time.monotonic() + item_timeout
+                        continue
+                    _, _k, status, value = reply
                     chunk, pos = entry[0], entry[1]
                     if status == "ok":
                         record(chunk[pos], value)

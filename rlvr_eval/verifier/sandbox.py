@@ -11,8 +11,9 @@ safe next to threads, and, unlike ``multiprocessing.Process``, also allowed insi
 ``multiprocessing.Pool`` workers. They talk over two pipes with pickled messages:
 
 - ``("call", fn, args)`` -> ``("ok", value)`` or ``("raise", exception)``;
-- ``("map", fn, [args, ...])`` -> one ``("item", k, "ok" | "raise", value)`` per element, in order
-  (used by ``batch.py`` to amortise IPC over a chunk while still seeing per-item progress).
+- ``("map", fn, [args, ...])`` -> ``("started",)`` once unpickled, then one
+  ``("item", k, "ok" | "raise", value)`` per element, in order (used by ``batch.py`` to amortise
+  IPC over a chunk while still seeing per-item progress).
 
 Functions must be picklable top-level functions (pickled by reference, imported in the worker).
 """
@@ -46,7 +47,7 @@ T = TypeVar("T")
 
 #: Modules a symbolic worker imports before reporting ready, so the first call's budget is not
 #: spent importing sympy (~1 s). Missing modules are skipped.
-DEFAULT_PRELOAD: tuple[str, ...] = ("rlvr_eval.verifier.equivalence",)
+DEFAULT_PRELOAD: tuple[str, ...] = ("rlvr_eval.verifier.equivalence", "rlvr_eval.verifier.symbolic")
 #: Default address-space headroom (MB) above the worker's size after imports; None disables.
 DEFAULT_MEMORY_MB: int | None = int(os.environ.get("RLVR_SANDBOX_MEMORY_MB", "1024")) or None
 #: Starting a worker (interpreter + sympy import) is not charged to any call's timeout, but
@@ -123,6 +124,8 @@ def _worker_main(read_fd: int, write_fd: int) -> None:
         if message[0] == "call":
             _send_reply(outbox, _run_one(message[1], message[2]))
         elif message[0] == "map":
+            # Unpickling may have imported fn's module: tell the parent the clock starts now.
+            outbox.send(("started",))
             for k, args in enumerate(message[2]):
                 _send_reply(outbox, ("item", k, *_run_one(message[1], args)))
         else:
@@ -177,6 +180,13 @@ class SandboxWorker:
             self.kill()
             raise WorkerCrashed(f"sandbox worker failed to start (exit code {self.process.poll()})") from exc
         self.ready = True
+
+    def poll_ready(self) -> bool:
+        """Non-blocking: has the worker finished starting?"""
+        if not self.ready and self.alive and self.inbox.poll(0):
+            with contextlib.suppress(WorkerCrashed):
+                self.wait_ready(0)
+        return self.ready
 
     def send(self, message: tuple[Any, ...]) -> None:
         self._outbox.send(message)
@@ -258,6 +268,10 @@ class WorkerPool:
                 if self._closed:
                     raise RuntimeError("sandbox pool is shut down")
                 if self._idle:
+                    # Prefer a warm worker: a replacement may still be importing sympy.
+                    for k in range(len(self._idle) - 1, -1, -1):
+                        if self._idle[k].poll_ready():
+                            return self._idle.pop(k)
                     return self._idle.pop()
                 if len(self._all) < self.max_workers:
                     break
@@ -286,12 +300,15 @@ class WorkerPool:
 
     def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
         _check_timeout(timeout)
-        worker = self._checkout()
-        try:
-            worker.wait_ready()
-        except WorkerCrashed:
-            self._replace(worker)
-            raise
+        for attempt in range(3):  # a worker that fails to start is replaced; give up after 3
+            worker = self._checkout()
+            try:
+                worker.wait_ready()
+                break
+            except WorkerCrashed:
+                self._replace(worker)
+                if attempt == 2:
+                    raise
         try:
             result = worker.call(fn, args, timeout)
         except (VerificationTimeout, WorkerCrashed):

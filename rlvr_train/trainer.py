@@ -74,18 +74,22 @@ def train(
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     autocast = _autocast(cfg, device)
 
-    # 1. Policy (from the newest checkpoint when resuming), frozen reference, optimizer.
+    # 1. Tokenizer and prompts first (template errors surface before weights load), then the policy
+    #    (from the newest checkpoint when resuming), the frozen reference and the optimizer.
     resume_from = ckpt.latest_checkpoint(out) if cfg.resume else None
     if resume_from is None and not cfg.resume and ckpt.list_checkpoints(out):
         raise TrainError(f"{out} already holds checkpoints; pass --resume or choose another --output-dir")
+    source = str(resume_from or cfg.model)
+    tokenizer = load_tokenizer(source)
+    prompt_ids = [encode_prompt(ex.question, cfg, tokenizer) for ex in examples]  # one-shot: one prompt
     torch.manual_seed(cfg.seed)
-    tokenizer, policy = load_model(str(resume_from or cfg.model), device)
+    policy = load_model(source, device)
     if cfg.gradient_checkpointing:
         policy.gradient_checkpointing_enable()
     policy.train()
     ref = None
     if cfg.kl_coef > 0:  # the paper's reference is the initial policy, frozen
-        ref = load_model(cfg.model, device, dtype=torch.bfloat16 if device.type == "cuda" else None)[1]
+        ref = load_model(cfg.model, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
         ref.eval().requires_grad_(False)
     optimizer = torch.optim.AdamW(
         policy.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
@@ -100,8 +104,7 @@ def train(
     truncate_metrics(metrics_path, start_step)  # drop steps logged after the checkpoint: no repeats
     (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
 
-    # 2. Prompts, tokenized once (the one-shot batch is the same prompt repeated).
-    prompt_ids = [encode_prompt(ex.question, cfg, tokenizer) for ex in examples]
+    # 2. Rollout engine and logging.
     backend = HFRollout(policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call)
     pad_id = pad_id_of(tokenizer)
     writer = _tensorboard(out) if cfg.tensorboard else None
@@ -271,19 +274,35 @@ def run_eval(cfg: TrainConfig, policy: Any, tokenizer: Any, verify_fn: VerifyFn,
     return {"kind": "eval", "step": step, **evaluate(cfg, policy, tokenizer, verify_fn)}
 
 
-def load_model(name: str, device: torch.device, dtype: torch.dtype | None = None) -> tuple[Any, Any]:
-    """(tokenizer, causal LM) from a directory or Hub id, with one-line errors."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+def _check_model_path(name: str) -> None:
     looks_local = name.startswith((".", "/", "~")) or Path(name).exists()
     if looks_local and not Path(name).expanduser().is_dir():
         raise TrainError(f"model path not found: {name}")
+
+
+def load_tokenizer(name: str) -> Any:
+    """The tokenizer of a model directory or Hub id, with one-line errors."""
+    from transformers import AutoTokenizer
+
+    _check_model_path(name)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name)
+        return AutoTokenizer.from_pretrained(name)
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"cannot load the tokenizer of {name!r}: {str(exc).splitlines()[0]}") from None
+
+
+def load_model(name: str, device: torch.device, dtype: torch.dtype | None = None) -> Any:
+    """A causal LM from a directory or Hub id (float32 unless ``dtype``), with one-line errors."""
+    from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+
+    _check_model_path(name)
+    hf_logging.disable_progress_bar()  # the per-shard "Loading weights" bar would bury our own output
+    try:
         model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype or torch.float32)
     except OSError as exc:
         raise TrainError(f"cannot load model {name!r}: {str(exc).splitlines()[0]}") from None
-    return tokenizer, model.to(device)
+    return model.to(device)
 
 
 def encode_prompt(question: str, cfg: TrainConfig, tokenizer: Any) -> list[int]:

@@ -450,6 +450,8 @@ def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Fo
 def _prepare(completion: str, answer_format: str, prompt: str | None) -> tuple[str, int]:
     if not isinstance(completion, str):
         raise TypeError(f"completion must be a str, got {type(completion).__name__}")
+    if prompt is not None and not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str or None, got {type(prompt).__name__}")
     if answer_format not in _FORMATS:
         raise ValueError(f"unknown answer_format {answer_format!r}; expected one of {sorted(_FORMATS)}")
     if prompt and completion.startswith(prompt):  # the prompt's own "\boxed{}" is not an answer

@@ -232,10 +232,11 @@ def test_last_boxed_helpers() -> None:
         ({"completion": None}, TypeError),
         ({"completion": b"\\boxed{1}"}, TypeError),
         ({"completion": "x", "answer_format": "latex"}, ValueError),
+        ({"completion": "x", "prompt": ["chat", "messages"]}, TypeError),
     ],
 )
 def test_bad_input_raises_one_clear_error(kwargs: dict, error: type[Exception]) -> None:
-    with pytest.raises(error, match=r"completion must be a str|unknown answer_format"):
+    with pytest.raises(error, match=r"(completion|prompt) must be a str|unknown answer_format"):
         extract_answer(**kwargs)
 
 

@@ -61,6 +61,11 @@ BOXED = [
     ("The result is \\boxed{}", None, EMPTY),
     ("\\boxed{x}\n\\boxed{\n  y\n}", "y", OK),
     ("é, 中文 \\boxed{π²}", "π²", OK),
+    ("\\boxed{50\\%}", "50\\%", OK),
+    ("\\boxed{\\left\\{ 1, 2 \\right\\}}", "\\left\\{ 1, 2 \\right\\}", OK),
+    ("\\boxed{\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", OK),
+    ("\\boxed{5}}.", "5", OK),  # a stray closing brace after the box is not part of it
+    ("\\[\n\\boxed{\n12.8\n}\n\\]", "12.8", OK),
 ]
 
 

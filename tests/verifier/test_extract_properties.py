@@ -74,6 +74,20 @@ def test_later_box_wins_over_earlier(first: str, middle: str, last: str) -> None
     assert got.answer == last
 
 
+_INSTRUCTIONS = [
+    "Let's think step by step and output the final answer within \\boxed{}.",
+    "Please reason step by step, and put your final answer within \\boxed{}.",
+    "Put your final answer in $\\boxed{}$",
+    "Write the answer inside \\fbox{}.",
+]
+
+
+@given(content=box_content, middle=free_text, instruction=st.sampled_from(_INSTRUCTIONS))
+def test_echoed_instruction_never_hides_the_answer(content: str, middle: str, instruction: str) -> None:
+    got = extract_answer(f"\\boxed{{{content}}}{middle}\n{instruction}")
+    assert (got.answer, got.format) == (content, FormatStatus.OK)
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=st.one_of(st.text(), messy_text),

@@ -280,11 +280,15 @@ def _verify(
         restated = prompt and _restates_prompt(answer, references[0], prompt, options)
         if content is ContentStatus.EQUAL and restated:
             content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"
-    ref_text = _short(" | ".join(references))
+    ref_text = ", ".join(repr(_short(r, 40)) for r in references[:4])
+    if len(references) > 4:
+        ref_text += ", ..."
+    if len(references) > 1:
+        ref_text = f"any of {ref_text}"
     parts.append(
         {
-            ContentStatus.EQUAL: f"equals reference {ref_text!r} ({how})",
-            ContentStatus.DIFFERENT: f"differs from reference {ref_text!r} ({how})",
+            ContentStatus.EQUAL: f"equals reference {ref_text} ({how})",
+            ContentStatus.DIFFERENT: f"differs from reference {ref_text} ({how})",
             ContentStatus.UNPARSEABLE: f"could not be compared ({how})",
             ContentStatus.TIMEOUT: f"timed out ({how})",
             ContentStatus.NOT_CHECKED: "no answer to compare",

@@ -276,7 +276,12 @@ class WorkerPool:
                 if len(self._all) < self.max_workers:
                     break
                 self._cond.wait()
-        return self._new_worker()
+        worker = self._new_worker()
+        with self._cond:
+            spare = len(self._all) < min(2, self.max_workers) and not self._closed
+        if spare:  # a warm spare: after one kill, the next call need not wait for a restart
+            self._checkin(self._new_worker())
+        return worker
 
     def _checkin(self, worker: SandboxWorker) -> None:
         with self._cond:

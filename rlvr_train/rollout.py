@@ -11,6 +11,8 @@ Shapes: ``N`` responses, ``P`` prompt tokens (left-padded), ``R`` response token
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -96,9 +98,13 @@ def cut_response(tokens: list[int], end_ids: set[int]) -> tuple[list[int], str]:
 class HFRollout:
     """Rollouts with ``transformers`` ``generate`` on the policy module itself."""
 
-    def __init__(self, model: Any, tokenizer: Any, *, prompts_per_call: int = 16) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, *, prompts_per_call: int = 16,
+        autocast: Callable[[], Any] = contextlib.nullcontext,
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
+        self.autocast = autocast  # bf16 on GPU, as the training forward
         self.end_ids = end_token_ids(tokenizer)
         self.pad_id = pad_id_of(tokenizer)
         self.prompts_per_call = prompts_per_call
@@ -124,11 +130,12 @@ class HFRollout:
             }
             if temperature == 0:
                 kwargs = {"do_sample": False}
-            generated = self.model.generate(
-                input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_tokens,
-                num_return_sequences=n, eos_token_id=self.end_ids, pad_token_id=self.pad_id,
-                use_cache=True, **kwargs,
-            )  # [b * n, P + r]
+            with self.autocast():
+                generated = self.model.generate(
+                    input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_tokens,
+                    num_return_sequences=n, eos_token_id=self.end_ids, pad_token_id=self.pad_id,
+                    use_cache=True, **kwargs,
+                )  # [b * n, P + r]
             new_tokens = generated[:, ids.shape[1] :].tolist()
             for row, tokens in enumerate(new_tokens):
                 response, reason = cut_response(tokens, end_set)

@@ -105,7 +105,7 @@ def train(
     (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
 
     # 2. Rollout engine and logging.
-    backend = HFRollout(policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call)
+    backend = HFRollout(policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call, autocast=autocast)
     pad_id = pad_id_of(tokenizer)
     writer = _tensorboard(out) if cfg.tensorboard else None
     G = cfg.rollouts

@@ -5,6 +5,7 @@
     rlvr-train run --config configs/one_shot_pi1.yaml [--resume]
     rlvr-train plot runs/pi1            # runs/pi1/curves.png
     rlvr-train rank runs/dsr_sub        # historical variance score of each example
+    rlvr-train tiny-model /tmp/tiny     # a tiny random Qwen2 chat model, to try everything offline on CPU
 
 Settings: config defaults (the paper's) < ``--config`` YAML < flags. Bad input ends with one line
 ``rlvr-train: error: ...`` and exit status 2.
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     rank = sub.add_parser("rank", help="rank examples by the variance of their training accuracy")
     rank.add_argument("run_dir")
     rank.add_argument("--top", type=int, help="show only the first K")
+    tiny = sub.add_parser("tiny-model", help="save a tiny random Qwen2 chat model (offline demos, tests)")
+    tiny.add_argument("out_dir")
+    tiny.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -155,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("one-shot", "run"):
             return _train(args)
+        if args.command == "tiny-model":
+            from rlvr_train.tiny_model import build_tiny_model
+
+            print(build_tiny_model(args.out_dir, seed=args.seed))
+            return 0
         if args.command == "plot":
             from rlvr_train.plot import plot_run
 

@@ -136,3 +136,11 @@ def test_plot_and_rank_missing_run(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["plot", str(tmp_path / "none")]) == 2
     assert main(["rank", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.count("rlvr-train: error: no metrics file") == 2
+
+
+def test_tiny_model_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from transformers import AutoModelForCausalLM
+
+    assert main(["tiny-model", str(tmp_path / "tiny")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "tiny")
+    assert AutoModelForCausalLM.from_pretrained(tmp_path / "tiny").config.num_hidden_layers == 2

@@ -132,3 +132,29 @@ def test_verdict_invariants_on_arbitrary_text(completion: str, reference: str) -
     assert verdict.reward == float(verdict.correct)
     assert (verdict.extracted is None) == (verdict.content is ContentStatus.NOT_CHECKED)
     assert verdict.content is not ContentStatus.TIMEOUT  # short inputs finish well within budget
+
+
+def test_verify_batch_equals_sequential_verify() -> None:
+    from rlvr_eval.verifier.batch import verify_batch
+
+    cases = [
+        ("Thus \\boxed{\\frac{1}{2}}.", "0.5", None, None),
+        ("The answer is 5/6.", "\\frac56", None, None),
+        ("so \\boxed{5/6}", "\\frac56", "length", None),
+        ("\\boxed{\\sqrt{1/n}}", "\\frac{1}{\\sqrt{n}}", None, None),
+        ("\\boxed{3, 2}", ["2", "3"], None, EquivalenceOptions(multiple_answers=True)),
+        ("\\boxed{3}", ["2", "3"], None, None),
+        ("\\boxed{5 cm}", "5", None, EquivalenceOptions(unit="cm")),
+        ("nothing here", "1", None, None),
+        ("\\boxed{(1,2)}", "[1,2]", None, None),
+        ("\\boxed{x^2+2x+1}", "(x+1)^2", "stop", None),
+    ] * 3
+    completions, references, reasons, options = (list(column) for column in zip(*cases, strict=True))
+    batch = verify_batch(
+        completions, references, workers=2, finish_reasons=reasons, options=options, timeout=10
+    )
+    sequential = [
+        verify(c, r, finish_reason=f, options=o, timeout=10) for c, r, f, o in cases
+    ]
+    assert batch == sequential
+    assert [v.correct for v in batch[:10]] == [True, False, False, True, True, True, True, False, False, True]

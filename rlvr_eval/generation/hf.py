@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 import transformers
@@ -64,8 +64,8 @@ class _SeededSampler(LogitsProcessor):
         picks = torch.searchsorted(cdf, (uniforms * cdf[:, -1]).unsqueeze(-1))  # [B, 1]
         picks = picks.clamp_(max=cdf.shape[-1] - 1)
         tokens = sorted_ids.gather(-1, picks)  # [B, 1]
-        forced = torch.full_like(scores, float("-inf"))
-        return forced.scatter_(-1, tokens, 0.0)
+        forced = torch.full_like(scores, float("-inf")).scatter_(-1, tokens, 0.0)
+        return cast(torch.FloatTensor, forced)
 
 
 class _StopStrings(StoppingCriteria):
@@ -89,11 +89,15 @@ class _StopStrings(StoppingCriteria):
         tails = input_ids[:, self.prompt_width :][:, -self.window :].tolist()  # [B, <= window]
         texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
         done = [any(stop in text for stop in self.stops) for text in texts]
-        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+        return cast(torch.BoolTensor, torch.tensor(done, dtype=torch.bool, device=input_ids.device))
 
 
 class HFBackend:
-    """transformers ``AutoModelForCausalLM`` generation, batched with left padding."""
+    """transformers ``AutoModelForCausalLM`` generation, batched with left padding.
+
+    ``batch_size`` counts sequences per ``generate`` call: (prompt, sample) rows, so n=8 sampling of one
+    prompt with batch_size=8 is one call.
+    """
 
     name = "hf"
 
@@ -116,12 +120,16 @@ class HFBackend:
         torch_dtype: Any = dtype if dtype == "auto" else getattr(torch, dtype, None)
         if torch_dtype is None:
             raise BackendError(f"unknown dtype {dtype!r}; use 'auto', 'float32', 'bfloat16' or 'float16'")
+        # Typed Any: transformers' own annotations of these loaders vary between releases.
+        self.tokenizer: Any
+        self.model: Any
+        model_loader: Any = AutoModelForCausalLM
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
-            self.model = AutoModelForCausalLM.from_pretrained(
+            self.model = model_loader.from_pretrained(
                 model, trust_remote_code=trust_remote_code, **{_DTYPE_KWARG: torch_dtype}
             )
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, KeyError) as err:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise BackendError(f"could not load model {model!r}: {first_line}") from err
         self.model.to(self.device).eval()
@@ -146,7 +154,7 @@ class HFBackend:
         strings = []
         for s in stop:
             if s in special:
-                eos_ids.append(self.tokenizer.convert_tokens_to_ids(s))
+                eos_ids.append(int(self.tokenizer.convert_tokens_to_ids(s)))
             elif s:
                 strings.append(s)
         return list(dict.fromkeys(eos_ids)), strings
@@ -155,6 +163,8 @@ class HFBackend:
         self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
         """Generate ``params.n`` completions per prompt (greedy: one, copied n times)."""
+        if not prompts:
+            return []
         samples = 1 if params.greedy else params.n
         encoded: list[list[int]] = self.tokenizer(prompts)["input_ids"]
         occ = occurrences(prompts)

@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
@@ -150,22 +151,21 @@ class OpenAIBackend:
         except json.JSONDecodeError as err:
             raise _TransientError(f"invalid JSON from {url}") from err
 
-    def _post_with_retries(self, path_of: Any, body: dict[str, Any]) -> dict[str, Any]:
+    def _post_with_retries(self, url_of: Callable[[str], str], body: dict[str, Any]) -> dict[str, Any]:
         """POST to the least-loaded server, retrying transient failures with capped, jittered backoff."""
         last = ""
         for attempt in range(self.max_retries + 1):
             index = self._pool.acquire()
             try:
-                return self._post(path_of(self.base_urls[index]), body)
+                return self._post(url_of(self.base_urls[index]), body)
             except _TransientError as err:
-                last = str(err)
-                if attempt == self.max_retries:
-                    break
+                last, retry_after = str(err), err.retry_after or 0.0
+            finally:
+                self._pool.release(index)  # before sleeping: a backing-off request is not load
+            if attempt < self.max_retries:
                 # Full jitter: clients that failed together do not all come back at the same moment.
                 delay = random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
-                time.sleep(max(delay, min(err.retry_after or 0.0, self.max_backoff)))
-            finally:
-                self._pool.release(index)
+                time.sleep(max(delay, min(retry_after, self.max_backoff)))
         raise BackendError(f"request failed after {self.max_retries + 1} attempts: {last}")
 
     # --- generation -------------------------------------------------------------------------------
@@ -228,6 +228,8 @@ class OpenAIBackend:
         self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
         """Generate ``params.n`` completions per prompt with at most ``max_concurrency`` open requests."""
+        if not prompts:
+            return []
         samples = 1 if params.greedy else params.n
         occ = occurrences(prompts)
         stop_ids = self._stop_token_ids(params.stop)

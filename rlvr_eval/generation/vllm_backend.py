@@ -22,7 +22,7 @@ import os
 import re
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rlvr_eval.generation.base import (
     BackendError,
@@ -196,6 +196,8 @@ class VLLMBackend:
         self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
         """Generate ``params.n`` completions per prompt (greedy: one request, copied n times)."""
+        if not prompts:
+            return []
         samples = 1 if params.greedy else params.n
         occ = occurrences(prompts)
         stop_ids = self._stop_token_ids(params.stop)
@@ -252,8 +254,8 @@ class VLLMBackend:
                 conn.send(("generate", [requests[i] for i in chunk]))
                 busy[conn] = chunk
         while busy:
-            for conn in wait(list(busy)):
-                assert isinstance(conn, Connection)
+            for ready in wait(list(busy)):
+                conn = cast(Connection, ready)
                 chunk = busy.pop(conn)
                 kind, payload = conn.recv()
                 if kind != "ok":

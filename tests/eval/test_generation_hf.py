@@ -101,6 +101,10 @@ def test_progress_counts_every_prompt_once(backend: HFBackend) -> None:
     assert all(k > 0 for k in seen)
 
 
+def test_no_prompts(backend: HFBackend) -> None:
+    assert backend.generate([], SamplingParams(n=2, temperature=1.0)) == []
+
+
 def test_registry_builds_hf(tiny_model_dir: Path) -> None:
     hf = get_backend("hf", model=str(tiny_model_dir), dtype="float32")
     assert hf.name == "hf"
@@ -116,12 +120,3 @@ def test_missing_model_path_is_one_line_error(tmp_path: Path) -> None:
 def test_bad_dtype_is_rejected(tiny_model_dir: Path) -> None:
     with pytest.raises(BackendError, match="unknown dtype"):
         HFBackend(str(tiny_model_dir), dtype="float99")
-
-
-# TEMP until tests/tiny_model.py + conftest land
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
-    import sys
-    sys.path.insert(0, "/work/vllm-setup")
-    from tiny_builder import build_tiny_model
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"))

@@ -69,27 +69,26 @@ class StubHandler(BaseHTTPRequestHandler):
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
             fail = state.fail_first > 0
             state.fail_first -= fail
-        try:
-            time.sleep(state.delay)
-            status = 503 if fail else 400 if body["prompt"] == "BAD" else 200
-            with state.lock:
-                state.bodies.append(body)
-                state.statuses.append(status)
-            if status == 503:
-                return self.reply(503, {"error": "overloaded"})
-            if status == 400:
-                return self.reply(400, {"error": {"message": "prompt rejected\nsecond line"}})
-            text = f"{body['prompt']}|{body['seed']}"
-            if "IGNORE_STOP" in body["prompt"]:
-                text = "kept<|im_end|>dropped"  # a server that does not apply stop strings itself
-            length = body["max_tokens"] < 5
-            self.reply(200, {
+        time.sleep(state.delay)
+        status = 503 if fail else 400 if body["prompt"] == "BAD" else 200
+        text = f"{body['prompt']}|{body['seed']}"
+        if "IGNORE_STOP" in body["prompt"]:
+            text = "kept<|im_end|>dropped"  # a server that does not apply stop strings itself
+        length = body["max_tokens"] < 5
+        payload: dict[str, Any] = {
+            503: {"error": "overloaded"},
+            400: {"error": {"message": "prompt rejected\nsecond line"}},
+            200: {
                 "choices": [{"index": 0, "text": text, "finish_reason": "length" if length else "stop"}],
                 "usage": {"completion_tokens": min(body["max_tokens"], 5)},
-            })
-        finally:
-            with state.lock:
-                state.in_flight -= 1
+            },
+        }[status]
+        with state.lock:
+            state.bodies.append(body)
+            state.statuses.append(status)
+            # Leave before replying: the client may send its next request as soon as it has the reply.
+            state.in_flight -= 1
+        self.reply(status, payload)
 
 
 def start_stub(state: StubState) -> tuple[ThreadingHTTPServer, str]:
@@ -140,6 +139,12 @@ def test_greedy_sends_one_request_per_prompt(stub: tuple[StubState, str]) -> Non
     out = OpenAIBackend(url + "/v1", "tiny").generate(["x", "y"], SamplingParams(n=4, max_tokens=64))
     assert len(state.bodies) == 2
     assert all(len(samples) == 4 and len(set(samples)) == 1 for samples in out)
+
+
+def test_no_prompts_sends_nothing(stub: tuple[StubState, str]) -> None:
+    state, url = stub
+    assert OpenAIBackend(url, "tiny").generate([], SamplingParams()) == []
+    assert state.bodies == []
 
 
 def test_length_and_client_side_stop_cut(stub: tuple[StubState, str]) -> None:
@@ -285,11 +290,3 @@ def test_real_vllm_server(tiny_model_dir: Path, tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
-
-
-# TEMP until tests/tiny_model.py + conftest land
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory):
-    sys.path.insert(0, "/work/vllm-setup")
-    from tiny_builder import build_tiny_model
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"))

@@ -1,54 +1,89 @@
-"""Periodic evaluation during training: greedy answers of the current policy on rlvr_eval tasks.
+"""Periodic evaluation during training, through the evaluation harness itself (``rlvr_eval.runner``).
 
-Mirrors the paper's in-training validation (greedy MATH500 every 20 steps) with the same pieces the
-evaluation harness uses: ``rlvr_eval.tasks`` for data, ``rlvr_eval.templates`` for the prompt and
-``rlvr_eval.verify_batch`` for grading. Generation runs on the training weights directly, so no
-checkpoint has to be written and reloaded. The score is the harness's lenient one (``strict=False``:
-boxed, else answer phrase, else last number, as the Qwen2.5-Math harness grades); the share of
-responses with a proper ``\\boxed{}`` is logged beside it.
+The paper validates greedy on MATH500 every 20 steps. Here every evaluation is a full ``rlvr-eval``
+run of the in-memory policy: same tasks, templates, verifier and metrics as ``rlvr-eval score``,
+written to ``<output_dir>/eval/step-<k>/`` (samples.jsonl, results.json, reports), so a training
+curve point can be opened and inspected like any evaluation. Generation uses the training weights
+directly (``PolicyBackend``), so no checkpoint has to be written and reloaded.
+
+All tasks are decoded greedily during training (n=1), as the paper's in-training validation does;
+the headline score is the harness's lenient one (boxed, else answer phrase, else last number, as the
+Qwen2.5-Math harness grades), with the strict score and the boxed rate logged beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rlvr_train.config import TrainConfig
 from rlvr_train.rollout import HFRollout
-from rlvr_train.trainer import has_requested_answer
 
 
-def evaluate(cfg: TrainConfig, policy: Any, tokenizer: Any, verify_fn: Any) -> dict[str, Any]:
-    """``{"eval/<task>/accuracy": ..., "eval/<task>/format_rate": ..., "eval_accuracy": mean}``."""
-    from rlvr_eval.tasks import get_task
-    from rlvr_eval.templates import render_prompt
+class PolicyBackend:
+    """The ``rlvr_eval.generation.Backend`` contract over the policy being trained.
 
-    backend = HFRollout(policy, tokenizer, prompts_per_call=cfg.eval_batch_size)
-    row: dict[str, Any] = {}
-    accuracies = []
-    for name in cfg.eval_tasks:
-        task = get_task(name)
-        items = task.load(cfg.eval_data_dir, limit=cfg.eval_limit)
-        if not items:
-            continue
-        prompts = [
-            tokenizer(render_prompt(item.question, cfg.eval_template, tokenizer), add_special_tokens=False)[
-                "input_ids"
-            ]
-            for item in items
+    Generation stops at the tokenizer's end tokens and the Qwen end markers (the harness's default
+    stop strings); other stop strings in ``params.stop`` are not applied.
+    """
+
+    name = "hf-policy"
+
+    def __init__(
+        self, policy: Any, tokenizer: Any, *, batch_size: int = 16,
+        autocast: Callable[[], Any] = contextlib.nullcontext,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.rollout = HFRollout(policy, tokenizer, prompts_per_call=batch_size, autocast=autocast)
+
+    def generate(self, prompts: list[str], params: Any, *, progress: Any = None) -> list[list[Any]]:
+        from rlvr_eval.generation.base import Completion
+
+        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        out = self.rollout.generate(
+            ids, n=params.n, temperature=params.temperature, top_p=params.top_p,
+            max_tokens=params.max_tokens, seed=params.seed,
+        )
+        flat = [
+            Completion(text=text, finish_reason=reason, num_tokens=len(tokens))  # type: ignore[arg-type]
+            for text, reason, tokens in zip(out.texts, out.finish_reasons, out.response_ids, strict=True)
         ]
-        out = backend.generate(
-            prompts, n=1, temperature=0.0, top_p=1.0, max_tokens=cfg.eval_max_tokens, seed=cfg.seed
-        )
-        verdicts = verify_fn(
-            out.texts, [item.reference for item in items], workers=cfg.verify_workers,
-            timeout=cfg.verify_timeout, finish_reasons=out.finish_reasons,
-            answer_format=task.answer_format, strict=False, options=[item.options for item in items],
-        )
-        accuracy = sum(bool(v.correct) for v in verdicts) / len(verdicts)
-        n = len(verdicts)
-        row[f"eval/{task.name}/accuracy"] = accuracy
-        row[f"eval/{task.name}/format_rate"] = sum(has_requested_answer(v) for v in verdicts) / n
-        row[f"eval/{task.name}/truncation_rate"] = sum(r == "length" for r in out.finish_reasons) / n
-        accuracies.append(accuracy)
-    row["eval_accuracy"] = sum(accuracies) / len(accuracies) if accuracies else None
+        if progress is not None:
+            progress(len(prompts))
+        return [flat[i * params.n : (i + 1) * params.n] for i in range(len(prompts))]
+
+    def close(self) -> None:  # the policy belongs to the trainer
+        return None
+
+
+def evaluate(
+    cfg: TrainConfig, policy: Any, tokenizer: Any, *, step: int,
+    autocast: Callable[[], Any] = contextlib.nullcontext,
+) -> dict[str, Any]:
+    """Score the policy on ``cfg.eval_tasks``; returns the metrics row fields (``eval/<task>/...``)."""
+    from rlvr_eval.config import EvalConfig
+    from rlvr_eval.runner import score
+
+    out = Path(cfg.output_dir) / "eval" / f"step-{step}"
+    if out.exists():  # left by a run killed mid-evaluation: those samples came from other weights
+        shutil.rmtree(out)
+    eval_cfg = EvalConfig(
+        model=f"{cfg.model}@step-{step}", run_name=f"step-{step}", tasks=list(cfg.eval_tasks), backend="hf",
+        n=1, temperature=0.0, max_tokens=cfg.eval_max_tokens, seed=cfg.seed, template=cfg.eval_template,
+        limit=cfg.eval_limit, output_dir=str(out), data_dir=cfg.eval_data_dir,
+        verify_timeout=cfg.verify_timeout,
+        verify_workers=max(1, cfg.verify_workers) if cfg.verify_workers is not None else None,
+    )
+    backend = PolicyBackend(policy, tokenizer, batch_size=cfg.eval_batch_size, autocast=autocast)
+    results = score(eval_cfg, backend=backend, show_progress=False)
+    row: dict[str, Any] = {"eval_dir": str(out)}
+    for name, metrics in results.tasks.items():
+        row[f"eval/{name}/accuracy"] = metrics.score
+        row[f"eval/{name}/strict_accuracy"] = metrics.strict_accuracy
+        row[f"eval/{name}/format_rate"] = metrics.format_rate
+        row[f"eval/{name}/truncation_rate"] = metrics.truncation_rate
+    row["eval_accuracy"] = results.average
     return row

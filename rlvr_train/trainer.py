@@ -111,7 +111,7 @@ def train(
     G = cfg.rollouts
 
     if cfg.eval_every and start_step == 0 and cfg.eval_tasks:
-        log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, verify_fn, step=0))
+        log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, autocast, step=0))
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not progress, desc="grpo", dynamic_ncols=True)
     for step in range(start_step, cfg.steps):
@@ -157,7 +157,7 @@ def train(
             ckpt.save_checkpoint(out, done, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
                                  cfg.keep_last)
         if cfg.eval_every and cfg.eval_tasks and (done % cfg.eval_every == 0 or done == cfg.steps):
-            log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, verify_fn, step=done))
+            log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, autocast, step=done))
         if on_step is not None:
             on_step(done, row)
     bar.close()
@@ -268,10 +268,15 @@ def step_metrics(
     }
 
 
-def run_eval(cfg: TrainConfig, policy: Any, tokenizer: Any, verify_fn: VerifyFn, *, step: int) -> dict:
+def run_eval(
+    cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any], *, step: int
+) -> dict[str, Any]:
+    """One evaluation row; the model is put back in train mode afterwards."""
     from rlvr_train.evaluation import evaluate
 
-    return {"kind": "eval", "step": step, **evaluate(cfg, policy, tokenizer, verify_fn)}
+    row = {"kind": "eval", "step": step, **evaluate(cfg, policy, tokenizer, step=step, autocast=autocast)}
+    policy.train()
+    return row
 
 
 def _check_model_path(name: str) -> None:

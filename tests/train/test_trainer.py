@@ -174,6 +174,11 @@ def test_eval_is_logged_at_start_and_every_k(tiny_model_dir: Path, tmp_path: Pat
     for r in evals:
         assert 0.0 <= r["eval_accuracy"] <= 1.0
         assert r["eval/toy_eval/accuracy"] == r["eval_accuracy"]
+        assert 0.0 <= r["eval/toy_eval/format_rate"] <= 1.0
+        # each evaluation is a full rlvr-eval run directory, greedy, one sample per item
+        results = json.loads((Path(r["eval_dir"]) / "results.json").read_text())
+        assert results["tasks"]["toy_eval"]["n_items"] == 2 and results["tasks"]["toy_eval"]["n_samples"] == 1
+    assert Path(evals[1]["eval_dir"]).name == "step-2"
 
 
 def test_grpo_raises_the_toy_reward(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -13,6 +13,9 @@ Rules, decided once here so every task grades alike:
   appears in the prompt) is a placeholder: it is skipped, so it cannot hide an earlier real answer.
 - Phrase formats: the last marker wins; the answer runs to the end of its line, a closing math
   delimiter, "I hope it is correct", or the first ". " (a sentence end; "3.5" is kept).
+- ``multiple_choice``: the later of the last box and the last answer phrase that holds a label
+  (A-Z or 1-9: "(B)", ``\\boxed{\\text{B}}``, "Option C"); else a bare label alone on the last line.
+- Lenient chain: requested format, else the latest answer phrase / ``####`` / box, else the last number.
 - ``finish_reason == "length"`` makes the status ``truncated``; the answer, if found, is still returned.
 
 Everything is linear in the input: ``str.rfind``/``find`` and single-pass scanners, regexes only of

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_STOP: tuple[str, ...] = ("<|im_end|>", "<|endoftext|>")
 """The Qwen2.5(-Math) end-of-turn / end-of-text markers the paper's evaluation stops at."""
@@ -49,6 +49,23 @@ class SamplingParams(BaseModel):
     max_tokens: int = Field(3072, ge=1, description="Maximum new tokens per sample.")
     seed: int = Field(0, ge=0, description="Base seed; per-sample seeds are derived from it.")
     stop: list[str] = Field(default_factory=lambda: list(DEFAULT_STOP), description="Stop strings.")
+    sample_indices: list[int] | None = Field(
+        None,
+        description="Which sample indices the n samples are (default 0..n-1). A resumed run that only "
+        "needs samples 5..7 passes [5, 6, 7] with n=3 and gets exactly the samples 5..7 of a full run.",
+    )
+
+    @model_validator(mode="after")
+    def _indices_match_n(self) -> SamplingParams:
+        if self.sample_indices is not None and (
+            len(self.sample_indices) != self.n or min(self.sample_indices, default=0) < 0
+        ):
+            raise ValueError(f"sample_indices must hold n={self.n} non-negative indices")
+        return self
+
+    def sample_index(self, position: int) -> int:
+        """The sample index (for seeding) of the ``position``-th of the n requested samples."""
+        return self.sample_indices[position] if self.sample_indices is not None else position
 
     @property
     def greedy(self) -> bool:

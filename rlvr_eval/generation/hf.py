@@ -177,7 +177,7 @@ class HFBackend:
         pending = [samples] * len(prompts)
         for start in range(0, len(rows), self.batch_size):
             batch = rows[start : start + self.batch_size]
-            seeds = [derive_seed(params.seed, prompts[p], occ[p], s) for p, s in batch]
+            seeds = [derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s)) for p, s in batch]
             batch_ids = [encoded[p] for p, _ in batch]
             outputs = self._generate_batch(batch_ids, seeds, params, eos_ids, stop_strings)
             finished = 0

@@ -243,7 +243,7 @@ class OpenAIBackend:
             row = next(rows, None)
             if row is not None:
                 p, s = row
-                seed = derive_seed(params.seed, prompts[p], occ[p], s)
+                seed = derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s))
                 running[executor.submit(self._complete, prompts[p], params, seed, stop_ids)] = row
 
         try:

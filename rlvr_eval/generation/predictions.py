@@ -97,13 +97,14 @@ class PredictionsBackend:
 
     @staticmethod
     def _select(samples: dict[int, Completion], params: SamplingParams, label: str) -> list[Completion]:
-        """The first n saved samples in sample order; a single greedy sample may stand for n."""
-        ordered = [samples[i] for i in sorted(samples)]
-        if len(ordered) >= params.n:
-            return ordered[: params.n]
-        if params.greedy and ordered:
-            return [ordered[0]] * params.n
-        raise BackendError(f"only {len(ordered)} saved samples for {label}, {params.n} requested")
+        """The requested sample indices (default 0..n-1); a single greedy sample may stand for all."""
+        wanted = [params.sample_index(i) for i in range(params.n)]
+        if all(i in samples for i in wanted):
+            return [samples[i] for i in wanted]
+        if params.greedy and samples:
+            return [samples[min(samples)]] * params.n
+        missing = [i for i in wanted if i not in samples]
+        raise BackendError(f"{len(samples)} saved samples for {label}; sample indices {missing} are missing")
 
     def generate(
         self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None

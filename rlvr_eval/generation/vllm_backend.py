@@ -210,7 +210,7 @@ class VLLMBackend:
                     "temperature": params.temperature,
                     "top_p": params.top_p,
                     "max_tokens": params.max_tokens,
-                    "seed": derive_seed(params.seed, prompts[p], occ[p], s),
+                    "seed": derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s)),
                     "stop": list(params.stop),
                     "stop_token_ids": stop_ids,
                 },

@@ -55,6 +55,9 @@ def test_sampling_is_reproducible_and_batch_independent(backend: HFBackend, tiny
     assert backend.generate(PROMPTS[::-1], params)[::-1] == batched
     other = HFBackend(str(tiny_model_dir), dtype="float32", batch_size=1)
     assert other.generate(PROMPTS[:2], params) == batched[:2]
+    # A resumed run asking only for samples 1 and 2 gets exactly those samples.
+    tail = backend.generate(PROMPTS, params.model_copy(update={"n": 2, "sample_indices": [1, 2]}))
+    assert tail == [samples[1:] for samples in batched]
     # A random model's 8-token samples differ between seeds and between sample indices.
     reseeded = backend.generate(PROMPTS, params.model_copy(update={"seed": 8}))
     assert reseeded != batched

@@ -132,6 +132,9 @@ def test_one_request_per_sample_with_derived_seeds(stub: tuple[StubState, str]) 
     body = state.bodies[0]
     assert (body["model"], body["n"], body["temperature"], body["top_p"]) == ("tiny", 1, 0.7, 0.9)
     assert body["stop"] == ["<|im_end|>", "<|endoftext|>"] and "stop_token_ids" not in body
+    # Resuming with only sample 1 sends sample 1's seed.
+    tail = backend.generate(PROMPTS, params.model_copy(update={"n": 1, "sample_indices": [1]}))
+    assert [[c.text for c in samples] for samples in tail] == [samples[1:] for samples in expected]
 
 
 def test_greedy_sends_one_request_per_prompt(stub: tuple[StubState, str]) -> None:

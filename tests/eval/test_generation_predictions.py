@@ -47,6 +47,13 @@ def test_serves_by_prompt_in_sample_order(saved: Path) -> None:
     assert [(c.text, c.finish_reason, c.num_tokens) for c in two] == [("a", "stop", 0), ("b", "length", 9)]
 
 
+def test_sample_indices_pick_saved_samples(saved: Path) -> None:
+    backend = PredictionsBackend(saved)
+    params = SamplingParams(n=1, temperature=0.6, sample_indices=[1])
+    assert backend.generate(["P1"], params)[0][0].text == "b"
+    assert backend.lookup("aime24", "1", params)[0].text == "b"
+
+
 def test_lookup_by_task_and_item(saved: Path) -> None:
     backend = PredictionsBackend(saved)
     assert backend.lookup("math500", "7", SamplingParams())[0].text == "\\boxed{2}"
@@ -56,7 +63,7 @@ def test_lookup_by_task_and_item(saved: Path) -> None:
 
 def test_too_few_samples_is_an_error_unless_greedy(saved: Path) -> None:
     backend = PredictionsBackend(saved)
-    with pytest.raises(BackendError, match="only 1 saved samples"):
+    with pytest.raises(BackendError, match=r"sample indices \[1, 2, 3\] are missing"):
         backend.generate(["P2"], SamplingParams(n=4, temperature=0.6))
     greedy = backend.generate(["P2"], SamplingParams(n=4))[0]
     assert len(greedy) == 4 and len({c.text for c in greedy}) == 1
@@ -128,3 +135,8 @@ def test_sampling_params_validation() -> None:
         SamplingParams(n=0)
     with pytest.raises(ValueError):
         SamplingParams(top_p=0.0)
+    with pytest.raises(ValueError, match="sample_indices"):
+        SamplingParams(n=2, sample_indices=[3])
+    params = SamplingParams(n=2, sample_indices=[5, 7])
+    assert [params.sample_index(i) for i in range(2)] == [5, 7]
+    assert [SamplingParams(n=3).sample_index(i) for i in range(3)] == [0, 1, 2]

@@ -50,6 +50,8 @@ SCRIPT = textwrap.dedent(
             "sampled_again": dump(backend.generate(prompts, sampled)),
             "sampled_alone": dump(backend.generate(prompts[1:2], sampled)),
             "sampled_reversed": dump(backend.generate(prompts[::-1], sampled)),
+            "sampled_tail": dump(backend.generate(
+                prompts, sampled.model_copy(update={"n": 2, "sample_indices": [1, 2]}))),
             "reseeded": dump(backend.generate(prompts, sampled.model_copy(update={"seed": 12}))),
             "progress": seen,
         }
@@ -99,6 +101,7 @@ def check_results(result: dict[str, Any], hf_reference: dict[str, Any]) -> None:
     assert result["sampled_again"] == sampled
     assert result["sampled_alone"] == sampled[1:2]  # per-sample seeds: independent of the batch
     assert result["sampled_reversed"] == sampled[::-1]
+    assert result["sampled_tail"] == [samples[1:] for samples in sampled]  # resuming at sample 1
     assert result["reseeded"] != sampled
     assert sum(result["progress"]) == len(PROMPTS)
 

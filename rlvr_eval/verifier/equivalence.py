@@ -115,13 +115,16 @@ def compare_shapes(a: Shape, r: Shape, opts: EquivalenceOptions, scalar: ScalarC
         return compare_texts(str(x), str(y), opts, scalar, normalized=True)
 
     if r.kind == "matrix":
+        if a.kind == "seq" and (a.left, a.right) == ("(", ")"):
+            cells = _vector_cells(r)  # (1,2) vs a column vector
+            return False if cells is None else _ordered(a.items, cells, items_cmp)
         if a.kind != "matrix" or len(a.items) != len(r.items):
             return False
         return _ordered(tuple(c for row in a.items for c in row) if all(
             len(x) == len(y) for x, y in zip(a.items, r.items, strict=False)) else ("",),
             tuple(c for row in r.items for c in row), items_cmp)
     if r.kind == "union" or (r.kind in ("seq", "relation") and _interval_of(r) is not None and (
-            r.kind == "relation" or a.kind in ("relation", "union")
+            r.kind == "relation" or a.kind == "union" or (a.kind == "relation" and "=" not in a.ops)
             or (r.left, r.right) not in (("(", ")"), ("[", "]")) or any(infinity_sign(x) for x in r.items))):
         return _compare_intervals(a, r, opts, scalar)
     if r.kind == "set":
@@ -149,9 +152,8 @@ def compare_shapes(a: Shape, r: Shape, opts: EquivalenceOptions, scalar: ScalarC
         if a.kind == "list" and (r.left, r.right) == ("(", ")"):
             return _ordered(_strip_labels(a.items), r.items, items_cmp)  # w=16, d=3 vs (16,3)
         if a.kind == "matrix" and (r.left, r.right) == ("(", ")"):
-            cells = [row[0] for row in a.items] if all(len(row) == 1 for row in a.items) else (
-                list(a.items[0]) if len(a.items) == 1 else None)
-            return False if cells is None else _ordered(tuple(cells), r.items, items_cmp)
+            cells = _vector_cells(a)
+            return False if cells is None else _ordered(cells, r.items, items_cmp)
         if a.kind == "relation" and all(op == "=" for op in a.ops):
             return compare_shapes(parse_shape(a.items[-1]), r, opts, scalar)  # (x,y) = (1,2)
         return False
@@ -161,6 +163,13 @@ def compare_shapes(a: Shape, r: Shape, opts: EquivalenceOptions, scalar: ScalarC
     if a.kind in ("set", "list") and len(a.items) == 1:
         return scalar(a.items[0], _join(r), opts)
     return False
+
+
+def _vector_cells(matrix: Shape) -> tuple | None:
+    """Cells of a one-column or one-row matrix (a vector), else None."""
+    if all(len(row) == 1 for row in matrix.items):
+        return tuple(row[0] for row in matrix.items)
+    return tuple(matrix.items[0]) if len(matrix.items) == 1 else None
 
 
 def _join(shape: Shape) -> str:

@@ -31,7 +31,9 @@ _LEFT_RIGHT_RE = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|middle)(?![a-zA-Z])\s*"
 )
 _LEFT_RIGHT_DOT_RE = re.compile(r"\\(?:left|right)\.")
-_SPACE_CMDS_RE = re.compile(r"\\(?:,|!|;|:| |quad|qquad|hspace\*?\{[^{}]*\}|enspace|thinspace)(?![a-zA-Z])|~")
+_SPACE_CMDS_RE = re.compile(
+    r"(?<!\\)\\(?:,|!|;|:| |quad|qquad|hspace\*?\{[^{}]*\}|enspace|thinspace)(?![a-zA-Z])|~"
+)
 _THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:\{,\}|,\\!|\\,|\\!|\\ |~|\s|\{\s\}|,)\d{3})+)(?![\d])")
 _GROUP_SEP_RE = re.compile(r"\{,\}|,\\!|\\,|\\!|\\ |~|\s|\{\s\}|,")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree(?![a-zA-Z])|\^\{\\text\{o\}\}")
@@ -128,7 +130,9 @@ def _join_thousands(m: re.Match[str]) -> str:
     return m.group(1) + _GROUP_SEP_RE.sub("", groups)
 
 
-_WHOLE_COMMA_NUMBER_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_WHOLE_COMMA_NUMBER_RE = re.compile(
+    r"^((?:[a-zA-Z]\s*(?:=|\\approx)\s*)?-?)([1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?)$"
+)
 
 
 def strip_unit(text: str, unit: str | None) -> str:
@@ -181,10 +185,12 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     text = _FRAC_SHORT_RE.sub(r"\\frac{\1}{\2}", text)
     text = _FRAC_HALF_SHORT_RE.sub(r"\\frac{\1}{\2}", text)
     text = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", text)
+    text = _strip_outer_braces(text)
+    m = _WHOLE_COMMA_NUMBER_RE.match(text)
+    if m:  # 10,000 and x = 10,000 but not "1, 000" or "0,100"
+        text = m.group(1) + m.group(2).replace(",", "")
     text = _INNER_SPACE_RE.sub("", text)
     text = _strip_outer_braces(text)
-    if _WHOLE_COMMA_NUMBER_RE.match(text):
-        text = text.replace(",", "")
     if text.startswith("+") and len(text) > 1 and text[1].isdigit():
         text = text[1:]
     return text

@@ -212,6 +212,8 @@ def factorial(v: Value) -> Value:
     return Value.of(math.factorial(int(q)))
 
 
+INTEGER_RE = re.compile(r"^[+-]?\d+$")
+
 # A reference written as one decimal literal: its shown precision is the tolerance.
 _DECIMAL_RE = re.compile(
     r"^[+-]?(?P<int>\d*)\.(?P<frac>\d+)(?:(?:\\times|\\cdot|\*|x)10\^\{?(?P<exp>[+-]?\d+)\}?|[eE](?P<exp2>[+-]?\d+))?"
@@ -236,8 +238,15 @@ def decimal_half_ulp(text: str) -> Fraction | None:
     return Fraction(1, 2) * Fraction(10) ** (exp - len(m.group("frac")))
 
 
-def close_enough(answer: Value, reference: Value, abs_tol: Fraction | None, rel_tol: float | None) -> bool:
-    """Exact equality, or within the reference's shown precision / an explicit relative tolerance."""
+def close_enough(
+    answer: Value, reference: Value, abs_tol: Fraction | None, rel_tol: float | None, integers: bool = False
+) -> bool:
+    """Exact equality, or within the reference's shown precision / an explicit relative tolerance.
+
+    `integers` says both sides were written as integer literals: then rel_tol does not apply.
+    """
+    if integers:
+        rel_tol = None
     if answer == reference:
         return True
     if abs_tol is None and rel_tol is None:
@@ -247,7 +256,7 @@ def close_enough(answer: Value, reference: Value, abs_tol: Fraction | None, rel_
         diff = abs(a_q - r_q)
         if abs_tol is not None and diff <= abs_tol:
             return True
-        if rel_tol is not None and not (a_q.denominator == 1 and r_q.denominator == 1):
+        if rel_tol is not None:
             return diff <= Fraction(rel_tol) * abs(r_q)
         return False
     a_f, r_f = answer.to_float(), reference.to_float()

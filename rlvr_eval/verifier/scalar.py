@@ -11,7 +11,7 @@ import re
 from fractions import Fraction
 
 from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
-from rlvr_eval.verifier.numbers import Refuse, Value, close_enough, decimal_half_ulp
+from rlvr_eval.verifier.numbers import INTEGER_RE, Refuse, Value, close_enough, decimal_half_ulp
 from rlvr_eval.verifier.schema import EquivalenceOptions
 from rlvr_eval.verifier.structures import find_relations, infinity_sign
 
@@ -42,6 +42,25 @@ def _words_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     return None
 
 
+_BASE_RE = re.compile(r"^([0-9A-Za-z]+)_\{?\(?(\d+)\)?\}?$")
+_DIGITS_RE = re.compile(r"^[0-9A-Z]+$")
+
+
+def _base_digits(a: str, r: str) -> Tri:
+    """Numbers with a base subscript (40_9) compare by their digits: the question fixed the base."""
+    ma, mr = _BASE_RE.match(a), _BASE_RE.match(r)
+    if not (ma or mr):
+        return None
+    if ma and mr:
+        return ma.group(1).upper() == mr.group(1).upper() and ma.group(2) == mr.group(2)
+    m, other = (mr, a) if mr else (ma, r)
+    assert m is not None
+    digits = m.group(1).upper()
+    if not _DIGITS_RE.match(digits) or not _DIGITS_RE.match(other.upper()):
+        return None
+    return other.upper() == digits
+
+
 def is_label(text: str) -> bool:
     """A simple name on the left of '=': x, a_1, \\theta, f(x), (x,y), or a word like Area."""
     return bool(_SIMPLE_LHS_RE.match(text))
@@ -61,13 +80,13 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     if pa is None or pr is None:
         return None
     (na, va), (nr, vr) = pa, pr
-    if va != vr:
-        return None  # different variables: maybe renamed, maybe cancelling; the symbolic path decides
     try:
-        if not va:
+        if not va and not vr:
             abs_tol = decimal_half_ulp(r)
-            return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol)
-        return all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(va))
+            integers = bool(INTEGER_RE.match(a) and INTEGER_RE.match(r))
+            return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, integers)
+        # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
+        return all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(va | vr))
     except (Refuse, ZeroDivisionError, KeyError, OverflowError):
         return None
 
@@ -163,6 +182,9 @@ def scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         if all(op == "=" for op in a_ops):
             return scalar_equal(a_sides[-1], r, options)
         return None
+    base = _base_digits(a, r)
+    if base is not None:
+        return base
     words = _words_equal(a, r, options)
     if words is not None:
         return words

@@ -9,6 +9,7 @@ to intervals so ``x>2`` can meet ``(2,\\infty)``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
@@ -96,15 +97,14 @@ def _matching_close(text: str) -> int:
 def _bracketed(text: str) -> tuple[str, str, str] | None:
     """(left, inner, right) when one bracket pair encloses all of `text` (mixed pairs allowed: [1,2))."""
     if text.startswith("\\{") and text.endswith("\\}"):
-        left, right, inner = "\\{", "\\}", text[2:-2]
+        left, right, inner, width = "\\{", "\\}", text[2:-2], 2
     elif text.startswith("\\langle") and text.endswith("\\rangle"):
-        left, right, inner = "(", ")", text[7:-7]
-    elif text[:1] in "([" and text[-1:] in ")]":
-        left, right, inner = text[0], text[-1], text[1:-1]
+        left, right, inner, width = "(", ")", text[7:-7], 7
+    elif len(text) >= 2 and text[0] in "([" and text[-1] in ")]":
+        left, right, inner, width = text[0], text[-1], text[1:-1], 1
     else:
         return None
-    close = _matching_close(text)
-    if close != len(text) - len(right):
+    if _matching_close(text) != len(text) - width:
         return None
     return left, inner.strip(), right
 
@@ -127,6 +127,20 @@ def find_relations(text: str) -> tuple[list[str], list[str]]:
     return sides, ops
 
 
+def expand_pm(items: Iterable[str]) -> tuple[str, ...]:
+    """'1\\pm\\sqrt{5}' stands for two answers: '1+\\sqrt{5}' and '1-\\sqrt{5}' (one top-level sign only)."""
+    out: list[str] = []
+    for item in items:
+        signs = [i for i, depth, tok in depth_scan(item) if depth == 0 and tok in ("\\pm", "\\mp")]
+        if len(signs) == 1:
+            i = signs[0]
+            head, tail = item[:i], item[i + 3 :]
+            out += [f"{head}+{tail}", f"{head}-{tail}"]
+        else:
+            out.append(item)
+    return tuple(out)
+
+
 def parse_shape(text: str) -> Shape:
     """The shape of a normalized answer."""
     m = _MATRIX_RE.match(text)
@@ -142,13 +156,13 @@ def parse_shape(text: str) -> Shape:
         left, inner, right = br
         items = tuple(split_top(inner, ",")) if inner else ()
         if left == "\\{":
-            return Shape("set", items)
+            return Shape("set", expand_pm(items))
         if len(items) == 1 and left == "(" and right == ")":
             return parse_shape(items[0])
         return Shape("seq", items, left, right)
     if text in ("\\emptyset", "\\{\\}"):
         return Shape("set", ())
-    items = tuple(split_top(text, ","))
+    items = expand_pm(split_top(text, ","))
     if len(items) > 1:
         return Shape("list", items)
     sides, ops = find_relations(text)

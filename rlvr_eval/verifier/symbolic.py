@@ -12,6 +12,7 @@ when the points agree only loosely, by ``simplify(a - b) == 0``.
 from __future__ import annotations
 
 import random
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +20,7 @@ import sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from rlvr_eval.verifier.numbers import decimal_half_ulp
+from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
 from rlvr_eval.verifier.scalar import (
     Tri,
     is_label,
@@ -35,6 +36,7 @@ _NORM = NormalizationConfig(
 _CONV = ConversionConfig(
     interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False, lowercase_symbols=False
 )
+_SCI_RE = re.compile(r"(?<![a-zA-Z_\\])(\d+\.?\d*|\.\d+)[eE]([+-]?\d+)(?![a-zA-Z])")
 _DIGITS = 60
 _SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
 _APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
@@ -46,6 +48,8 @@ def parse_latex(text: str) -> Any | None:
     """sympy object for `text`, or None when it does not parse."""
     if not text or len(text) > 2000:
         return None
+    # 1.5e3 is scientific notation here, as in the fast tokenizer (latex2sympy reads it as 1.5*e*3)
+    text = _SCI_RE.sub(r"\1\\times10^{\2}", text)
     try:
         return latex2sympy(text, normalization_config=_NORM, conversion_config=_CONV)
     except Exception:  # the ANTLR parser and its converter raise many exception types
@@ -88,13 +92,19 @@ def _free(x: Any) -> set:
 def _points(symbols: set, count: int) -> list[dict]:
     rng = random.Random(1234567)
     ordered = sorted(symbols, key=str)
+    # positive points (so sqrt(1/n) = 1/sqrt(n)) at several magnitudes, so that piecewise-constant
+    # functions (floor, ceil) see more than one step
+    scales = (1, 13, 170, 1, 4100)
     return [
-        {s: sympy.Rational(rng.randint(1100, 2900), rng.randint(997, 1013)) for s in ordered}
-        for _ in range(count)
+        {s: sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
+         for s in ordered}
+        for k in range(count)
     ]
 
 
-def expr_equal(x: Any, y: Any, abs_tol: Any | None = None, rel_tol: float | None = None) -> Tri:
+def expr_equal(
+    x: Any, y: Any, abs_tol: Any | None = None, rel_tol: float | None = None, integers: bool = False
+) -> Tri:
     """Equality of two sympy objects, bounded by the sandbox's timeout."""
     if isinstance(x, sympy.MatrixBase) or isinstance(y, sympy.MatrixBase):
         if not (isinstance(x, sympy.MatrixBase) and isinstance(y, sympy.MatrixBase)) or x.shape != y.shape:
@@ -116,7 +126,6 @@ def expr_equal(x: Any, y: Any, abs_tol: Any | None = None, rel_tol: float | None
         vx, vy = _numeric(x), _numeric(y)
         if vx is None or vy is None:
             return True if x == y else None
-        integers = bool(x.is_Integer and y.is_Integer)
         verdict = _close(vx, vy, abs_tol, rel_tol, integers)
         if verdict is None:
             return _simplify_zero(x - y)
@@ -201,7 +210,8 @@ def symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         return None
     half_ulp = decimal_half_ulp(r)
     abs_tol = None if half_ulp is None else sympy.Rational(half_ulp.numerator, half_ulp.denominator)
-    verdict = expr_equal(xa, xr, abs_tol, options.rel_tol)
+    integers = bool(INTEGER_RE.match(a_core) and INTEGER_RE.match(r_core))
+    verdict = expr_equal(xa, xr, abs_tol, options.rel_tol, integers)
     if verdict is not True and a_pct != r_pct:
         # 25% vs 0.25: compare values too (only when exactly one side carries the % sign)
         scaled = expr_equal(xa / 100 if a_pct else xa, xr / 100 if r_pct else xr, abs_tol, options.rel_tol)

@@ -1,0 +1,184 @@
+"""Unit tests of the content layer: normalization, exact numbers, shapes, and typical model outputs."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from rlvr_eval.verifier.equivalence import compare, fast_compare, symbolic_compare
+from rlvr_eval.verifier.latex_fast import evaluate, parse_fast
+from rlvr_eval.verifier.normalize import last_boxed, normalize_answer
+from rlvr_eval.verifier.numbers import Refuse, Value, decimal_half_ulp
+from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
+from rlvr_eval.verifier.structures import parse_shape, split_top
+
+EQ, NE = ContentStatus.EQUAL, ContentStatus.DIFFERENT
+OPTS = EquivalenceOptions()
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("$\\dfrac{1}{2}$", "\\frac{1}{2}"),
+        ("\\boxed{\\left( 1, 2 \\right)}", "(1,2)"),
+        ("The answer is 5/6.", "5/6"),
+        ("10{,}000", "10000"),
+        ("10,\\!000", "10000"),
+        ("x = 10,000", "x=10000"),
+        ("12^{\\mathrm{th}}", "12"),
+        ("30^\\circ", "30"),
+        ("5\\text{ cm}", "5"),
+        ("\\text{(C)}", "(C)"),
+        ("\\$18.90", "18.90"),
+        ("1, 000", "1,000"),  # a list, not a number
+        ("\\frac12", "\\frac{1}{2}"),
+        ("\\sqrt2", "\\sqrt{2}"),
+        ("\\pi r^2", "\\pi r^2"),
+    ],
+)
+def test_normalize_answer(raw: str, normal: str) -> None:
+    assert normalize_answer(raw) == normal
+
+
+def test_normalize_is_idempotent_and_strips_given_unit() -> None:
+    for raw in ("$\\boxed{\\dfrac{3}{4}\\text{ m}}$", "x \\in [1, 2)", "\\left\\{ 1, 2 \\right\\}"):
+        once = normalize_answer(raw)
+        assert normalize_answer(once) == once
+    assert normalize_answer("12 \\mathrm{~m/s}", "m/s") == "12"
+
+
+def test_last_boxed_takes_the_last_balanced_box() -> None:
+    assert last_boxed("a \\boxed{1} then \\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
+    assert last_boxed("no box") is None
+    assert last_boxed("\\boxed{12") is None
+
+
+def test_values_are_exact_and_canonical() -> None:
+    two_sqrt3 = Value.of(2) * Value.of(3).sqrt()
+    assert two_sqrt3 == Value.of(12).sqrt()
+    assert Value.of(2).sqrt() != Value.of(3).sqrt()
+    assert (Value.of(1) / (Value.of(1) + Value.of(2).sqrt())) == Value.of(2).sqrt() - Value.of(1)
+    assert Value.of(8).root(3) == Value.of(2)
+    with pytest.raises(Refuse):
+        Value.of(2).root(3)
+    with pytest.raises(Refuse):
+        Value.of(3).power(Value.of(10**6))  # bounded: refused, not computed
+
+
+def test_decimal_half_ulp() -> None:
+    assert decimal_half_ulp("12.7") == Fraction(1, 20)
+    assert decimal_half_ulp("1.5\\times10^{3}") == Fraction(50)
+    assert decimal_half_ulp("27.0") is None  # AMC floats are exact integers
+    assert decimal_half_ulp("12") is None
+
+
+def test_fast_parser_refuses_what_it_does_not_model() -> None:
+    for text in ("\\sin x", "e^{2}", "3i", "f(x)", "\\log 2", "2^{3^{4^{5}}}"):
+        parsed = parse_fast(text)
+        if parsed is not None:
+            with pytest.raises(Refuse):
+                evaluate(parsed[0], {})
+    parsed = parse_fast("2x^2+\\frac{y}{3}")
+    assert parsed is not None and parsed[1] == {"x", "y"}
+
+
+def test_shapes() -> None:
+    assert parse_shape("[1,2)").kind == "seq"
+    assert parse_shape("\\{1,2\\}").kind == "set"
+    assert parse_shape("1,2").kind == "list"
+    assert parse_shape("(1,2)\\cup(3,4)").kind == "union"
+    assert parse_shape("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}").items == (("1", "2"), ("3", "4"))
+    assert parse_shape("a<x\\leq b").ops == ("<", "<=")
+    assert split_top("(1,2),\\{3,4\\},f(5,6)", ",") == ["(1,2)", "\\{3,4\\}", "f(5,6)"]
+
+
+# Typical model outputs against MATH-style references.
+MODEL_OUTPUTS_ACCEPT = [
+    ("\\frac{1}{2}\\sqrt{3}", "\\frac{\\sqrt{3}}{2}"),
+    ("\\sqrt{3}/2", "\\frac{\\sqrt{3}}{2}"),
+    ("0.5\\sqrt{3}", "\\frac{\\sqrt{3}}{2}"),
+    ("\\sqrt{18}", "3\\sqrt{2}"),
+    ("A", "\\text{(A)}"),
+    ("(x+1)^2", "x^2+2x+1"),
+    ("18.9", "\\$18.90"),
+    ("90", "90^\\circ"),
+    ("0.25", "\\frac{1}{4}"),
+    ("0.05", "5\\%"),
+    ("\\pm 2", "2, -2"),
+    ("\\frac97", "\\dfrac{9}{7}"),
+    ("y=-0.5x+3", "y = -\\frac{1}{2}x + 3"),
+    ("(1,2)", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "(1,2)"),
+    ("Devon", "\\text{Devon}"),
+    ("11\\sqrt{2}", "11\\sqrt2"),
+    ("\\frac{-1}{2}", "-\\frac{1}{2}"),
+    ("6-5i", "6 - 5i"),
+    ("5-6i+1", "6 - 5i - i"),
+    ("(3,\\frac{\\pi}{2})", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    ("-2 \\le x \\le 7", "[-2,7]"),
+    ("x \\in [-2,7]", "[-2,7]"),
+    ("1+\\sqrt2", "\\sqrt{2}+1"),
+    ("(x,y)=(1,-2)", "(1,-2)"),
+    ("Even", "\\text{even}"),
+    ("\\frac{5}{2}", "2.5"),
+    ("50\\%", "0.5"),
+    ("+\\infty", "\\infty"),
+    ("\\{\\}", "\\emptyset"),
+    ("2\\frac{2}{3}", "\\frac{8}{3}"),
+    ("1\\frac{1}{2}", "1.5"),
+    ("1.3 \\times 10^{-7}", "1.3e-7"),
+    ("e^{2}", "e^2"),
+    ("\\ln 8", "3\\ln 2"),
+    ("\\sin^2 x", "1-\\cos^2 x"),
+    ("\\frac{\\sqrt{2}}{2}", "\\cos\\frac{\\pi}{4}"),
+    ("\\binom{5}{2}", "10"),
+    ("2^{10}", "1024"),
+    ("5!", "120"),
+    ("\\sqrt[3]{27}", "3"),
+    ("4\\sqrt{3}-\\sqrt{3}", "3\\sqrt{3}"),
+    ("x^{-1}", "\\frac{1}{x}"),
+    ("\\frac{a}{b}", "a/b"),
+    ("2ab", "2ba"),
+    ("n(n+1)/2", "\\frac{n^2+n}{2}"),
+]
+
+MODEL_OUTPUTS_REJECT = [
+    ("\\frac{1}{2}", "\\frac{1}{3}"),
+    ("2", "2, 3"),
+    ("x = 2", "x = 3"),
+    ("[0,\\infty)", "(0,\\infty)"),
+    ("\\sqrt{3}", "\\frac{\\sqrt{3}}{2}"),
+    ("(x+1)^2", "x^2+x+1"),
+    ("6+5i", "6 - 5i"),
+    ("\\ln 8", "2\\ln 2"),
+    ("e^{2}", "e^3"),
+    ("\\binom{5}{2}", "20"),
+    ("A", "\\text{(B)}"),
+    ("\\lfloor\\sqrt[3]{n-1}\\rfloor", "\\lfloor\\sqrt{n-1}\\rfloor"),
+    ("2^{100}", "2^{101}"),
+    ("n(n-1)/2", "\\frac{n^2+n}{2}"),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference"), MODEL_OUTPUTS_ACCEPT)
+def test_model_outputs_accepted(answer: str, reference: str) -> None:
+    assert compare(answer, reference, OPTS) is EQ
+    assert fast_compare(answer, reference, OPTS) in (None, EQ)
+
+
+@pytest.mark.parametrize(("answer", "reference"), MODEL_OUTPUTS_REJECT)
+def test_model_outputs_rejected(answer: str, reference: str) -> None:
+    assert compare(answer, reference, OPTS) is NE
+    assert fast_compare(answer, reference, OPTS) in (None, NE)
+
+
+def test_fast_path_decides_common_pairs_without_sympy() -> None:
+    pairs = [("5/6", "\\frac{5}{6}"), ("(1,2)", "(2,1)"), ("12.70", "12.7"), ("2x+1", "1+2x")]
+    for answer, reference in pairs:
+        assert fast_compare(answer, reference, OPTS) is not None
+
+
+def test_unparseable_answer() -> None:
+    assert symbolic_compare("\\frac{", "3", OPTS) is ContentStatus.UNPARSEABLE
+    assert compare("", "3", OPTS) is NE

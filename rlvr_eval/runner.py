@@ -22,14 +22,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any, NamedTuple
 
 from rlvr_eval.config import EvalConfig
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams, default_backend_name
 from rlvr_eval.scoring.metrics import summarize_task
-from rlvr_eval.scoring.records import SAMPLES_FILE, SampleRecord, ScoreMode, append_records, load_records
+from rlvr_eval.scoring.records import (
+    SAMPLES_FILE,
+    SampleRecord,
+    ScoreMode,
+    append_records,
+    gc_paused,
+    load_records,
+)
 from rlvr_eval.scoring.records import write_records as rewrite_records
 from rlvr_eval.scoring.results import (
     RESULTS_FILE,
@@ -52,15 +57,13 @@ REPORT_HTML_FILE = "report.html"
 _GENERATION_FIELDS = ("model", "template", "temperature", "top_p", "max_tokens", "seed")
 
 
-class VerifyRequest(BaseModel):
-    """One completion to grade, with everything the verifier needs."""
-
-    model_config = ConfigDict(frozen=True)
+class VerifyRequest(NamedTuple):
+    """One completion to grade, with everything the verifier needs (a tuple: 100k are built per rescore)."""
 
     completion: str
     reference: str | list[str]
     answer_format: AnswerFormat = "boxed"
-    options: EquivalenceOptions = EquivalenceOptions()
+    options: EquivalenceOptions | None = None
     finish_reason: str | None = None
     question: str | None = None
 
@@ -429,7 +432,17 @@ def rescore(
     score_mode: ScoreMode | None = None,
 ) -> RunResults:
     """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports."""
-    out = Path(run_dir).expanduser()
+    with gc_paused():  # 100k records and verdicts: see gc_paused
+        return _rescore(Path(run_dir).expanduser(), verifier, timeout, workers, score_mode)
+
+
+def _rescore(
+    out: Path,
+    verifier: VerifyFn | None,
+    timeout: float | None,
+    workers: int | None,
+    score_mode: ScoreMode | None,
+) -> RunResults:
     samples_path = out / SAMPLES_FILE
     if not samples_path.is_file():
         raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
@@ -450,11 +463,15 @@ def rescore(
         )
         for r in records
     ])
-    records = [
-        r.model_copy(update={"verdict": v, "extracted": v.extracted})
-        for r, v in zip(records, verdicts, strict=True)
-    ]
-    rewrite_records(samples_path, records)
+    changed = 0
+    for r, v in zip(records, verdicts, strict=True):
+        if v != r.verdict:
+            changed += 1
+            # In place through __dict__ (the model's own storage): copies or validated assignment of
+            # 100k records cost seconds, and a verdict from the verifier needs no re-validation.
+            r.__dict__.update(verdict=v, extracted=v.extracted)
+    if changed:
+        rewrite_records(samples_path, records)
 
     task_settings = dict(previous.task_settings) if previous else {}
     order = list(previous.tasks) if previous else []

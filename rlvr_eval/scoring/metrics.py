@@ -6,15 +6,18 @@ against hand-computed values. ``summarize_task`` assembles them into a ``TaskMet
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
 from rlvr_eval.scoring.records import SampleRecord, ScoreMode
 from rlvr_eval.scoring.results import GroupScore, TaskMetrics
+from rlvr_eval.verifier.schema import ContentStatus
 
 # ---------------------------------------------------------------- sampling metrics
 
@@ -59,6 +62,7 @@ _SPACE_RE = re.compile(r"\s+")
 _VOTE_STRIP = ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "$")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def vote_key(answer: str) -> str:
     """Cheap normalization so trivially different spellings of one answer vote together.
 
@@ -151,6 +155,7 @@ def _periodic_tail(seq: Sequence[Hashable], max_period: int, min_repeats: int, m
     return False
 
 
+@functools.lru_cache(maxsize=4096)  # metrics and the HTML report both ask about the same completions
 def has_repeated_tail(
     text: str,
     *,
@@ -164,7 +169,7 @@ def has_repeated_tail(
     Works on word/punctuation tokens of the last ``window_tokens`` tokens, then on characters of the
     tail for loops without token boundaries (e.g. ``0000...``). Linear in the window size per period.
     """
-    tail = text[-20_000:]
+    tail = text[-max(8_000, 16 * window_tokens) :]  # enough characters for window_tokens tokens
     tokens = _TOKEN_RE.findall(tail)[-window_tokens - 1 :]
     # The length limit may cut the last token in half ("... the ar"), so also try without it.
     for seq in (tokens[1:], tokens[:-1]):
@@ -193,17 +198,30 @@ def format_content_split(records: Sequence[SampleRecord]) -> dict[str, float | N
     - format_rate: requested format ok; content_accuracy_formatted: strict accuracy among those;
     - truncation_rate: hit the length limit; repetition_rate: hit it while looping.
     """
-    formatted = [r for r in records if r.verdict.format_ok]
+    n = strict = lenient = formatted = truncated = looping = 0
+    for r in records:  # one pass: this runs over every sample of a 100k-sample rescore
+        v = r.verdict
+        n += 1
+        strict += v.correct
+        lenient += v.content is ContentStatus.EQUAL
+        formatted += v.format_ok
+        if r.truncated:
+            truncated += 1
+            looping += has_repeated_tail(r.completion)
+    if n == 0:
+        return dict.fromkeys(_SPLIT_KEYS, 0.0) | {"content_accuracy_formatted": None}
+    # content_accuracy_formatted: strict needs format ok, so strict / formatted is accuracy among them
     return {
-        "strict_accuracy": _mean([r.is_correct("strict") for r in records]),
-        "lenient_accuracy": _mean([r.is_correct("lenient") for r in records]),
-        "format_rate": _mean([r.verdict.format_ok for r in records]),
-        "content_accuracy_formatted": (
-            _mean([r.is_correct("strict") for r in formatted]) if formatted else None
-        ),
-        "truncation_rate": _mean([r.truncated for r in records]),
-        "repetition_rate": _mean([is_repetition_loop(r) for r in records]),
+        "strict_accuracy": strict / n,
+        "lenient_accuracy": lenient / n,
+        "format_rate": formatted / n,
+        "content_accuracy_formatted": strict / formatted if formatted else None,
+        "truncation_rate": truncated / n,
+        "repetition_rate": looping / n,
     }
+
+
+_SPLIT_KEYS = ("strict_accuracy", "lenient_accuracy", "format_rate", "truncation_rate", "repetition_rate")
 
 
 def group_by_item(records: Sequence[SampleRecord]) -> dict[str, list[SampleRecord]]:
@@ -220,19 +238,41 @@ def breakdown(
     records: Sequence[SampleRecord], field: str, mode: ScoreMode = "lenient"
 ) -> dict[str, GroupScore]:
     """Accuracy per value of ``metadata[field]`` (e.g. MATH500 subject or level), sorted by value."""
-    by_value: dict[str, list[SampleRecord]] = defaultdict(list)
-    for r in records:
-        if field in r.metadata and r.metadata[field] is not None:
-            by_value[str(r.metadata[field])].append(r)
+    return _breakdown_items(_item_scores(group_by_item(records)), field, mode)
+
+
+class _ItemScore(NamedTuple):
+    metadata: dict
+    strict: float  # mean over the item's samples
+    lenient: float
+
+
+def _item_scores(items: Mapping[str, Sequence[SampleRecord]]) -> list[_ItemScore]:
+    out = []
+    for samples in items.values():
+        k = len(samples)
+        strict = sum(s.verdict.correct for s in samples) / k
+        lenient = sum(s.verdict.content is ContentStatus.EQUAL for s in samples) / k
+        out.append(_ItemScore(samples[0].metadata, strict, lenient))
+    return out
+
+
+def _breakdown_items(items: Sequence[_ItemScore], field: str, mode: ScoreMode) -> dict[str, GroupScore]:
+    """Group item-level scores by a metadata field (cheap: one entry per item, not per sample)."""
+    by_value: dict[str, list[_ItemScore]] = defaultdict(list)
+    for item in items:
+        if item.metadata.get(field) is not None:
+            by_value[str(item.metadata[field])].append(item)
     out: dict[str, GroupScore] = {}
     for value in sorted(by_value, key=_natural_key):
         group = by_value[value]
-        items = group_by_item(group)
+        strict = sum(i.strict for i in group) / len(group)
+        lenient = sum(i.lenient for i in group) / len(group)
         out[value] = GroupScore(
-            n_items=len(items),
-            accuracy=avg_at_k([[s.is_correct(mode) for s in v] for v in items.values()]),
-            strict_accuracy=avg_at_k([[s.is_correct("strict") for s in v] for v in items.values()]),
-            lenient_accuracy=avg_at_k([[s.is_correct("lenient") for s in v] for v in items.values()]),
+            n_items=len(group),
+            accuracy=strict if mode == "strict" else lenient,
+            strict_accuracy=strict,
+            lenient_accuracy=lenient,
         )
     return out
 
@@ -265,13 +305,15 @@ def summarize_task(
     low, high = bootstrap_ci(per_item, n_resamples=n_resamples, seed=seed)
     maj = None
     if k > 1:
-        maj = _mean(
-            [majority_correct([s.verdict.extracted for s in v], [s.is_correct(mode) for s in v])
-             for v in items.values()]
-        )
+        votes = [
+            majority_correct([s.verdict.extracted for s in samples], flags)
+            for samples, flags in zip(items.values(), correct, strict=True)
+        ]
+        maj = _mean(votes)
     tokens = [r.num_tokens for r in records if r.num_tokens is not None]
     split = format_content_split(records)
     fields = BREAKDOWN_FIELDS.get(task, ()) if breakdown_fields is None else breakdown_fields
+    item_scores = _item_scores(items) if fields else []
     return TaskMetrics(
         task=task,
         n_items=len(items),
@@ -283,6 +325,6 @@ def summarize_task(
         pass_at_k={kk: mean_pass_at_k(correct, kk) for kk in pass_k_values(k)} if k else {},
         maj_at_k=maj,
         mean_tokens=(sum(tokens) / len(tokens)) if tokens else None,
-        breakdown={f: breakdown(records, f, mode) for f in fields},
+        breakdown={f: _breakdown_items(item_scores, f, mode) for f in fields} if fields else {},
         **split,  # type: ignore[arg-type]
     )

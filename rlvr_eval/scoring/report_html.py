@@ -149,8 +149,9 @@ def format_chart(results: RunResults, records_by_task: dict[str, list[SampleReco
         x = float(left)
         parts.append(f'<text x="{left - 8}" y="{y + bar_h / 2 + 4:.1f}" font-size="12" '
                      f'text-anchor="end">{_e(label(t))}</text>')
+        shares = _segments(records_by_task[t])
         for key, color, meaning in _SEGMENTS:
-            share = _segments(records_by_task[t])[key]
+            share = shares[key]
             w = width * share
             parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}">'
                          f"<title>{_e(label(t))}: {_e(meaning)} {pct(share)}%</title></rect>")

@@ -3,7 +3,8 @@
 References come from the local benchmark files (MATH500, Minerva, AIME, AMC, OlympiadBench,
 GSM8K). For each pair we write a completion that ends in a boxed answer which is either an
 equivalent rendering of the reference (truth = correct) or a perturbed one that changes its value
-(truth = wrong), half and half. Most completions are chain-of-thought text of a few hundred words
+(truth = wrong), about half and half; about 5% are known hard cases on which widely used graders
+fail (``HARD_CASES``). Most completions are chain-of-thought text of a few hundred words
 with intermediate LaTeX, like real model output, so extraction cost is realistic too.
 
     from pairs import build_pairs  # with benchmarks/ on sys.path, as bench_verifier.py does
@@ -21,7 +22,7 @@ from pathlib import Path
 
 __all__ = ["Pair", "build_pairs", "load_references"]
 
-KINDS = ("integer", "fraction", "decimal", "expression", "structure", "text")
+KINDS = ("integer", "fraction", "decimal", "expression", "structure", "text", "hard")
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def perturb(ref: str, kind: str, rng: random.Random, pool: list[str]) -> str:
     """A plausible wrong answer: change one number (so the value changes), else another reference."""
     if kind == "integer":
         n = int(ref)
-        return str(n + rng.choice([-10, -2, -1, 1, 2, 10]) if rng.random() < 0.8 else 2 * n + 1)
+        wrong = n + rng.choice([-10, -2, -1, 1, 2, 10]) if rng.random() < 0.8 else 2 * n + 1
+        return str(wrong if wrong != n else n + 1)  # 2n+1 == n when n == -1
     digits = [m.start() for m in re.finditer(r"\d", ref)]
     if digits:
         i = rng.choice(digits)
@@ -154,6 +156,32 @@ def perturb(ref: str, kind: str, rng: random.Random, pool: list[str]) -> str:
     others = [p for p in pool if p != ref]
     return rng.choice(others)
 
+
+#: Known defects of widely used graders (REFERENCE.md section 4) as (answer, reference, truth):
+#: a small share of the mix, so the agreement statistics are not only about easy digit swaps.
+HARD_CASES: list[tuple[str, str, bool]] = [
+    ("\\frac{1}{2^{99}}", "\\frac{1}{2^{98}}", False),
+    ("\\frac{1}{2004!}", "\\frac{1}{2006!}", False),
+    ("0.0000001", "0.0000002", False),
+    ("1-\\frac{1}{e}", "1+\\frac{1}{e}", False),
+    ("2", "200", False),
+    ("10001", "10000", False),
+    ("(1,2)", "[1,2]", False),
+    ("a+b", "b", False),
+    ("12.7", "12.8", False),
+    ("\\frac{5}{6}.", "\\frac{5}{6}", True),
+    ("10{,}000", "10000", True),
+    ("\\sqrt{1/n}", "\\frac{1}{\\sqrt{n}}", True),
+    ("w=16, d=3", "(16,3)", True),
+    ("12^{\\mathrm{th}}", "12", True),
+    ("f(x)=x", "f(z)=z", True),
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", True),
+    ("0.5", "\\frac{1}{2}", True),
+    ("x \\in [2, 5)", "[2,5)", True),
+    ("2\\sqrt{2}", "\\sqrt{8}", True),
+    ("(x+1)^{2}", "x^2+2x+1", True),
+]
+HARD_SHARE = 0.05
 
 _PROSE = [
     "Let's think step by step.",
@@ -214,11 +242,15 @@ def build_pairs(data_dir: str | Path, n: int = 1000, seed: int = 0) -> list[Pair
     weights = [KIND_WEIGHTS[k] for k in kinds]
     pairs: list[Pair] = []
     for k in range(n):
-        kind = rng.choices(kinds, weights)[0]
-        source, ref = rng.choice(by_kind[kind])
-        truth = k % 2 == 0
-        pool = [r for _, r in by_kind[kind]]
-        answer = equivalent_form(ref, kind, rng) if truth else perturb(ref, kind, rng, pool)
+        if rng.random() < HARD_SHARE:
+            answer, ref, truth = rng.choice(HARD_CASES)
+            kind, source = "hard", "REFERENCE.md"
+        else:
+            kind = rng.choices(kinds, weights)[0]
+            source, ref = rng.choice(by_kind[kind])
+            truth = k % 2 == 0
+            pool = [r for _, r in by_kind[kind]]
+            answer = equivalent_form(ref, kind, rng) if truth else perturb(ref, kind, rng, pool)
         words = rng.choice([150, 250, 400])
         if rng.random() < 0.2:  # some terse completions
             completion = f"The answer is $\\boxed{{{answer}}}$."

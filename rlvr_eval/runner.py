@@ -180,7 +180,10 @@ def make_backend(config: EvalConfig) -> Backend:
         params = inspect.signature(cls).parameters
         takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         options = {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
-    return get_backend(name, **options)
+    try:
+        return get_backend(name, **options)
+    except TypeError as err:  # a required option is missing, e.g. the openai backend without --base-url
+        raise BackendError(f"backend {name!r} cannot be built from these options: {err}") from err
 
 
 class _LazyBackend:
@@ -276,9 +279,10 @@ def _run_task(
                 tokenizer = getattr(backend.get(), "tokenizer", None)
                 prompts = {it.id: render_prompt(it.question, CHAT, tokenizer) for it in plan.items}
             chunk_prompts = [prompts[item.id] for item in items]
+            # sample_indices: a resumed item draws exactly the samples a full run would have drawn.
             params = SamplingParams(
                 n=len(indices), temperature=settings.temperature, top_p=settings.top_p,
-                max_tokens=settings.max_tokens, seed=settings.seed,
+                max_tokens=settings.max_tokens, seed=settings.seed, sample_indices=list(indices),
             )
             progress = _BarProgress(bar, len(items))
             outputs = _generate(backend.get(), name, items, chunk_prompts, params, progress)

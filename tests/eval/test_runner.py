@@ -53,8 +53,9 @@ class FakeBackend:
         for prompt in prompts:
             if self.fail_after is not None and len({p for p, _ in self.generated}) >= self.fail_after:
                 raise RuntimeError("simulated crash")
-            out.append([self._complete(prompt, i, params) for i in range(params.n)])
-            self.generated += [(prompt, i) for i in range(params.n)]
+            indices = [params.sample_index(i) for i in range(params.n)]
+            out.append([self._complete(prompt, i, params) for i in indices])
+            self.generated += [(prompt, i) for i in indices]
         if progress is not None:
             progress(len(prompts))
         return out
@@ -166,6 +167,34 @@ def test_more_items_or_samples_reuse_what_is_saved(data_dir: Path, tmp_path: Pat
     assert len(backend.generated) == 2  # only the new item's two samples
     assert results.tasks["aime24"].n_items == 3
     assert results.tasks["aime24"].n_samples == 2
+
+
+def test_more_samples_per_item_draw_exactly_the_missing_indices(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    first = make_config(data_dir, out, tasks=["aime24"], n=2)
+    score(first, backend=FakeBackend(), verifier=stand_in_verifier)
+    backend = FakeBackend()
+    grown = score(make_config(data_dir, out, tasks=["aime24"], n=5), backend=backend,
+                  verifier=stand_in_verifier)
+    assert sorted({i for _, i in backend.generated}) == [2, 3, 4]
+    assert len(backend.generated) == 3 * len(AIME_ROWS)
+    fresh = score(make_config(data_dir, tmp_path / "fresh", tasks=["aime24"], n=5), backend=FakeBackend(),
+                  verifier=stand_in_verifier)
+    assert _metrics(grown) == _metrics(fresh)
+
+
+def test_chat_template_renders_with_the_backend_tokenizer(data_dir: Path, tmp_path: Path):
+    class Tokenizer:
+        chat_template = "{{ messages }}"
+
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return f"[Q] {messages[0]['content']} [A]"
+
+    backend = FakeBackend()
+    backend.tokenizer = Tokenizer()
+    score(make_config(data_dir, tmp_path / "run", tasks=["math500"], limit=2, template="chat"),
+          backend=backend, verifier=stand_in_verifier)
+    assert [p for p, _ in backend.generated] == ["[Q] What is 0 + 0? [A]", "[Q] What is 1 + 1? [A]"]
 
 
 def test_resume_with_different_sampling_settings_is_refused(data_dir: Path, tmp_path: Path):

@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -188,7 +190,15 @@ def serve(
         limit_concurrency=limits.max_concurrency + limits.max_pending + 8,
     )
     print(f"rlvr reward server listening on http://{host}:{bound}/get_reward", flush=True)
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler that was
+        # installed before it: make that an ordinary exit (status 0), not death by signal.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 # ---------------------------------------------------------------- command line

@@ -33,7 +33,8 @@ def answer_format_for(data_source: Any) -> AnswerFormat:
     """The answer format of an rlvr benchmark named by ``data_source`` ("math500", "allenai/ai2_arc"...).
 
     The last path component is matched against rlvr's task names; unknown sources get ``boxed``
-    (the paper's training and evaluation format).
+    (the paper's training and evaluation format). rlvr's gsm8k prompt asks for a box too; verl's
+    gsm8k example prompt asks for ``#### 42``, so pass ``reward_kwargs.answer_format=gsm8k`` there.
     """
     from rlvr_eval.tasks import TASKS, get_task
 

@@ -326,5 +326,5 @@ def summarize_task(
         maj_at_k=maj,
         mean_tokens=(sum(tokens) / len(tokens)) if tokens else None,
         breakdown={f: _breakdown_items(item_scores, f, mode) for f in fields} if fields else {},
-        **split,  # type: ignore[arg-type]
+        **split,
     )

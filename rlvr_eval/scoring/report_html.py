@@ -199,14 +199,14 @@ def failure_list(records_by_task: dict[str, list[SampleRecord]], max_failures: i
             f"<pre>{_e(_clip(r.completion))}</pre></details></div>"
         )
     tasks = "".join(f'<option value="{_e(t)}">{_e(label(t))}</option>' for t in records_by_task)
-    kinds = "".join(
+    kind_options = "".join(
         f'<option value="{k}">{k}</option>' for k in ("format", "content", "truncated", "loop")
     )
     note = f" (first {max_failures} of {total} shown)" if total > max_failures else ""
     return (
         f'<div class="filters"><label>benchmark <select id="f-task"><option value="">all</option>{tasks}'
-        f'</select></label><label>kind <select id="f-kind"><option value="">all</option>{kinds}</select>'
-        f'</label><label>text <input id="f-text" type="search" placeholder="search"></label>'
+        f'</select></label><label>kind <select id="f-kind"><option value="">all</option>{kind_options}'
+        f'</select></label><label>text <input id="f-text" type="search" placeholder="search"></label>'
         f'<span id="f-count"></span><span>{total} failures{_e(note)}</span></div>'
         f'<div id="failures">{"".join(blocks)}</div>'
     )

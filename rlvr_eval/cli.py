@@ -214,6 +214,11 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 
 
 def _message(err: BaseException) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(err, ValidationError):  # one "field: problem" per error instead of pydantic's block
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in err.errors())
+        return f"invalid {err.title} settings: {problems}"
     # KeyError's str() adds quotes around its message; OSError may lack a filename in its str().
     text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
     if isinstance(err, OSError) and err.filename and str(err.filename) not in text:

@@ -76,6 +76,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path):
     bad_yaml.write_text("model: [unclosed\n")
     assert_one_line_error(cli("score", "--config", str(bad_yaml)), "not valid YAML")
     assert_one_line_error(cli("score", "m", "--n", "zero"), "invalid int value")
+    assert_one_line_error(cli("score", "m", "--temperature", "-1"), "invalid EvalConfig settings: temperature")
     assert_one_line_error(cli("rescore", str(tmp_path)), "no samples.jsonl")
 
 
@@ -131,3 +132,27 @@ def test_score_rescore_and_compare_from_predictions(tmp_path: Path):
     # strict +33.3 = all format (+33.3), nothing beyond format (lenient unchanged)
     assert "| MATH500 | 66.7 | 66.7 | +0.0 | +33.3 | +33.3 | +0.0 |" in proc.stdout
     assert delta.read_text() == proc.stdout
+
+
+def test_yaml_config_is_loaded_and_flags_override_it(tmp_path: Path):
+    """In-process (no subprocess needed): how ``score`` merges --config with flags."""
+    from rlvr_eval.cli import _score_config, build_parser
+
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text(
+        "model: Qwen/Qwen2.5-Math-1.5B\ntasks: [math500, aime24]\nbackend: vllm\ntensor_parallel_size: 2\n"
+        "temperature: 0.6\nlimit: 50\n"
+    )
+    args = build_parser().parse_args(
+        ["score", "--config", str(config_file), "--limit", "5", "--tasks", "aime24", "--base-url", "u1", "u2"]
+    )
+    config = _score_config(args)
+    assert config.model == "Qwen/Qwen2.5-Math-1.5B" and config.backend == "vllm"
+    assert config.tensor_parallel_size == 2 and config.temperature == 0.6  # from the file
+    assert config.limit == 5 and config.tasks == ["aime24"]  # flags win
+    assert config.base_url == ["u1", "u2"]
+    assert config.n is None and config.template == "qwen25-math-cot" and config.seed == 0  # defaults
+
+    config_file.write_text("model: m\nunknown_key: 1\n")
+    with pytest.raises(ValueError, match="unknown_key"):
+        _score_config(build_parser().parse_args(["score", "--config", str(config_file)]))

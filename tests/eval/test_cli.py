@@ -76,7 +76,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path: Path):
     bad_yaml.write_text("model: [unclosed\n")
     assert_one_line_error(cli("score", "--config", str(bad_yaml)), "not valid YAML")
     assert_one_line_error(cli("score", "m", "--n", "zero"), "invalid int value")
-    assert_one_line_error(cli("score", "m", "--temperature", "-1"), "invalid EvalConfig settings: temperature")
+    assert_one_line_error(cli("score", "m", "--temperature", "-1"), "invalid EvalConfig settings: temp")
     assert_one_line_error(cli("rescore", str(tmp_path)), "no samples.jsonl")
 
 

@@ -212,7 +212,7 @@ class SandboxWorker:
             self.kill()
             raise VerificationTimeout(f"guarded call exceeded {timeout:g} s; worker killed")
         if status == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         if isinstance(value, (MemoryError, RecursionError)):
             # The interpreter may be left fragmented or near its limits: retire the worker.
             self.kill()

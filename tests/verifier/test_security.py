@@ -111,8 +111,8 @@ def test_runaway_inputs_end_fast(name: str, warm_sandbox: None) -> None:
 def test_memory_stays_bounded() -> None:
     # The parent never computes big values (the sandbox does, under an address-space cap).
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for completion, reference in RUNAWAY.values():
-        verify(completion, reference, timeout=1.0)
+    for name in ("exponent tower", "power of ten tower", "huge factorial", "one megabyte boxed"):
+        verify(*RUNAWAY[name], timeout=1.0)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 300, f"parent grew by {grown_mb:.0f} MB"
     soft, _ = sandbox.run_guarded(resource.getrlimit, resource.RLIMIT_AS, timeout=5)

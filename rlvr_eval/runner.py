@@ -127,21 +127,15 @@ def plan_tasks(config: EvalConfig) -> list[TaskPlan]:
 
 def check_run_dir(out: Path, config: EvalConfig) -> None:
     """Refuse to resume into a directory whose samples were drawn with different settings."""
-    path = out / RUN_CONFIG_FILE
-    if path.exists():
-        try:
-            previous = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            previous = {}
-        current = config.model_dump()
-        for field in _GENERATION_FIELDS:
-            if field in previous and previous[field] != current[field]:
-                raise ValueError(
-                    f"{out} holds a run with {field}={previous[field]!r}, not {current[field]!r}; "
-                    "use another --output-dir"
-                )
+    previous, current = _read_run_config(out), config.model_dump()
+    for field in _GENERATION_FIELDS:
+        if field in previous and previous[field] != current[field]:
+            raise ValueError(
+                f"{out} holds a run with {field}={previous[field]!r}, not {current[field]!r}; "
+                "use another --output-dir"
+            )
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    (out / RUN_CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
 # ---------------------------------------------------------------- backend
@@ -440,13 +434,8 @@ def rescore(
         return _rescore(Path(run_dir).expanduser(), verifier, timeout, workers, score_mode)
 
 
-def _rescore(
-    out: Path,
-    verifier: VerifyFn | None,
-    timeout: float | None,
-    workers: int | None,
-    score_mode: ScoreMode | None,
-) -> RunResults:
+def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,
+             score_mode: ScoreMode | None) -> RunResults:
     samples_path = out / SAMPLES_FILE
     if not samples_path.is_file():
         raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
@@ -484,17 +473,13 @@ def _rescore(
         n = task_settings[r.task].n if r.task in task_settings else None
         if n is None or r.sample_index < n:
             records_by_task.setdefault(r.task, []).append(r)
-    mode: ScoreMode = score_mode or (
-        previous.score_mode if previous else settings.get("score_mode", "lenient")
-    )
-    seed = int(settings.get("seed", 0))
     model = previous.model if previous else str(settings.get("model", out.name))
     results = build_results(
         run_name=previous.run_name if previous else (settings.get("run_name") or Path(model).name),
         model=model,
         backend=previous.backend if previous else str(settings.get("backend") or "unknown"),
-        score_mode=mode,
-        seed=seed,
+        score_mode=score_mode or (previous.score_mode if previous else settings.get("score_mode", "lenient")),
+        seed=int(settings.get("seed", 0)),
         records_by_task=records_by_task,
         task_settings=task_settings,
         settings=settings,
@@ -504,11 +489,9 @@ def _rescore(
 
 
 def _read_run_config(out: Path) -> dict[str, Any]:
-    path = out / RUN_CONFIG_FILE
-    if not path.exists():
-        return {}
+    """The settings a run directory was started with ({} if none, or unreadable)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+        data = json.loads((out / RUN_CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -8,12 +8,13 @@ that `evaluate` walks with exact `Value` arithmetic at chosen points.
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 from functools import lru_cache
 from typing import Union
 
-from rlvr_eval.verifier.numbers import Refuse, Value, factorial
+from rlvr_eval.verifier.numbers import Refuse, Value, binomial, factorial
 
 Node = tuple  # ("num", Fraction) | ("var", name) | ("pi",) | (op, child, ...)
 Env = dict[str, Value]
@@ -33,8 +34,10 @@ _GREEK_NAMES = (
 GREEK = frozenset(_GREEK_NAMES.split())
 _MUL_CMDS = frozenset({"\\cdot", "\\times", "\\ast"})
 # letters that name constants in answers (e, i) or a differential (d) are not plain variables
-_AMBIGUOUS_LETTERS = frozenset("ei")
-_ATOM_START = frozenset({"(", "\\frac", "\\sqrt", "\\pi"})
+_CONSTANT_LETTERS = frozenset("ei")
+_FUNCTION_NAMES = "sin cos tan sec csc cot arcsin arccos arctan sinh cosh tanh ln log exp"
+FUNCTIONS = frozenset(_FUNCTION_NAMES.split())
+_ATOM_START = frozenset({"(", "\\frac", "\\sqrt", "\\pi", "\\lfloor", "\\lceil", "\\binom", "\\dbinom"})
 
 
 @lru_cache(maxsize=8192)
@@ -97,7 +100,8 @@ class _Parser:
                 return node
 
     def _starts_atom(self, tok: str) -> bool:
-        return tok in _ATOM_START or tok[0].isalnum() or tok[0] == "." or tok[1:] in GREEK
+        name = tok[1:]
+        return tok in _ATOM_START or tok[0].isalnum() or tok[0] == "." or name in GREEK or name in FUNCTIONS
 
     def unary(self) -> Node:
         if self.peek() == "-":
@@ -175,9 +179,17 @@ class _Parser:
             return ("root", self.script(), n)
         if tok == "\\pi":
             return ("pi",)
+        if tok in ("\\lfloor", "\\lceil"):
+            node = self.expr()
+            self.take("\\rfloor" if tok == "\\lfloor" else "\\rceil")
+            return ("floor" if tok == "\\lfloor" else "ceil", node)
+        if tok in ("\\binom", "\\dbinom", "\\tbinom"):
+            return ("binom", self.script(), self.script())
+        if tok[1:] in FUNCTIONS:
+            return self.function(tok[1:])
         if (len(tok) == 1 and tok.isalpha()) or tok[1:] in GREEK:
-            if tok in _AMBIGUOUS_LETTERS:
-                raise Refuse(f"ambiguous constant {tok!r}")
+            if tok in _CONSTANT_LETTERS and self.peek() != "_":
+                return ("const", tok)  # e and i, as latex2sympy reads them (numeric path only)
             name = tok
             if self.peek() == "_":
                 self.take()
@@ -197,6 +209,29 @@ class _Parser:
             self.variables.add(name)
             return ("var", name)
         raise Refuse(f"unsupported token {tok!r}")
+
+
+    def function(self, name: str) -> Node:
+        """\\sin x, \\sin(2x), \\sin^2 x, \\log_2 8, \\ln{x}; refuses the ambiguous \\sin 2x, \\sin^{-1}."""
+        base: Node | None = None
+        power: Node | None = None
+        if name == "log" and self.peek() == "_":
+            self.take()
+            base = self.script()
+        if self.peek() == "^":
+            self.take()
+            power = self.script()
+            if power[0] != "num" or power[1] <= 0:
+                raise Refuse("inverse-function power")
+        if self.peek() in ("(", "{"):
+            arg = self.atom()
+        else:
+            arg = self.atom()
+            nxt = self.peek()
+            if nxt is not None and (nxt == "^" or (self._starts_atom(nxt) and nxt[1:] not in FUNCTIONS)):
+                raise Refuse("ambiguous bare function argument")
+        node: Node = ("fn", name, arg, base)
+        return ("pow", node, power) if power is not None else node
 
 
 def _number(tok: str) -> Fraction:
@@ -234,12 +269,21 @@ def evaluate(node: Node, env: Env) -> Value:
         return env[node[1]]
     if kind == "pi":
         return Value((((1, 1), Fraction(1)),))
+    if kind in ("const", "fn"):
+        raise Refuse("transcendental value: numeric path only")
     if kind == "neg":
         return -evaluate(node[1], env)
     if kind == "fact":
         return factorial(evaluate(node[1], env))
     if kind == "root":
         return evaluate(node[1], env).root(node[2])
+    if kind in ("floor", "ceil"):
+        q = evaluate(node[1], env).rational()
+        if q is None:
+            raise Refuse("floor of an irrational value")
+        return Value.of(math.floor(q) if kind == "floor" else math.ceil(q))
+    if kind == "binom":
+        return binomial(evaluate(node[1], env), evaluate(node[2], env))
     a, b = evaluate(node[1], env), evaluate(node[2], env)
     if kind == "add":
         return a + b
@@ -260,13 +304,15 @@ def evaluate(node: Node, env: Env) -> Value:
 _PRIMES = (1000003, 999983, 1000033, 999979, 1000037, 999961, 1000039, 999959, 1000081, 999953)
 
 
-def sample_envs(names: frozenset[str], count: int = 3) -> list[Env]:
+def sample_envs(names: frozenset[str], count: int = 3, small: bool = False) -> list[Env]:
+    """`count` fixed points; values near 1000 by default, near 1-3 with `small` (for the numeric path)."""
     ordered = sorted(names)
     envs = []
     for k in range(count):
         env = {}
         for j, name in enumerate(ordered):
             p = _PRIMES[(j + 3 * k) % len(_PRIMES)]
-            env[name] = Value.of(Fraction(p + 7919 * (j + 1) * (k + 1), 1009 + 37 * j + 101 * k))
+            q = 1009 + 37 * j + 101 * k
+            env[name] = Value.of(Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q))
         envs.append(env)
     return envs

@@ -214,6 +214,13 @@ def factorial(v: Value) -> Value:
 
 INTEGER_RE = re.compile(r"^[+-]?\d+$")
 
+def binomial(n: Value, k: Value) -> Value:
+    nq, kq = n.rational(), k.rational()
+    if nq is None or kq is None or nq.denominator != 1 or kq.denominator != 1 or not 0 <= nq <= MAX_FACTORIAL:
+        raise Refuse("binomial of non-natural or large arguments")
+    return Value.of(math.comb(int(nq), int(kq)) if kq >= 0 else 0)
+
+
 # A reference written as one decimal literal: its shown precision is the tolerance.
 _DECIMAL_RE = re.compile(
     r"^[+-]?(?P<int>\d*)\.(?P<frac>\d+)(?:(?:\\times|\\cdot|\*|x)10\^\{?(?P<exp>[+-]?\d+)\}?|[eE](?P<exp2>[+-]?\d+))?"

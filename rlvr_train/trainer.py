@@ -7,8 +7,9 @@ surrogate + k3 KL to the frozen initial policy - entropy bonus (``rlvr_train.grp
 
 Departures from the paper's verl run, all deliberate:
 
-1. Rollouts come from ``transformers.generate`` on the training weights (vLLM optional), so there is
-   no inference engine whose numerics differ from the trainer's; it is slower.
+1. Rollouts come from ``transformers.generate`` on the training weights by default, so no inference
+   engine's numerics differ from the trainer's (slower than verl's vLLM). ``backend: vllm`` runs an
+   in-process vLLM engine that gets the policy's weights before every step, as verl's hybrid engine.
 2. With gradient accumulation, each micro-batch's loss is weighted by its share of the batch's tokens
    (or responses, for the sequence-mean modes), so the accumulated gradient equals the gradient of the
    whole batch's token mean. verl divides each micro-batch's own mean by the number of micro-batches,
@@ -46,7 +47,16 @@ from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
 from rlvr_train.grpo import group_advantages, grpo_loss, token_log_probs_and_entropy
 from rlvr_train.metrics_io import METRICS_FILE
-from rlvr_train.rollout import HFRollout, Packed, Rollouts, pack, pad_id_of, response_logits
+from rlvr_train.rollout import (
+    HFRollout,
+    Packed,
+    RolloutBackend,
+    Rollouts,
+    VLLMRollout,
+    pack,
+    pad_id_of,
+    response_logits,
+)
 
 VerifyFn = Callable[..., Sequence[Any]]
 StepHook = Callable[[int, dict[str, Any]], None]
@@ -105,7 +115,16 @@ def train(
     (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
 
     # 2. Rollout engine and logging.
-    backend = HFRollout(policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call, autocast=autocast)
+    backend: RolloutBackend
+    if cfg.backend == "vllm":  # weights are pushed from the policy into the engine before each step
+        backend = VLLMRollout(
+            source, policy, tokenizer, max_model_len=cfg.max_prompt_tokens + cfg.max_response_tokens,
+            gpu_memory_utilization=cfg.vllm_gpu_memory_utilization, seed=cfg.seed,
+        )
+    else:
+        backend = HFRollout(
+            policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call, autocast=autocast
+        )
     pad_id = pad_id_of(tokenizer)
     writer = _tensorboard(out) if cfg.tensorboard else None
     G = cfg.rollouts
@@ -161,6 +180,8 @@ def train(
         if on_step is not None:
             on_step(done, row)
     bar.close()
+    if isinstance(backend, VLLMRollout):
+        backend.close()  # frees the engine's KV cache for whatever runs next in this process
     if writer is not None:
         writer.close()
     return out

@@ -34,6 +34,8 @@ from rlvr_eval.verifier.structures import (
     split_top,
 )
 
+MAX_FAST_CHARS = 4000
+MAX_UNORDERED = 200
 ScalarCmp = Callable[[str, str, EquivalenceOptions], Tri]
 
 _CHOICE_RE = re.compile(r"^\(?([A-Za-z0-9])\)?(?:[.:)]|$)")
@@ -86,6 +88,8 @@ def _unordered(a_items: tuple, r_items: tuple, cmp: Callable[[object, object], T
     """Multiset match: every reference item meets a distinct equal answer item."""
     if len(a_items) != len(r_items):
         return False
+    if len(r_items) > MAX_UNORDERED:
+        return None  # quadratic matching: leave very long lists to the sandboxed path
     left = list(a_items)
     undecided = False
     for y in r_items:
@@ -244,7 +248,12 @@ def compare_texts(
 
 def fast_compare(answer: str, reference: str, options: EquivalenceOptions) -> ContentStatus | None:
     """Bounded in-process verdict: EQUAL / DIFFERENT when sure, None when the symbolic path must decide."""
-    return _to_status(compare_texts(answer, reference, options, scalar_equal))
+    if len(answer) > MAX_FAST_CHARS or len(reference) > MAX_FAST_CHARS:
+        return None  # keep the in-process path bounded; the sandbox judges giant answers
+    try:
+        return _to_status(compare_texts(answer, reference, options, scalar_equal))
+    except RecursionError:  # deeply nested input: not worth more in-process work
+        return None
 
 
 def symbolic_compare(answer: str, reference: str, options: EquivalenceOptions) -> ContentStatus:

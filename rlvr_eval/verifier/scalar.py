@@ -17,6 +17,7 @@ from rlvr_eval.verifier.schema import EquivalenceOptions
 from rlvr_eval.verifier.structures import find_relations, infinity_sign
 
 Tri = bool | None
+MAX_SCALAR_CHARS = 600
 
 _MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]*$")
@@ -90,7 +91,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
             return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, integers)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
         return all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(va | vr))
-    except (Refuse, ZeroDivisionError, KeyError, OverflowError):
+    except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
         pass
     names = va | vr
     # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
@@ -169,6 +170,8 @@ def scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     """Fast verdict on one scalar pair; None when undecided."""
     if a == r:
         return True
+    if len(a) > MAX_SCALAR_CHARS or len(r) > MAX_SCALAR_CHARS:
+        return None  # parse trees this large recurse deeply; not the fast path's business
     if not a or not r:
         return not (a or r)
     inf_a, inf_r = infinity_sign(a), infinity_sign(r)

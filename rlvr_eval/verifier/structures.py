@@ -23,6 +23,7 @@ _REL_TOKENS = (
     ("<", "<"), (">", ">"), ("=", "="),
 )
 INF = "\\infty"
+MAX_PAREN_DEPTH = 20
 _INF_FORMS = {"\\infty": INF, "+\\infty": INF, "-\\infty": "-" + INF, "\\inf": INF, "-\\inf": "-" + INF,
               "infty": INF, "-infty": "-" + INF, "inf": INF, "-inf": "-" + INF, "+inf": INF}
 
@@ -143,6 +144,11 @@ def expand_pm(items: Iterable[str]) -> tuple[str, ...]:
 
 def parse_shape(text: str) -> Shape:
     """The shape of a normalized answer."""
+    for _ in range(MAX_PAREN_DEPTH):  # ((x)) is x: peel redundant parentheses without recursion
+        br = _bracketed(text)
+        if br is None or br[0] != "(" or br[2] != ")" or len(split_top(br[1], ",")) != 1:
+            break
+        text = br[1]
     m = _MATRIX_RE.match(text)
     if m:
         cells = (split_top(row, "&") for row in re.split(r"\\\\", m.group(2)))
@@ -157,8 +163,6 @@ def parse_shape(text: str) -> Shape:
         items = tuple(split_top(inner, ",")) if inner else ()
         if left == "\\{":
             return Shape("set", expand_pm(items))
-        if len(items) == 1 and left == "(" and right == ")":
-            return parse_shape(items[0])
         return Shape("seq", items, left, right)
     if text in ("\\emptyset", "\\{\\}"):
         return Shape("set", ())

@@ -51,7 +51,10 @@ def parse_latex(text: str) -> Any | None:
     # 1.5e3 is scientific notation here, as in the fast tokenizer (latex2sympy reads it as 1.5*e*3)
     text = _SCI_RE.sub(r"\1\\times10^{\2}", text)
     try:
-        return latex2sympy(text, normalization_config=_NORM, conversion_config=_CONV)
+        expr = latex2sympy(text, normalization_config=_NORM, conversion_config=_CONV)
+        # a bare i in an answer is the imaginary unit (as in the fast path), not a variable
+        imaginary = [s for s in getattr(expr, "free_symbols", ()) if getattr(s, "name", "") == "i"]
+        return expr.subs(imaginary[0], sympy.I) if imaginary else expr
     except Exception:  # the ANTLR parser and its converter raise many exception types
         return None
 

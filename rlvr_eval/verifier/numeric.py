@@ -30,8 +30,7 @@ _FUNCS = {
 def _check(x):  # type: ignore[no-untyped-def]
     if not mpmath.isfinite(x):
         raise Refuse("not finite")
-    m = abs(x)
-    if m != 0 and abs(mpmath.log(m, 2)) > _MAX_LOG2:
+    if x != 0 and abs(mpmath.mag(x)) > _MAX_LOG2:
         raise Refuse("magnitude out of range")
     return x
 
@@ -93,7 +92,7 @@ def mp_eval(node: Node, env: dict[str, Value]):  # type: ignore[no-untyped-def]
     if kind == "pow":
         if a == 0:
             return mpmath.mpf(0) if mpmath.re(b) > 0 else _raise("0 to a non-positive power")
-        if abs(mpmath.re(b)) * max(1, abs(mpmath.log(abs(a), 2))) > _MAX_LOG2:
+        if abs(mpmath.re(b)) * max(1, abs(mpmath.mag(a))) > _MAX_LOG2:
             raise Refuse("power out of range")
         return _check(mpmath.power(a, b))
     raise Refuse(f"unknown node {kind}")

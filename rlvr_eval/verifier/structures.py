@@ -22,6 +22,7 @@ _REL_TOKENS = (
     ("\\le", "<="), ("\\ge", ">="), ("\\ne", "!="), ("\\equiv", "="),
     ("<", "<"), (">", ">"), ("=", "="),
 )
+_REL_COMMANDS = ("\\le", "\\ge", "\\ne", "\\approx", "\\equiv")
 INF = "\\infty"
 MAX_PAREN_DEPTH = 20
 _INF_FORMS = {"\\infty": INF, "+\\infty": INF, "-\\infty": "-" + INF, "\\inf": INF, "-\\inf": "-" + INF,
@@ -110,20 +111,25 @@ def _bracketed(text: str) -> tuple[str, str, str] | None:
     return left, inner.strip(), right
 
 
+_REL_MAP = dict(_REL_TOKENS)
+
+
 def find_relations(text: str) -> tuple[list[str], list[str]]:
     """Split at top-level relation operators: 'a<x\\leq b' -> (['a','x','b'], ['<','<='])."""
+    if not any(c in text for c in "<>=") and not any(t in text for t in _REL_COMMANDS):
+        return [text.strip()], []
     sides, ops, start = [], [], 0
     skip_to = -1
     for i, depth, tok in depth_scan(text):
-        if i < skip_to or depth != 0:
+        if i < skip_to or depth != 0 or tok not in _REL_MAP:
             continue
-        for latex, op in _REL_TOKENS:
-            if text.startswith(latex, i) and (tok == latex or tok in "<>="):
-                sides.append(text[start:i].strip())
-                ops.append(op)
-                start = i + len(latex)
-                skip_to = start
-                break
+        latex = tok
+        if tok in "<>" and text.startswith("=", i + 1):
+            latex = tok + "="
+        sides.append(text[start:i].strip())
+        ops.append(_REL_MAP[latex])
+        start = i + len(latex)
+        skip_to = start
     sides.append(text[start:].strip())
     return sides, ops
 

@@ -66,12 +66,12 @@ def run_trl(model_dir: Path, out: Path, steps: int, seed: int) -> dict[str, Any]
 
     from rlvr_eval import verify_batch
 
-    def reward(completions: list[str], answer: list[str], **kwargs: Any) -> list[float]:
+    def reward(completions: list[str], answer: list[str], **kwargs: Any) -> list[float | None]:
         verdicts = verify_batch(completions, answer, workers=0, strict=False)
         return [v.reward for v in verdicts]
 
     fields = {f.name for f in dataclasses.fields(GRPOConfig)}
-    extra = {"entropy_coef": ENTROPY} if "entropy_coef" in fields else {}
+    extra: dict[str, Any] = {"entropy_coef": ENTROPY} if "entropy_coef" in fields else {}
     args = GRPOConfig(
         output_dir=str(out), per_device_train_batch_size=B * G, num_generations=G,
         max_completion_length=MAX_TOKENS, learning_rate=LR, lr_scheduler_type="constant", warmup_steps=0,

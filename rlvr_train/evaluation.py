@@ -48,7 +48,7 @@ class PolicyBackend:
             max_tokens=params.max_tokens, seed=params.seed,
         )
         flat = [
-            Completion(text=text, finish_reason=reason, num_tokens=len(tokens))  # type: ignore[arg-type]
+            Completion(text=text, finish_reason=reason, num_tokens=len(tokens))
             for text, reason, tokens in zip(out.texts, out.finish_reasons, out.response_ids, strict=True)
         ]
         if progress is not None:

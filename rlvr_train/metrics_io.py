@@ -32,8 +32,8 @@ def series(rows: list[dict[str, Any]], key: str, kind: str = "train") -> tuple[l
     steps, values = [], []
     for row in rows:
         value = row.get(key)
-        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if row.get("kind", "train") == kind and numeric:
-            steps.append(int(row["step"]))
-            values.append(float(value))
+        if row.get("kind", "train") != kind or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        steps.append(int(row["step"]))
+        values.append(float(value))
     return steps, values

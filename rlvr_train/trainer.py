@@ -325,9 +325,10 @@ def load_model(name: str, device: torch.device, dtype: torch.dtype | None = None
     _check_model_path(name)
     hf_logging.disable_progress_bar()  # the per-shard "Loading weights" bar would bury our own output
     try:
-        model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype or torch.float32)
+        loaded = AutoModelForCausalLM.from_pretrained(name, dtype=dtype or torch.float32)
     except OSError as exc:
         raise TrainError(f"cannot load model {name!r}: {str(exc).splitlines()[0]}") from None
+    model: Any = loaded  # transformers' decorated from_pretrained confuses type checkers
     return model.to(device)
 
 

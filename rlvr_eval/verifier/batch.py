@@ -139,7 +139,7 @@ class BatchPool:
                     try:
                         reply = worker.recv()
                     except (EOFError, OSError):
-                        retire(worker, "crash", f"worker died (exit code {worker.process.poll()})")
+                        retire(worker, "crash", f"worker died{worker.exit_note()}")
                         continue
                     entry = busy[worker]
                     if reply[0] == "started":  # the chunk is unpickled: the first item's clock starts

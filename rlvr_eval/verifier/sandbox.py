@@ -6,9 +6,13 @@ of MATH 0 for this reason), and a sympy call stuck in C code ignores Python-leve
 Here the slow symbolic path runs in a persistent worker process; on overrun the parent kills
 it (SIGKILL cannot be ignored) and starts a replacement, so the caller blocks at most `timeout`.
 
-Workers are fresh interpreters started with ``subprocess`` (like multiprocessing's ``spawn``):
-safe next to threads, and, unlike ``multiprocessing.Process``, also allowed inside daemonic
-``multiprocessing.Pool`` workers. They talk over two pipes with pickled messages:
+Workers descend from fresh interpreters started with ``subprocess`` (like multiprocessing's
+``spawn``): safe next to threads, and, unlike ``multiprocessing.Process``, also allowed inside
+daemonic ``multiprocessing.Pool`` workers. On Linux a single-threaded "zygote" interpreter
+imports sympy once and forks each worker on request (like multiprocessing's ``forkserver``), so
+a killed worker is replaced in milliseconds instead of a ~1 s re-import; elsewhere, or if the
+zygote fails, each worker is its own fresh interpreter. Workers talk over two pipes with
+pickled messages:
 
 - ``("call", fn, args)`` -> ``("ok", value)`` or ``("raise", exception)``;
 - ``("map", fn, [args, ...])`` -> ``("started",)`` once unpickled, then one
@@ -25,6 +29,8 @@ import contextlib
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -58,8 +64,14 @@ _BOOT = (
     "import json, os, sys\n"
     "_p = json.loads(os.environ.pop('RLVR_SANDBOX_SYSPATH', '[]'))\n"
     "sys.path[:] = _p + [x for x in sys.path if x not in _p]\n"
-    "from rlvr_eval.verifier.sandbox import _worker_main\n"
-    "_worker_main(int(sys.argv[1]), int(sys.argv[2]))\n"
+    "from rlvr_eval.verifier import sandbox\n"
+    "getattr(sandbox, sys.argv[1])(*map(int, sys.argv[2:]))\n"
+)
+#: Fork workers from a preloaded zygote (Linux); RLVR_SANDBOX_ZYGOTE=0 starts each one fresh.
+USE_ZYGOTE = (
+    sys.platform.startswith("linux")
+    and hasattr(socket, "send_fds")
+    and os.environ.get("RLVR_SANDBOX_ZYGOTE", "1") != "0"
 )
 
 
@@ -82,10 +94,10 @@ def _apply_memory_cap(memory_mb: int | None) -> None:
 
 
 def _watch_parent(parent_pid: int) -> None:
-    """Exit when the parent dies, even if the main thread is stuck in a long computation."""
+    """Exit when the parent (caller or zygote) dies, even if the main thread is stuck in C code."""
     while True:
         time.sleep(0.5)
-        if os.getppid() != parent_pid:
+        if os.getppid() != parent_pid:  # re-parented: our parent is gone
             os._exit(0)
 
 
@@ -103,18 +115,53 @@ def _send_reply(conn: Connection, reply: tuple[Any, ...]) -> None:
         conn.send((*reply[:-2], "raise", RuntimeError(f"unpicklable result: {exc!r}")))
 
 
-def _worker_main(read_fd: int, write_fd: int) -> None:
-    """Entry point of a worker process (see `_BOOT`)."""
-    # Ctrl-C in a terminal signals the whole process group; the parent handles it, not us.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    inbox = Connection(read_fd, writable=False)
-    outbox = Connection(write_fd, readable=False)
-    config = inbox.recv()
-    for module in config["preload"]:
+def _preload(modules: Iterable[str]) -> None:
+    for module in modules:
         with contextlib.suppress(ImportError):
             __import__(module)
+
+
+def _worker_main(read_fd: int, write_fd: int) -> None:
+    """Entry point of a fresh-interpreter worker (see `_BOOT`)."""
+    # Ctrl-C in a terminal signals the whole process group; the parent handles it, not us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _serve(Connection(read_fd, writable=False), Connection(write_fd, readable=False))
+
+
+def _zygote_main(sock_fd: int) -> None:
+    """Entry point of the zygote: import once, then fork a worker per request (see `_Zygote`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sock = socket.socket(fileno=sock_fd)
+    _preload(json.loads(os.environ.pop("RLVR_ZYGOTE_PRELOAD", "[]")))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our children
+    sock.sendall(b"R")
+    while True:  # single-threaded on purpose: forking is only safe without other threads
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1, 2)
+        except OSError:
+            return
+        if not message or len(fds) != 2:
+            return  # the owner closed the socket (or died)
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                _serve(Connection(fds[0], writable=False), Connection(fds[1], readable=False))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(struct.pack("!q", pid))
+
+
+def _serve(inbox: Connection, outbox: Connection) -> None:
+    """The worker loop, after applying the caller's config (sys.path, preload, memory cap)."""
+    config = inbox.recv()
+    sys.path[:] = config["syspath"] + [p for p in sys.path if p not in config["syspath"]]
+    _preload(config["preload"])
     _apply_memory_cap(config["memory_mb"])
-    threading.Thread(target=_watch_parent, args=(config["parent_pid"],), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     outbox.send(("ready", os.getpid()))
     while True:
         try:
@@ -142,26 +189,143 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def _interpreter(entry: str, fds: tuple[int, ...], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _BOOT, entry, *map(str, fds)],
+        pass_fds=fds,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # never mix worker output into the caller's stdout
+        env=env,
+    )
+
+
+class _ForkedProcess:
+    """A zygote's child, seen from the caller: not our child, so no wait(); the zygote reaps it."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self._gone = False
+
+    def poll(self) -> int | None:
+        if not self._gone:
+            try:
+                os.kill(self.pid, 0)
+                return None
+            except OSError:
+                self._gone = True
+        return -1  # exit code unknown
+
+    def kill(self) -> None:
+        if not self._gone:  # never signal a pid twice: after reaping it may be reused
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._gone = True
+
+    def wait(self, timeout: float | None = None) -> int:
+        return -1
+
+
+class _Zygote:
+    """A preloaded interpreter that forks workers on request; fds travel over a Unix socket."""
+
+    def __init__(self, preload: tuple[str, ...]):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = _child_env()
+        env["RLVR_ZYGOTE_PRELOAD"] = json.dumps(list(preload))
+        try:
+            self.process = _interpreter("_zygote_main", (theirs.fileno(),), env)
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.lock = threading.Lock()
+        self.ready = False
+
+    def fork(self) -> tuple[_ForkedProcess, int, int]:
+        """A new worker: (process, fd to read its replies, fd to write it requests)."""
+        with self.lock:
+            if not self.ready:
+                self.sock.settimeout(STARTUP_TIMEOUT)
+                if self.sock.recv(1) != b"R":
+                    raise OSError("zygote failed to start")
+                self.ready = True
+            to_child_r, to_child_w = os.pipe()
+            from_child_r, from_child_w = os.pipe()
+            try:
+                self.sock.settimeout(30)
+                socket.send_fds(self.sock, [b"F"], [to_child_r, from_child_w])
+                reply = b""
+                while len(reply) < 8:
+                    chunk = self.sock.recv(8 - len(reply))
+                    if not chunk:
+                        raise OSError("zygote died")
+                    reply += chunk
+            except BaseException:
+                os.close(from_child_r)
+                os.close(to_child_w)
+                raise
+            finally:
+                os.close(to_child_r)
+                os.close(from_child_w)
+        return _ForkedProcess(struct.unpack("!q", reply)[0]), from_child_r, to_child_w
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+
+_ZYGOTES: dict[tuple[str, ...], _Zygote] = {}
+_ZYGOTES_LOCK = threading.Lock()
+
+
+def _fork_worker(preload: tuple[str, ...]) -> tuple[_ForkedProcess, int, int] | None:
+    """Fork a worker from the zygote for `preload` (started on first use); None if unavailable."""
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(preload)
+        if zygote is None or zygote.process.poll() is not None:
+            zygote = _ZYGOTES[preload] = _Zygote(preload)
+    try:
+        return zygote.fork()
+    except OSError:
+        with _ZYGOTES_LOCK:
+            if _ZYGOTES.get(preload) is zygote:
+                del _ZYGOTES[preload]
+        zygote.close()
+        return None
+
+
+def _close_zygotes() -> None:
+    with _ZYGOTES_LOCK:
+        zygotes = list(_ZYGOTES.values())
+        _ZYGOTES.clear()
+    for zygote in zygotes:
+        zygote.close()
+
+
 class SandboxWorker:
     """One worker process and its two pipes. Not thread-safe: a pool hands it to one caller at a time."""
 
     def __init__(self, preload: Iterable[str] = DEFAULT_PRELOAD, memory_mb: int | None = DEFAULT_MEMORY_MB):
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, str(to_child_r), str(from_child_w)],
-                pass_fds=(to_child_r, from_child_w),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,  # never mix worker output into the caller's stdout
-                env=_child_env(),
-            )
-        finally:
-            os.close(to_child_r)
-            os.close(from_child_w)
+        preload = tuple(preload)
+        forked = _fork_worker(preload) if USE_ZYGOTE else None
+        self.process: subprocess.Popen[bytes] | _ForkedProcess
+        if forked is not None:
+            self.process, from_child_r, to_child_w = forked
+        else:
+            to_child_r, to_child_w = os.pipe()
+            from_child_r, from_child_w = os.pipe()
+            try:
+                self.process = _interpreter("_worker_main", (to_child_r, from_child_w), _child_env())
+            finally:
+                os.close(to_child_r)
+                os.close(from_child_w)
         self.inbox = Connection(from_child_r, writable=False)
         self._outbox = Connection(to_child_w, readable=False)
-        self._outbox.send({"preload": list(preload), "memory_mb": memory_mb, "parent_pid": os.getpid()})
+        syspath = [p for p in sys.path if p]
+        self._outbox.send({"preload": list(preload), "memory_mb": memory_mb, "syspath": syspath})
         self.ready = False
 
     @property
@@ -178,7 +342,7 @@ class SandboxWorker:
             self.inbox.recv()
         except (EOFError, OSError) as exc:
             self.kill()
-            raise WorkerCrashed(f"sandbox worker failed to start (exit code {self.process.poll()})") from exc
+            raise WorkerCrashed(f"sandbox worker failed to start{self.exit_note()}") from exc
         self.ready = True
 
     def poll_ready(self) -> bool:
@@ -205,9 +369,9 @@ class SandboxWorker:
             if finished:
                 status, value = self.recv()
         except (EOFError, OSError) as exc:  # OSError covers BrokenPipeError
-            code = self.process.poll()
+            note = self.exit_note()
             self.kill()
-            raise WorkerCrashed(f"sandbox worker died (exit code {code})") from exc
+            raise WorkerCrashed(f"sandbox worker died{note}") from exc
         if not finished:
             self.kill()
             raise VerificationTimeout(f"guarded call exceeded {timeout:g} s; worker killed")
@@ -222,6 +386,11 @@ class SandboxWorker:
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def exit_note(self) -> str:
+        """" (exit code N)" when known (a zygote's child has no exit code we can read)."""
+        code = self.process.poll()
+        return f" (exit code {code})" if code is not None and code != -1 else ""
 
     def kill(self) -> None:
         """SIGKILL (cannot be ignored, works even mid C-extension call) and reap."""
@@ -403,11 +572,14 @@ def shutdown_sandbox() -> None:
 
 def _forget_after_fork() -> None:
     # A forked child must not talk to its parent's workers (their pipes are shared) nor kill them.
-    global _POOL, _POOL_LOCK
+    global _POOL, _POOL_LOCK, _ZYGOTES_LOCK
     _POOL = None
     _POOL_LOCK = threading.Lock()
+    _ZYGOTES.clear()
+    _ZYGOTES_LOCK = threading.Lock()
 
 
 atexit.register(shutdown_sandbox)
+atexit.register(_close_zygotes)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)

@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -247,3 +249,48 @@ def test_bad_timeout_is_a_clear_error(bad: object) -> None:
         sandbox.run_guarded(math.comb, 3, 1, timeout=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timeout"):
         api.verify("\\boxed{1}", "1", timeout=bad)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- worker start-up
+
+
+@pytest.mark.skipif(not sandbox.USE_ZYGOTE, reason="the zygote fork server is Linux-only")
+def test_killed_worker_is_replaced_without_reimporting_sympy() -> None:
+    pool = sandbox.WorkerPool(max_workers=1)  # no spare: the next call needs the replacement
+    try:
+        pool.warm_up(1)
+        with pytest.raises(VerificationTimeout):
+            pool.run(time.sleep, 30, timeout=0.3)
+        t0 = time.monotonic()
+        assert pool.run(math.comb, 6, 3, timeout=5) == 20
+        # forked from the preloaded zygote: no ~1 s interpreter start + sympy import
+        assert time.monotonic() - t0 < 0.5
+        assert "sympy" in pool.run(_loaded_modules, timeout=5)
+    finally:
+        pool.close()
+
+
+def _loaded_modules() -> list[str]:
+    return sorted(sys.modules)
+
+
+_FALLBACK_SCRIPT = """
+import math, time
+from rlvr_eval.verifier import sandbox
+from rlvr_eval.verifier.errors import VerificationTimeout
+try:
+    sandbox.run_guarded(time.sleep, 30, timeout=0.5)
+except VerificationTimeout:
+    pass
+assert sandbox.run_guarded(math.comb, 6, 3, timeout=30) == 20
+assert not sandbox._ZYGOTES
+print("ok")
+"""
+
+
+def test_fresh_interpreter_workers_without_zygote() -> None:
+    env = {**os.environ, "RLVR_SANDBOX_ZYGOTE": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", _FALLBACK_SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -150,6 +150,7 @@ def _train(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from rlvr_eval.tasks import TaskDataError
     from rlvr_train.config import ConfigError
     from rlvr_train.data import DataError
     from rlvr_train.trainer import TrainError
@@ -174,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"{args.run_dir}: no per-example accuracy in metrics.jsonl")
         print(format_ranking(scores, args.top))
         return 0
-    except (UsageError, ConfigError, DataError, TrainError, FileNotFoundError, ValueError) as exc:
+    except (UsageError, ConfigError, DataError, TrainError, TaskDataError, OSError, ValueError) as exc:
         message = " ".join(str(exc).split())
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2

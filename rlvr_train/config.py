@@ -98,7 +98,7 @@ class TrainConfig(BaseModel):
     eval_template: str = Field("qwen25-math-cot", description="Eval prompt template (paper eval prompt).")
     eval_max_tokens: int = Field(3072, ge=1, description="Generation limit during evaluation.")
     eval_batch_size: int = Field(16, ge=1, description="Prompts per greedy generate call during eval.")
-    eval_data_dir: str | None = Field(None, description="Benchmark directory for eval tasks (None: default).")
+    eval_data_dir: str | None = Field(None, description="Benchmark directory for eval (None: data_dir).")
     tensorboard: bool = Field(True, description="Also log to TensorBoard when it is installed.")
     dry_run: bool = Field(False, description="Print the resolved config and exit.")
 

@@ -59,6 +59,19 @@ class PolicyBackend:
         return None
 
 
+def eval_data_dir(cfg: TrainConfig) -> str | None:
+    """Benchmarks directory: ``eval_data_dir``, else the training ``data_dir`` (one ``--data-dir`` holds
+    ``train/`` and the benchmarks in the shared layout), else ``$RLVR_DATA_DIR`` / the local default."""
+    from rlvr_train.data import default_data_dir
+
+    if cfg.eval_data_dir is not None:
+        return cfg.eval_data_dir
+    if cfg.data_dir is not None:
+        return cfg.data_dir
+    found = default_data_dir()
+    return str(found) if found is not None else None
+
+
 def evaluate(
     cfg: TrainConfig, policy: Any, tokenizer: Any, *, step: int,
     autocast: Callable[[], Any] = contextlib.nullcontext,
@@ -73,7 +86,7 @@ def evaluate(
     eval_cfg = EvalConfig(
         model=f"{cfg.model}@step-{step}", run_name=f"step-{step}", tasks=list(cfg.eval_tasks), backend="hf",
         n=1, temperature=0.0, max_tokens=cfg.eval_max_tokens, seed=cfg.seed, template=cfg.eval_template,
-        limit=cfg.eval_limit, output_dir=str(out), data_dir=cfg.eval_data_dir,
+        limit=cfg.eval_limit, output_dir=str(out), data_dir=eval_data_dir(cfg),
         verify_timeout=cfg.verify_timeout,
         verify_workers=max(1, cfg.verify_workers) if cfg.verify_workers is not None else None,
     )

@@ -111,3 +111,12 @@ def test_batches_walk_through_epochs(n: int, batch: int, steps: int, seed: int) 
     assert max(counts.values()) - min(counts.get(i, 0) for i in range(n)) <= 1
     # the batch of a step depends only on the step (resume-safe)
     assert batch_indices(n, batch, steps - 1, seed) == stream[(steps - 1) * batch :]
+
+
+def test_eval_data_dir_falls_back_to_the_training_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rlvr_train.evaluation import eval_data_dir
+
+    monkeypatch.setattr(data_mod, "default_data_dir", lambda: Path("/elsewhere"))
+    assert eval_data_dir(TrainConfig(eval_data_dir="/bench", data_dir="/data")) == "/bench"
+    assert eval_data_dir(TrainConfig(data_dir="/data")) == "/data"
+    assert eval_data_dir(TrainConfig()) == "/elsewhere"

@@ -63,6 +63,12 @@ _FRAC_HALF_SHORT_RE = re.compile(r"\\frac\s*\{([^{}]*)\}\s*(\d)")
 _SQRT_SHORT_RE = re.compile(r"\\sqrt\s*(\d+|[a-zA-Z])")
 # "x = 1 \text{ or } x = 2" lists alternatives: a comma says the same to the structure layer
 _OR_RE = re.compile(r"\s*(?:\\text\{\s*(?:or|and)\s*\}|\\(?:lor|vee)(?![a-zA-Z])|\s(?:or|and)\s)\s*")
+# "x = k\pi, k \in \mathbb{Z}": the qualifier of a solution family is not part of the value
+_INTEGER_QUALIFIER_RE = re.compile(
+    r"\s*[,;]?\s*(?:\\forall\s*|for\s+(?:some|any|all|every)?\s*(?:integers?)?\s*|where\s+)?"
+    r"[kmnjl]\s*(?:\\in\s*\\mathbb\s*\{?Z\}?|is\s+an?\s+integer|\\in\s*Z)\s*$"
+    r"|\s*[,;]?\s*(?:for|where)\s+(?:some|any|all|every)?\s*integers?\s+[kmnjl]\s*$"
+)
 _IN_PREFIX_RE = re.compile(r"^[a-zA-Z]\s*\\in\s*(?=[(\[{\\])")
 _SPACE_RE = re.compile(r"\s+")
 _INNER_SPACE_RE = re.compile(
@@ -180,6 +186,7 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     text = unwrap_text_commands(text)
     text = strip_unit(text.strip(), unit)
     text = _OR_RE.sub(",", text)
+    text = _INTEGER_QUALIFIER_RE.sub("", text)
     text = _IN_PREFIX_RE.sub("", text)
     text = _SPACE_RE.sub(" ", text).strip()
     # trailing sentence punctuation ("The answer is 5/6."), but keep factorials and "5." decimals intact

@@ -78,12 +78,25 @@ def _value(text: str) -> tuple[object, frozenset[str]] | None:
     return parse_fast(text)
 
 
+_INTEGER_PARAMS = frozenset("kmnjl")
+
+
+def _rename(node: tuple, old: str, new: str) -> tuple:
+    """The parse tree with variable `old` renamed to `new`."""
+    if node[0] == "var":
+        return ("var", new) if node[1] == old else node
+    return tuple(_rename(c, old, new) if isinstance(c, tuple) else c for c in node)
+
+
 def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     """Exact (or shown-precision) comparison of two fast-parseable expressions."""
     pa, pr = _value(a), _value(r)
     if pa is None or pr is None:
         return None
     (na, va), (nr, vr) = pa, pr
+    if va != vr and len(va) == len(vr) == 1 and va | vr <= _INTEGER_PARAMS:
+        # k\pi vs n\pi: a solution family's integer parameter is a bound name
+        na, va = _rename(na, next(iter(va)), next(iter(vr))), vr
     try:
         if not va and not vr:
             abs_tol = decimal_half_ulp(r)

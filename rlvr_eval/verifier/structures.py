@@ -156,6 +156,8 @@ def parse_shape(text: str) -> Shape:
             break
         text = br[1]
     m = _MATRIX_RE.match(text)
+    if m is None and text[:1] in "([" and text[-1:] in ")]" and text[1:7] == "\\begin":
+        m = _MATRIX_RE.match(text[1:-1])  # \left[\begin{array}...\end{array}\right]
     if m:
         cells = (split_top(row, "&") for row in re.split(r"\\\\", m.group(2)))
         rows = [row for row in cells if any(row)]

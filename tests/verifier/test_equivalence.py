@@ -143,6 +143,11 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\frac{a}{b}", "a/b"),
     ("2ab", "2ba"),
     ("n(n+1)/2", "\\frac{n^2+n}{2}"),
+    ("2x=2y", "x=y"),
+    (
+        "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]",
+        "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
+    ),
 ]
 
 MODEL_OUTPUTS_REJECT = [

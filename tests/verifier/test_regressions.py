@@ -34,6 +34,9 @@ WRONGLY_ACCEPTED_ELSEWHERE = [
     ("x = 1", "y = 2"),
     ("x - 1 = 0", "x + 1 = 0"),
     ("x^2 = 4", "x = 2"),
+    ("x + y = 0", "x - y = 0"),
+    ("x^2 = x", "x = 1"),
+    (r"2k\pi", r"k\pi"),
 ]
 
 # A subset of a multiple-answer reference (OlympiadBench is_multiple_answer items).
@@ -71,6 +74,10 @@ WRONGLY_REJECTED_ELSEWHERE = [
     (r"\text{(C)}", "C"),
     (r"\textbf{Evelyn}", r"\text{Evelyn}"),
     ("x^2/4+y^2/3=1", "3x^2+4y^2=12"),
+    (r"n\pi", r"k\pi"),
+    (r"x = \frac{\pi}{2} + n\pi, n \in \mathbb{Z}", r"\frac{\pi}{2}+k\pi"),
+    (r"k\pi \text{ for any integer } k", r"k\pi"),
+    (r"\frac{(2k+1)\pi}{2}", r"k\pi+\frac{\pi}{2}"),
     ("3x^2+4y^2=12", "x^2/4+y^2/3=1"),
 ]
 

@@ -170,9 +170,12 @@ def has_repeated_tail(
     tail for loops without token boundaries (e.g. ``0000...``). Linear in the window size per period.
     """
     tail = text[-max(8_000, 16 * window_tokens) :]  # enough characters for window_tokens tokens
-    tokens = _TOKEN_RE.findall(tail)[-window_tokens - 1 :]
+    tokens = _TOKEN_RE.findall(tail)
+    if len(tail) < len(text):
+        tokens = tokens[1:]  # slicing the text may have cut the first token in half
+    tokens = tokens[-window_tokens:]
     # The length limit may cut the last token in half ("... the ar"), so also try without it.
-    for seq in (tokens[1:], tokens[:-1]):
+    for seq in (tokens, tokens[:-1]):
         if _periodic_tail(seq, max_period, min_repeats, min_span_tokens):
             return True
     chars = tail[-800:].rstrip()

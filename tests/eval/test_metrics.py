@@ -257,3 +257,23 @@ def test_summarize_task_combines_samples_per_item() -> None:
     assert lenient.score == pytest.approx((2 / 3 + 1 / 3) / 2)
     assert lenient.pass_at_k[3] == pytest.approx(1.0)
     assert m.strict_accuracy == lenient.strict_accuracy == pytest.approx(2 / 6)
+
+
+WORDS = st.text(alphabet="abcdefghij", min_size=1, max_size=6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(WORDS, min_size=1, max_size=12), st.lists(WORDS, max_size=40), st.data())
+def test_any_repeated_unit_at_the_tail_is_detected(unit: list[str], prefix: list[str], data: st.DataObject):
+    """Property: prose followed by any unit of <= 12 words looped to the end (cut anywhere) is a loop."""
+    repeats = data.draw(st.integers(max(3, -(-30 // len(unit))), 40))
+    loop = (" ".join(unit) + " ") * repeats
+    cut = data.draw(st.integers(0, len(" ".join(unit))))
+    text = " ".join(prefix) + " " + loop + " ".join(unit)[:cut]
+    assert has_repeated_tail(text)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 10**6), min_size=30, max_size=200, unique=True))
+def test_distinct_numbers_are_not_a_loop(numbers: list[int]):
+    assert not has_repeated_tail(" ".join(f"x{n}" for n in numbers))

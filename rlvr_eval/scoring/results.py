@@ -12,7 +12,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from rlvr_eval.scoring.records import ScoreMode
 
@@ -84,6 +84,7 @@ class RunResults(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict, description="Python and package versions.")
     tasks: dict[str, TaskMetrics] = Field(default_factory=dict)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def average(self) -> float | None:
         """Unweighted mean of the per-benchmark scores (the paper's "Avg" column)."""

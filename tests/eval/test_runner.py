@@ -221,7 +221,8 @@ def test_metrics_follow_the_records(data_dir: Path, tmp_path: Path):
     assert results.task_settings["math500"].temperature == 0.0
     saved = json.loads((out / "results.json").read_text())
     assert saved["schema_version"] == 1 and saved["model"] == "fake-model"
-    assert saved["average"] == pytest.approx((results.tasks["math500"].score + results.tasks["aime24"].score) / 2)
+    scores = [results.tasks[t].score for t in ("math500", "aime24")]
+    assert saved["average"] == pytest.approx(sum(scores) / 2)
     assert "MATH500" in (out / "report.md").read_text()
 
 

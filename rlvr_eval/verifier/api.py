@@ -149,12 +149,18 @@ def _compare_one(
         return ContentStatus.UNPARSEABLE, f"answer longer than {MAX_ANSWER_CHARS} characters"
     key = None
     if len(answer) <= _MAX_CACHED_CHARS and len(reference) <= _MAX_CACHED_CHARS:
-        key = (_normalize(answer, options), _normalize(reference, options), options)
-        cached = _CACHE.get(key)
+        try:
+            key = (_normalize(answer, options), _normalize(reference, options), options)
+        except Exception:  # never let a normalization bug crash a grade: just skip the cache
+            key = None
+        cached = _CACHE.get(key) if key is not None else None
         if cached is not None:  # the stored explanation too, so verdicts do not depend on cache state
             return cached
     equivalence = _equivalence()
-    status = equivalence.fast_compare(answer, reference, options)
+    try:
+        status = equivalence.fast_compare(answer, reference, options)
+    except Exception:  # a fast-path bug: let the complete (sandboxed) path decide
+        status = None
     how = "fast path"
     if status is None:
         how = "symbolic"
@@ -199,7 +205,7 @@ _MATH_SEGMENT_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\
 _PLAIN_NUMBER_RE = re.compile(r"-?[\d.,/ ]+")
 
 
-def _restates_prompt(answer: str, reference: str, prompt: str, options: EquivalenceOptions) -> bool:
+def _restates_prompt(answer: str, references: list[str], prompt: str, options: EquivalenceOptions) -> bool:
     """True if the answer merely copies an expression of the question (``Evaluate $2^{10}$`` -> ``2^{10}``).
 
     Graders that test value equality credit such answers on "simplify/evaluate" tasks; a restated
@@ -208,7 +214,7 @@ def _restates_prompt(answer: str, reference: str, prompt: str, options: Equivale
     norm_answer = _normalize(answer, options)
     if not norm_answer or _PLAIN_NUMBER_RE.fullmatch(norm_answer):
         return False
-    if norm_answer == _normalize(reference, options):
+    if any(norm_answer == _normalize(reference, options) for reference in references):
         return False
     for match in _MATH_SEGMENT_RE.finditer(prompt[:20_000]):
         segment = next(g for g in match.groups() if g is not None)
@@ -277,7 +283,7 @@ def _verify(
         content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
     else:
         content, how = _compare_any(answer, references, options, timeout, guarded)
-        restated = prompt and _restates_prompt(answer, references[0], prompt, options)
+        restated = prompt and _restates_prompt(answer, references, prompt, options)
         if content is ContentStatus.EQUAL and restated:
             content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"
     ref_text = ", ".join(repr(_short(r, 40)) for r in references[:4])

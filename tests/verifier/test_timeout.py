@@ -294,3 +294,20 @@ def test_fresh_interpreter_workers_without_zygote() -> None:
         [sys.executable, "-c", _FALLBACK_SCRIPT], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def _raising_compare(answer: str, reference: str, options: object) -> ContentStatus:
+    raise ValueError("parser bug")
+
+
+def test_bugs_in_the_layers_cost_one_verdict_not_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    install_standins(monkeypatch, _echo_compare)
+    broken_fast = SimpleNamespace(fast_compare=_raising_compare, symbolic_compare=_echo_compare)
+    monkeypatch.setattr(api, "_equivalence", lambda: broken_fast)
+    verdict = api.verify("\\boxed{7}", "7", timeout=5)
+    assert verdict.correct and "symbolic" in verdict.reason  # the complete path still decided
+    broken_both = SimpleNamespace(fast_compare=_raising_compare, symbolic_compare=_raising_compare)
+    monkeypatch.setattr(api, "_equivalence", lambda: broken_both)
+    api.cache_clear()
+    verdict = api.verify("\\boxed{7}", "7", timeout=5)
+    assert verdict.content is ContentStatus.UNPARSEABLE and "ValueError" in verdict.reason

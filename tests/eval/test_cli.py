@@ -156,3 +156,28 @@ def test_yaml_config_is_loaded_and_flags_override_it(tmp_path: Path):
     config_file.write_text("model: m\nunknown_key: 1\n")
     with pytest.raises(ValueError, match="unknown_key"):
         _score_config(build_parser().parse_args(["score", "--config", str(config_file)]))
+
+
+@pytest.mark.slow
+def test_score_a_tiny_local_model_with_the_hf_backend(tiny_model_dir: Path, data_dir: Path, tmp_path: Path):
+    """The whole path on a real (random, tiny) model: generation, verification, results and reports."""
+    out = tmp_path / "run"
+    args = ["score", str(tiny_model_dir), "--backend", "hf", "--tasks", "math500", "aime24", "--limit", "2",
+            "--n", "2", "--temperature", "0.6", "--max-tokens", "12", "--data-dir", str(data_dir),
+            "--output-dir", str(out), "--verify-workers", "1", "--no-progress"]
+    proc = cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["tasks"]) == {"math500", "aime24"}
+    for metrics in results["tasks"].values():
+        assert (metrics["n_items"], metrics["n_samples"]) == (2, 2)
+    lines = (out / "samples.jsonl").read_text().splitlines()
+    assert len(lines) == 8
+    samples = [json.loads(line) for line in lines]
+    assert all(0 < s["num_tokens"] <= 12 for s in samples)
+    assert all(s["prompt"].startswith("<|im_start|>system") for s in samples)  # qwen25-math-cot
+    assert (out / "report.html").stat().st_size > 0
+
+    again = cli(*args)  # resumed run: everything is saved, nothing is generated or appended
+    assert again.returncode == 0, again.stderr
+    assert (out / "samples.jsonl").read_text().splitlines() == lines

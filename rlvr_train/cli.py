@@ -25,8 +25,8 @@ _FIELD_OF = {"max_tokens": "max_response_tokens"}
 _TRAIN_FLAGS = (
     "model", "output_dir", "example", "problem", "answer", "data", "data_dir", "steps", "batch_size",
     "rollouts", "max_tokens", "temperature", "lr", "kl_coef", "entropy_coef", "backend", "eval_tasks",
-    "eval_every", "eval_limit", "eval_data_dir", "save_every", "micro_batch_size", "reward", "template",
-    "seed", "resume", "dry_run",
+    "eval_every", "eval_limit", "eval_max_tokens", "eval_data_dir", "save_every", "micro_batch_size",
+    "reward", "template", "seed", "resume", "dry_run",
 )
 
 
@@ -60,6 +60,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-tasks", nargs="*", help="rlvr_eval task names (none: no evaluation)")
     p.add_argument("--eval-every", type=int)
     p.add_argument("--eval-limit", type=int)
+    p.add_argument("--eval-max-tokens", type=int, help="generation limit during evaluation (paper: 3072)")
     p.add_argument("--eval-data-dir", help="benchmark directory for evaluation tasks")
     p.add_argument("--save-every", type=int)
     p.add_argument("--resume", action="store_true", default=None, help="continue from the newest checkpoint")

@@ -13,8 +13,10 @@ from rlvr_train.metrics_io import read_metrics, series
 
 PANELS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     ("accuracy", (("train", "accuracy", "train accuracy"), ("eval", "eval_accuracy", "eval accuracy"))),
+    ("reward", (("train", "reward_mean", "mean reward"),)),
     ("format", (("train", "format_rate", "boxed rate"), ("train", "truncation_rate", "truncation rate"))),
-    ("entropy / KL", (("train", "entropy", "entropy"), ("train", "kl", "KL (k3)"))),
+    ("entropy", (("train", "entropy", "token entropy"),)),
+    ("KL to reference (k3)", (("train", "kl", "KL"),)),  # own axis: ~1e-3, entropy ~1
     ("response length", (("train", "response_length", "mean tokens"),)),
 )
 
@@ -30,7 +32,7 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     if not any(row.get("kind", "train") == "train" for row in rows):
         raise ValueError(f"{run_dir}: metrics hold no training steps to plot")
     target = Path(out) if out is not None else Path(run_dir) / "curves.png"
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7), constrained_layout=True)
     for ax, (title, lines) in zip(axes.flat, PANELS, strict=True):
         for kind, key, label in lines:
             steps, values = series(rows, key, kind)

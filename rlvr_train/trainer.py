@@ -281,7 +281,8 @@ def step_metrics(
         "adv_mean": float(advantages.mean()),
         "adv_std": float(advantages.std()) if n > 1 else 0.0,
         "adv_abs_max": float(advantages.abs().max()),
-        "solved_groups": float((groups.amax(dim=1) == groups.amin(dim=1)).float().mean()),
+        # groups whose rewards are all equal (all right or all wrong) get zero advantage: no signal
+        "zero_std_groups": float((groups.amax(dim=1) == groups.amin(dim=1)).float().mean()),
         "response_length": sum(lengths) / n,
         "response_length_max": max(lengths),
         "truncation_rate": sum(r == "length" for r in rollouts.finish_reasons) / n,

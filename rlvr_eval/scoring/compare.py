@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from rlvr_eval.scoring.report_md import label, task_columns
+from rlvr_eval.scoring.report_md import label, render_score_table, task_columns
 from rlvr_eval.scoring.results import RunResults
 
 AVG = "avg"
@@ -74,6 +74,8 @@ def render_compare_markdown(runs: Sequence[RunResults]) -> str:
     baseline = runs[0]
     out = [
         f"# Comparison against {baseline.run_name}",
+        "",
+        render_score_table(runs),
         "",
         "Points (percentage). Δ strict = Δ format + Δ beyond format; Δ beyond format is the change in "
         "right answers whatever their format (lenient score), Δ format the part explained by formatting.",

@@ -275,13 +275,21 @@ def verify_batch(
     if workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
     if workers <= 1 or n < MIN_ITEMS_FOR_POOL:
-        return [_verify_guarded(item) for item in items]
+        bar = _progress_bar(n) if progress else None
+        verdicts = []
+        for item in items:
+            verdicts.append(_verify_guarded(item))
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        return verdicts
 
     def on_failure(index: int, kind: str, message: str) -> Verdict:
         content = ContentStatus.TIMEOUT if kind == "timeout" else ContentStatus.UNPARSEABLE
         return api.verdict_without_content(items[index], content, message)
 
-    pool, persistent = _pool_for(min(workers, n))
+    pool, persistent = _pool_for(workers)  # one persistent pool per size, whatever the batch length
     try:
         item_timeout = timeout + ITEM_SLACK
         return pool.map(

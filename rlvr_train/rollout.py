@@ -172,8 +172,8 @@ def pack(rollouts: Rollouts, pad_id: int) -> Packed:
             resp_mask[i, : len(r)] = 1
     input_ids = torch.cat([prompt_ids, resp], dim=1)  # [N, P + R]
     attention_mask = torch.cat([prompt_mask, resp_mask], dim=1)  # [N, P + R]
-    # Positions count real tokens only, as generate() does with left padding; otherwise the
-    # training forward would see other positions than the sampler did.
+    # Positions count real tokens only, as generate() does with left padding. (RoPE models are
+    # shift-invariant, but absolute-position models would otherwise see other positions.)
     position_ids = (attention_mask.cumsum(dim=1) - 1).clamp(min=0)  # [N, P + R]
     return Packed(input_ids, attention_mask, position_ids, resp, resp_mask, prompt_ids.shape[1])
 

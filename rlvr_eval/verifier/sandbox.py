@@ -436,6 +436,10 @@ class WorkerPool:
             while True:
                 if self._closed:
                     raise RuntimeError("sandbox pool is shut down")
+                for dead in [w for w in self._idle if not w.alive]:  # e.g. hit by the OOM killer
+                    self._idle.remove(dead)
+                    self._all.discard(dead)
+                    dead.kill()
                 if self._idle:
                     # Prefer a warm worker: a replacement may still be importing sympy.
                     for k in range(len(self._idle) - 1, -1, -1):
@@ -488,8 +492,13 @@ class WorkerPool:
         except (VerificationTimeout, WorkerCrashed):
             self._replace(worker)
             raise
-        except BaseException:
+        except Exception:
             self._checkin(worker)  # an ordinary exception of fn: the worker is fine
+            raise
+        except BaseException:
+            # Ctrl-C while waiting: the worker is still busy and would answer the next caller.
+            worker.kill()
+            self._replace(worker)
             raise
         self._checkin(worker)
         return result

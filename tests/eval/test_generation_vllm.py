@@ -136,8 +136,8 @@ def test_missing_model_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(HAS_VLLM, reason="checks the error shown when vllm is missing")
-def test_missing_vllm_gives_install_hint(tiny_model_dir: Path) -> None:
+def test_missing_vllm_gives_install_hint(tmp_path: Path) -> None:
     from rlvr_eval.generation import get_backend
 
     with pytest.raises(BackendError, match=r"pip install 'rlvr\[vllm\]'"):
-        get_backend("vllm", model=str(tiny_model_dir))
+        get_backend("vllm", model=str(tmp_path))  # an existing directory: the path check passes

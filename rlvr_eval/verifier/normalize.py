@@ -157,6 +157,13 @@ def strip_unit(text: str, unit: str | None) -> str:
     return text
 
 
+def _strip_trailing_punctuation(text: str) -> str:
+    """Sentence punctuation ("The answer is 5/6."); factorials and "5." decimals keep their value."""
+    while text and text[-1] in ".;" and not text.endswith("\\."):
+        text = text[:-1].rstrip()
+    return text
+
+
 @lru_cache(maxsize=32768)
 def normalize_answer(text: str, unit: str | None = None) -> str:
     """Cosmetic normal form of an answer (see module docstring); idempotent and value-preserving."""
@@ -181,17 +188,15 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     text = _SPACE_CMDS_RE.sub(" ", text)
     text = _DEGREE_RE.sub("", text)
     text = _ORDINAL_RE.sub(r"\1", text)
-    text = strip_unit(text.strip(), unit)
+    text = strip_unit(_strip_trailing_punctuation(text.strip()), unit)
     text = _OR_RE.sub(",", text)
     text = unwrap_text_commands(text)
-    text = strip_unit(text.strip(), unit)
+    text = strip_unit(_strip_trailing_punctuation(text.strip()), unit)
     text = _OR_RE.sub(",", text)
     text = _INTEGER_QUALIFIER_RE.sub("", text)
     text = _IN_PREFIX_RE.sub("", text)
     text = _SPACE_RE.sub(" ", text).strip()
-    # trailing sentence punctuation ("The answer is 5/6."), but keep factorials and "5." decimals intact
-    while text and text[-1] in ".;" and not text.endswith("\\."):
-        text = text[:-1].rstrip()
+    text = _strip_trailing_punctuation(text)
     text = _FRAC_SHORT_RE.sub(r"\\frac{\1}{\2}", text)
     text = _FRAC_HALF_SHORT_RE.sub(r"\\frac{\1}{\2}", text)
     text = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", text)

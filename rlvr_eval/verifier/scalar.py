@@ -32,6 +32,10 @@ def is_word(text: str) -> bool:
     return bool(_WORD_RE.match(text)) and "\\" not in text
 
 
+# short answers that are words, not products of variables
+_WORDS = frozenset({"yes", "no", "true", "false", "none", "odd", "even", "all", "both", "neither", "nan"})
+
+
 def _words_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     """Plain words compare case-insensitively; only long words decide (short ones may be products: ab)."""
     if not (is_word(a) and is_word(r)):
@@ -39,7 +43,7 @@ def _words_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     fa, fr = re.sub(r"[\s.'\-]", "", a).casefold(), re.sub(r"[\s.'\-]", "", r).casefold()
     if fa == fr and (len(fa) > 1 or options.answer_type in ("text", "choice")):
         return True
-    if options.answer_type == "text" or (len(fa) >= 4 and len(fr) >= 4):
+    if options.answer_type == "text" or (len(fa) >= 4 and len(fr) >= 4) or fa in _WORDS or fr in _WORDS:
         return fa == fr
     return None
 

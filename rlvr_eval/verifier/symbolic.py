@@ -54,7 +54,11 @@ def parse_latex(text: str) -> Any | None:
         expr = latex2sympy(text, normalization_config=_NORM, conversion_config=_CONV)
         # a bare i in an answer is the imaginary unit (as in the fast path), not a variable
         imaginary = [s for s in getattr(expr, "free_symbols", ()) if getattr(s, "name", "") == "i"]
-        return expr.subs(imaginary[0], sympy.I) if imaginary else expr
+        if imaginary:
+            expr = expr.subs(imaginary[0], sympy.I)
+        # decimals as the exact numbers they show (0.1 -> 1/10), not 15-digit binary floats
+        floats = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
+        return expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
     except Exception:  # the ANTLR parser and its converter raise many exception types
         return None
 

@@ -190,3 +190,9 @@ def test_grpo_raises_the_toy_reward(tiny_model_dir: Path, tmp_path: Path) -> Non
     start, end = sum(rewards[:5]) / 5, sum(rewards[-10:]) / 10
     assert start < 0.2, rewards
     assert end > 0.5 and end > start + 0.3, rewards
+
+
+def test_keep_last_prunes_old_checkpoints(tiny_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    train(toy_config(tiny_model_dir, out, steps=3, save_every=1, keep_last=2), progress=False)
+    assert [s for s, _ in list_checkpoints(out)] == [2, 3]

@@ -20,7 +20,9 @@ from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
 
 _DEFAULT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
 DATA_DIR = Path(os.environ.get("RLVR_DATA_DIR", _DEFAULT_DIR))
-BENCHMARKS = ("math500", "aime24", "aime25", "amc23", "minerva_math", "olympiadbench", "gsm8k", "train/dsr_sub")
+BENCHMARKS = (
+    "math500", "aime24", "aime25", "amc23", "minerva_math", "olympiadbench", "gsm8k", "train/dsr_sub",
+)
 
 Ref = tuple[str, str, EquivalenceOptions]  # (item id, reference answer, options)
 

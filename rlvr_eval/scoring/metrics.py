@@ -155,7 +155,7 @@ def _periodic_tail(seq: Sequence[Hashable], max_period: int, min_repeats: int, m
     return False
 
 
-@functools.lru_cache(maxsize=4096)  # metrics and the HTML report both ask about the same completions
+@functools.lru_cache(maxsize=1024)  # metrics and the HTML report both ask about the same completions
 def has_repeated_tail(
     text: str,
     *,

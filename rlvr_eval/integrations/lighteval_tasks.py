@@ -196,6 +196,10 @@ class _RowToDoc:
 
     def __init__(self, task: str) -> None:
         self.task = task
+        self.__name__ = f"rlvr_{task}_prompt"  # what lighteval prints for the prompt function
+
+    def __repr__(self) -> str:
+        return self.__name__
 
     def __call__(self, line: dict[str, Any], task_name: str | None = None) -> Any:
         from lighteval.tasks.requests import Doc

@@ -212,7 +212,11 @@ def shutdown_batch_pools() -> None:
 
 
 def _forget_after_fork() -> None:
+    # See sandbox._forget_after_fork: a forked child drops (but never kills) its parent's workers.
     global _POOLS_LOCK
+    for pool in list(_POOLS.values()):
+        for worker in pool._workers:
+            worker.forget()
     _POOLS.clear()
     _POOLS_LOCK = threading.Lock()
 

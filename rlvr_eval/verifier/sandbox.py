@@ -392,15 +392,19 @@ class SandboxWorker:
         code = self.process.poll()
         return f" (exit code {code})" if code is not None and code != -1 else ""
 
+    def forget(self) -> None:
+        """Close our ends of the pipes without signalling the worker (in a forked child)."""
+        for conn in (self.inbox, self._outbox):
+            with contextlib.suppress(OSError):
+                conn.close()
+
     def kill(self) -> None:
         """SIGKILL (cannot be ignored, works even mid C-extension call) and reap."""
         with contextlib.suppress(OSError):
             self.process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        for conn in (self.inbox, self._outbox):
-            with contextlib.suppress(OSError):
-                conn.close()
+        self.forget()
 
 
 class WorkerPool:
@@ -580,8 +584,14 @@ def shutdown_sandbox() -> None:
 
 
 def _forget_after_fork() -> None:
-    # A forked child must not talk to its parent's workers (their pipes are shared) nor kill them.
+    # A forked child must not talk to its parent's workers (their pipes are shared) nor kill them;
+    # it closes its copies of their pipes so they still see EOF when the parent exits.
     global _POOL, _POOL_LOCK, _ZYGOTES_LOCK
+    for worker in list(_POOL._all) if _POOL is not None else []:  # no lock: its holder may be gone
+        worker.forget()
+    for zygote in list(_ZYGOTES.values()):
+        with contextlib.suppress(OSError):
+            zygote.sock.close()
     _POOL = None
     _POOL_LOCK = threading.Lock()
     _ZYGOTES.clear()

@@ -325,3 +325,21 @@ def test_idle_worker_killed_from_outside_is_discarded() -> None:
         assert pool.worker_pids() != [pid]
     finally:
         pool.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_gets_its_own_workers_and_leaves_ours_alone() -> None:
+    sandbox._default_pool().warm_up(2)
+    ours = sandbox._default_pool().worker_pids()
+    pid = os.fork()
+    if pid == 0:  # the child: must start its own workers, never reuse or kill the parent's
+        code = 1
+        try:
+            fine = sandbox.run_guarded(math.comb, 5, 2, timeout=30) == 10
+            code = 0 if fine and not set(sandbox._default_pool().worker_pids()) & set(ours) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sandbox.run_guarded(math.comb, 6, 2, timeout=5) == 15
+    assert set(ours) <= set(sandbox._default_pool().worker_pids())

@@ -47,11 +47,14 @@ def _run(grade: Callable[[Pair], bool], pairs: list[Pair]) -> tuple[list[bool], 
     return verdicts, latencies, time.perf_counter() - start
 
 
-def _rlvr_grader(use_cache: bool, timeout: float) -> Callable[[Pair], bool]:
+def _rlvr_grader(use_cache: bool, timeout: float, paths: Counter[str]) -> Callable[[Pair], bool]:
     def grade(pair: Pair) -> bool:
         if not use_cache:
             api.cache_clear()
-        return api.verify(pair.completion, pair.reference, timeout=timeout).correct
+        verdict = api.verify(pair.completion, pair.reference, timeout=timeout)
+        path = verdict.reason.rsplit("(", 1)[-1].rstrip(")") if verdict.reason.endswith(")") else "other"
+        paths[path] += 1
+        return verdict.correct
 
     return grade
 
@@ -118,9 +121,11 @@ def main(argv: list[str] | None = None) -> None:
 
     # Warm-up outside the clock: imports, the sandbox worker, sympy's first-call caches.
     sandbox._default_pool().warm_up(1)
-    rlvr = _rlvr_grader(args.cache, args.timeout)
+    paths: Counter[str] = Counter()
+    rlvr = _rlvr_grader(args.cache, args.timeout, paths)
     _run(rlvr, pairs[:30])
     api.cache_clear()
+    paths.clear()
     results: dict[str, list[bool]] = {}
     rows = []
     verdicts, lat, total = _run(rlvr, pairs)
@@ -150,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("\n".join(_by_kind(pairs, results)))
     print()
+    print("rlvr decision paths: " + ", ".join(f"{k} {v}" for k, v in paths.most_common()))
     print(f"target: >= 10x Math-Verify pairs/s and p99 < 50 ms; rlvr p99 = {1000 * rlvr_p99:.1f} ms")
 
     if args.workers:

@@ -96,6 +96,7 @@ def train(
     policy = load_model(source, device)
     if cfg.gradient_checkpointing:
         policy.gradient_checkpointing_enable()
+    disable_dropout(policy)  # log-probs must be those of the policy that sampled (Qwen ships with 0)
     policy.train()
     ref = None
     if cfg.kl_coef > 0:  # the paper's reference is the initial policy, frozen
@@ -129,8 +130,11 @@ def train(
     writer = _tensorboard(out) if cfg.tensorboard else None
     G = cfg.rollouts
 
-    if cfg.eval_every and start_step == 0 and cfg.eval_tasks:
-        log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, autocast, step=0))
+    # Baseline evaluation before training; on resume, redo the checkpoint step's evaluation if the
+    # previous run was killed before it was logged.
+    eval_due = bool(cfg.eval_every and cfg.eval_tasks) and start_step % max(cfg.eval_every, 1) == 0
+    if eval_due and start_step not in logged_eval_steps(metrics_path):
+        log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, autocast, step=start_step))
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not progress, desc="grpo", dynamic_ncols=True)
     for step in range(start_step, cfg.steps):
@@ -345,6 +349,26 @@ def encode_prompt(question: str, cfg: TrainConfig, tokenizer: Any) -> list[int]:
     if len(ids) > cfg.max_prompt_tokens:
         raise TrainError(f"prompt has {len(ids)} tokens, over max_prompt_tokens={cfg.max_prompt_tokens}")
     return list(ids)
+
+
+def disable_dropout(model: Any) -> None:
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+        if isinstance(getattr(module, "attention_dropout", None), float):
+            module.attention_dropout = 0.0
+
+
+def logged_eval_steps(path: Path) -> set[int]:
+    if not path.exists():
+        return set()
+    steps = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(json.JSONDecodeError, KeyError, TypeError, ValueError):
+            row = json.loads(line)
+            if row.get("kind") == "eval":
+                steps.add(int(row["step"]))
+    return steps
 
 
 def truncate_metrics(path: Path, step: int) -> None:

@@ -196,3 +196,21 @@ def test_keep_last_prunes_old_checkpoints(tiny_model_dir: Path, tmp_path: Path) 
     out = tmp_path / "run"
     train(toy_config(tiny_model_dir, out, steps=3, save_every=1, keep_last=2), progress=False)
     assert [s for s, _ in list_checkpoints(out)] == [2, 3]
+
+
+def test_resume_redoes_a_missing_checkpoint_eval(tiny_model_dir: Path, tmp_path: Path) -> None:
+    bench = tmp_path / "toy_eval.jsonl"
+    bench.write_text('{"question": "Say 7", "answer": "7"}\n')
+    out = tmp_path / "run"
+    common = dict(steps=4, save_every=2, eval_every=2, eval_tasks=[f"jsonl:{bench}"], eval_max_tokens=3,
+                  eval_template="plain")
+    with pytest.raises(_Killed):
+        train(toy_config(tiny_model_dir, out, **common), progress=False, on_step=_kill_at(2))
+    # as if the kill came after checkpoint-2 was saved but before its evaluation was logged
+    metrics = out / "metrics.jsonl"
+    lines = metrics.read_text().splitlines()
+    metrics.write_text("".join(f"{x}\n" for x in lines if not ('"eval"' in x and '"step": 2,' in x)))
+    assert [r["step"] for r in read_rows(out, "eval")] == [0]
+    train(toy_config(tiny_model_dir, out, resume=True, **common), progress=False)
+    assert [r["step"] for r in read_rows(out, "eval")] == [0, 2, 4]
+    assert [r["step"] for r in read_rows(out)] == [1, 2, 3, 4]

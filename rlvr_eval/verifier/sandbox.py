@@ -47,6 +47,7 @@ __all__ = [
     "configure_sandbox",
     "run_guarded",
     "shutdown_sandbox",
+    "warm_up_sandbox",
 ]
 
 T = TypeVar("T")
@@ -59,6 +60,8 @@ DEFAULT_MEMORY_MB: int | None = int(os.environ.get("RLVR_SANDBOX_MEMORY_MB", "10
 #: Starting a worker (interpreter + sympy import) is not charged to any call's timeout, but
 #: a worker that cannot start at all must not hang the caller forever.
 STARTUP_TIMEOUT = 120.0
+#: A pool keeps `max_workers` warm and lends up to this many times as many to a burst of callers.
+BURST_FACTOR = 4
 
 _BOOT = (
     "import json, os, sys\n"
@@ -410,9 +413,10 @@ class SandboxWorker:
 class WorkerPool:
     """A small, lazily grown pool of sandbox workers, checked out under a lock.
 
-    Concurrent threads each get their own worker (up to `max_workers`), so they do not
-    serialise on one process; extra callers wait for a free worker (that wait is bounded by
-    the running calls' timeouts and is not charged to the caller's own budget).
+    Concurrent threads each get their own worker, so they do not serialise on one process and
+    each blocks at most its own timeout: up to `max_workers` are kept warm, and a burst of
+    callers beyond that gets temporary extra workers (forked in milliseconds from the zygote),
+    up to ``BURST_FACTOR * max_workers``; only past that cap does a caller wait for a free one.
     """
 
     def __init__(
@@ -450,7 +454,7 @@ class WorkerPool:
                         if self._idle[k].poll_ready():
                             return self._idle.pop(k)
                     return self._idle.pop()
-                if len(self._all) < self.max_workers:
+                if len(self._all) < self.max_workers * BURST_FACTOR:
                     break
                 self._cond.wait()
         worker = self._new_worker()
@@ -462,7 +466,7 @@ class WorkerPool:
 
     def _checkin(self, worker: SandboxWorker) -> None:
         with self._cond:
-            if worker.alive and not self._closed:
+            if worker.alive and not self._closed and len(self._idle) < self.max_workers:
                 self._idle.append(worker)
             else:
                 self._all.discard(worker)
@@ -473,8 +477,8 @@ class WorkerPool:
         """Drop a killed worker and start its replacement now, so it warms up while callers go on."""
         with self._cond:
             self._all.discard(dead)
-            closed = self._closed
-        if not closed:
+            needed = not self._closed and len(self._idle) < self.max_workers
+        if needed:
             self._checkin(self._new_worker())
         else:
             with self._cond:
@@ -556,6 +560,11 @@ def run_guarded(fn: Callable[..., T], *args: Any, timeout: float) -> T:
     subprocess; no signals are used.
     """
     return _default_pool().run(fn, *args, timeout=timeout)
+
+
+def warm_up_sandbox(n: int = 1) -> None:
+    """Start `n` sandbox workers now (e.g. when a trainer starts), so no later call waits for one."""
+    _default_pool().warm_up(n)
 
 
 def configure_sandbox(

@@ -4,7 +4,9 @@ Why not SIGALRM (Math-Verify, the Qwen harness): signals only reach the main thr
 Ray, a thread pool or an async server the "timeout" silently never fires (verl once scored all
 of MATH 0 for this reason), and a sympy call stuck in C code ignores Python-level alarms anyway.
 Here the slow symbolic path runs in a persistent worker process; on overrun the parent kills
-it (SIGKILL cannot be ignored) and starts a replacement, so the caller blocks at most `timeout`.
+it (SIGKILL cannot be ignored) and starts a replacement, so the caller blocks at most `timeout`
+(plus, once per process, the ~1 s start of the first worker, which is never charged to a budget;
+`warm_up_sandbox` pays it up front).
 
 Workers descend from fresh interpreters started with ``subprocess`` (like multiprocessing's
 ``spawn``): safe next to threads, and, unlike ``multiprocessing.Process``, also allowed inside

@@ -252,7 +252,7 @@ def _metric() -> Any:
     from lighteval.metrics.utils.metric_utils import SampleLevelMetricGrouping
     from lighteval.tasks.requests import SamplingMethod
 
-    class RlvrVerifier(SampleLevelComputation):  # type: ignore[misc]
+    class RlvrVerifier(SampleLevelComputation):
         """rlvr's verifier (rlvr_eval.verify) on every sample of a document."""
 
         def compute(self, doc: Any, model_response: Any, **kwargs: Any) -> dict[str, float]:

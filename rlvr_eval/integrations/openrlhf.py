@@ -57,7 +57,10 @@ def response_text(query: str, prompt: str | None) -> str:
 
 
 def verdicts_for(
-    queries: Sequence[str], prompts: Sequence[str] | None, labels: Sequence[Any], settings: RewardSettings
+    queries: Sequence[str],
+    prompts: Sequence[str | None] | None,
+    labels: Sequence[Any],
+    settings: RewardSettings,
 ) -> list[Verdict]:
     """One verdict per query; raises ValueError/TypeError with a one-line message on malformed input."""
     from rlvr_eval import verify_batch
@@ -66,7 +69,7 @@ def verdicts_for(
     if not all(isinstance(q, str) for q in queries):
         raise TypeError("every query must be a string")
     if prompts is None:
-        prompts = [""] * n
+        prompts = [None] * n
     if len(prompts) != n or len(labels) != n:
         counts = f"{n} queries, {len(prompts)} prompts and {len(labels)} labels"
         raise ValueError(f"got {counts}; lengths must match")
@@ -85,7 +88,10 @@ def verdicts_for(
 
 
 def score_queries(
-    queries: Sequence[str], prompts: Sequence[str] | None, labels: Sequence[Any], settings: RewardSettings
+    queries: Sequence[str],
+    prompts: Sequence[str | None] | None,
+    labels: Sequence[Any],
+    settings: RewardSettings,
 ) -> dict[str, Any]:
     """OpenRLHF's reply as plain lists: ``rewards``, ``scores``, ``extra_logs`` and per-item ``verdicts``."""
     verdicts = verdicts_for(queries, prompts, labels, settings)

@@ -142,7 +142,9 @@ class VerifierReward:
             raise TypeError(f"{self.__name__}: called without completions")
         texts = [completion_text(c) for c in completions]
         n = len(texts)
-        questions = [_prompt_text(p) for p in prompts] if prompts is not None else [None] * n
+        questions: list[str | None] = [None] * n
+        if prompts is not None:
+            questions = [_prompt_text(p) for p in prompts]
         if len(questions) != n:
             raise ValueError(f"{len(questions)} prompts for {n} completions")
         return texts, questions, self.finish_reasons(n, completion_ids)

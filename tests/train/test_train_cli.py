@@ -42,6 +42,14 @@ def test_one_shot_writes_a_loadable_checkpoint(tiny_model_dir: Path, tmp_path: P
     start = dict(AutoModelForCausalLM.from_pretrained(tiny_model_dir).named_parameters())
     assert any(not torch.equal(trained[k], start[k]) for k in start)  # the run changed the weights
 
+    # continue the same run for one more step: nothing repeated
+    base = ["one-shot", "--model", str(tiny_model_dir), "--problem", "What is 3+4?", "--answer", "7",
+            "--output-dir", str(out), *SMALL]
+    assert main([*base, "--steps", "3"]) == 2  # refuses to overwrite without --resume
+    assert main([*base, "--steps", "3", "--resume"]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+
     # plot the run we just made
     assert main(["plot", str(out)]) == 0
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -167,6 +167,9 @@ class HFBackend:
             return []
         samples = 1 if params.greedy else params.n
         encoded: list[list[int]] = self.tokenizer(prompts)["input_ids"]
+        empty = next((i for i, ids in enumerate(encoded) if not ids), None)
+        if empty is not None:
+            raise BackendError(f"prompt {empty} is empty: there is nothing to continue from")
         occ = occurrences(prompts)
         rows = [(p, s) for p in range(len(prompts)) for s in range(samples)]
         # Longest first: batches hold prompts of similar length (less padding), and an out-of-memory

@@ -104,8 +104,10 @@ def test_progress_counts_every_prompt_once(backend: HFBackend) -> None:
     assert all(k > 0 for k in seen)
 
 
-def test_no_prompts(backend: HFBackend) -> None:
+def test_no_prompts_and_empty_prompt(backend: HFBackend) -> None:
     assert backend.generate([], SamplingParams(n=2, temperature=1.0)) == []
+    with pytest.raises(BackendError, match="prompt 1 is empty"):
+        backend.generate(["x", ""], SamplingParams())
 
 
 def test_registry_builds_hf(tiny_model_dir: Path) -> None:

@@ -280,6 +280,13 @@ def test_real_vllm_server(tiny_model_dir: Path, tmp_path: Path) -> None:
         greedy = backend.generate(prompts, SamplingParams(n=2, max_tokens=8))
         assert greedy[0] == greedy[2] and len(greedy[1]) == 2
         assert all(c.finish_reason == "length" and c.num_tokens == 8 for c in greedy[1])
+        # Greedy text agrees with an independent implementation (transformers) on the same weights.
+        from rlvr_eval.generation.hf import HFBackend
+
+        hf = HFBackend(str(tiny_model_dir), dtype="float32")
+        reference = hf.generate(prompts, SamplingParams(max_tokens=8))
+        hf.close()
+        assert [samples[0].text for samples in greedy] == [samples[0].text for samples in reference]
         params = SamplingParams(n=3, temperature=1.0, max_tokens=6, seed=5)
         first = backend.generate(prompts, params)
         assert first == backend.generate(prompts, params)  # per-request seeds reproduce

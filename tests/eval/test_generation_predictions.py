@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rlvr_eval.generation import (
     BACKENDS,
@@ -122,6 +124,14 @@ def test_derive_seed_depends_on_every_part() -> None:
     assert base not in variants and len(variants) == 4
     assert all(0 <= s < 2**31 for s in [*variants, base])
     assert occurrences(["a", "b", "a", "a"]) == [0, 0, 1, 2]
+
+
+@given(st.text(max_size=40), st.lists(st.text(min_size=1, max_size=4), max_size=3))
+def test_cut_at_stop_properties(text: str, stops: list[str]) -> None:
+    cut, found = cut_at_stop(text, stops)
+    assert text.startswith(cut)
+    assert found == any(s in text for s in stops)
+    assert not any(s in cut for s in stops)  # the earliest stop is cut, so no stop survives in the prefix
 
 
 def test_cut_at_stop_uses_earliest_stop() -> None:

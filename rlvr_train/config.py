@@ -48,7 +48,7 @@ class TrainConfig(BaseModel):
     # --- reward ---
     reward: RewardMode = Field(
         "verifier",
-        description="verifier: 1 if correct; format: 1 for any parsable boxed answer; entropy: no reward.",
+        description="verifier: 1 if correct; format: 1 for any non-empty boxed answer; entropy: no reward.",
     )
     answer_format: Literal["boxed"] = Field("boxed", description="Where the answer must be (paper: boxed).")
     strict: bool = Field(True, description="Reward only answers in the requested format (paper: yes).")
@@ -72,8 +72,7 @@ class TrainConfig(BaseModel):
     grad_clip: float = Field(1.0, gt=0, description="Max global gradient norm.")
     clip_low: float = Field(0.2, ge=0, description="PPO ratio clip below 1.")
     clip_high: float = Field(0.2, ge=0, description="PPO ratio clip above 1.")
-    kl_coef: float = Field(0.001, ge=0, description="k3 KL-to-reference coefficient in the loss (0: no ref).")
-    kl_clamp: float = Field(10.0, gt=0, description="Clamp of the per-token k3 KL.")
+    kl_coef: float = Field(0.001, ge=0, description="k3 KL weight in the loss; KL clamped at 10; 0: no ref.")
     entropy_coef: float = Field(0.001, description="Entropy bonus: loss -= coef * entropy.")
     aggregation: Aggregation = Field("token_mean", description="How token losses are averaged (paper).")
     normalize_std: bool = Field(True, description="Divide advantages by the group std (False: Dr. GRPO).")
@@ -81,7 +80,7 @@ class TrainConfig(BaseModel):
     micro_batch_size: int = Field(4, ge=1, description="Responses per forward/backward (grad accumulation).")
     gradient_checkpointing: bool = Field(False, description="Recompute activations to save memory.")
     bf16: bool = Field(True, description="bf16 autocast on GPU (ignored on CPU).")
-    seed: int = Field(0, description="Seed of torch, sampling and Python RNGs.")
+    seed: int = Field(0, description="Seeds torch, per-step sampling and the batch order.")
 
     # --- generation backend ---
     backend: Literal["hf", "vllm"] = Field("hf", description="Rollout engine: hf generate or vLLM.")

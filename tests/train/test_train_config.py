@@ -22,7 +22,6 @@ PAPER = {
     "clip_low": 0.2,
     "clip_high": 0.2,
     "kl_coef": 0.001,
-    "kl_clamp": 10.0,
     "entropy_coef": 0.001,
     "temperature": 0.6,
     "top_p": 1.0,

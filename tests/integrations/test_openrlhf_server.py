@@ -191,6 +191,41 @@ def test_burst_of_concurrent_requests(server: Server) -> None:
     assert server.proc.poll() is None
 
 
+def test_requests_beyond_the_concurrency_bound_get_503() -> None:
+    """One request grading at a time, none waiting: a second one is refused at once, not queued."""
+    import threading
+
+    srv = start_server("--max-concurrency", "1", "--max-pending", "0", "--max-items", "100000")
+    try:
+        n = 30_000  # a batch that keeps the only grading slot busy for a while
+        big = {"query": [f"Q: \\boxed{{{i}}}" for i in range(n)], "prompts": ["Q:"] * n,
+               "labels": [str(i) for i in range(n)]}
+        result: dict[str, httpx.Response] = {}
+
+        def send_big() -> None:
+            while True:  # a small request may hold the slot when the big one arrives: then it is refused too
+                result["big"] = post(srv, big)
+                if result["big"].status_code != 503:
+                    return
+                time.sleep(0.05)
+
+        worker = threading.Thread(target=send_big)
+        worker.start()
+        time.sleep(0.5)  # let the big batch reach the grading slot
+        small = {"query": QUERIES[:1], "prompts": PROMPTS[:1], "labels": LABELS[:1]}
+        statuses = []
+        while worker.is_alive() and 503 not in statuses:
+            statuses.append(post(srv, small).status_code)
+            time.sleep(0.05)
+        worker.join(timeout=120)
+        assert 503 in statuses, statuses  # refused while the big batch was being graded
+        assert set(statuses) <= {200, 503}
+        assert result["big"].status_code == 200 and result["big"].json()["rewards"] == [1.0] * n
+        assert post(srv, small).status_code == 200  # the slot is free again
+    finally:
+        stop_server(srv)
+
+
 def test_clean_shutdown_on_sigterm() -> None:
     srv = start_server()
     assert post(srv, {"query": QUERIES, "prompts": PROMPTS, "labels": LABELS}).status_code == 200

@@ -152,3 +152,30 @@ def test_tiny_model_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["tiny-model", str(tmp_path / "tiny")]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "tiny")
     assert AutoModelForCausalLM.from_pretrained(tmp_path / "tiny").config.num_hidden_layers == 2
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """A real SIGKILL at an arbitrary point (maybe mid-checkpoint): --resume loses and repeats nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    argv = ["one-shot", "--model", str(tiny_model_dir), "--problem", "What is 3+4?", "--answer", "7",
+            "--output-dir", str(out), "--batch-size", "2", "--rollouts", "4", "--max-tokens", "6",
+            "--eval-tasks", "--quiet", "--save-every", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rlvr_train.cli", *argv, "--steps", "200"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = out / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not metrics.exists() or metrics.read_text().count("\n") < 5):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert main([*argv, "--steps", "9", "--resume"]) == 0
+    steps = [json.loads(line)["step"] for line in metrics.read_text().splitlines()]
+    assert steps == list(range(1, 10))

@@ -25,6 +25,10 @@ Departures from the paper's verl run, all deliberate:
    would apply it.
 7. Sampling is seeded per step (``seed``, step), so a resumed run draws the rollouts an uninterrupted
    run would have drawn from the same weights.
+8. One process on one device: no FSDP / data parallelism (the paper ran verl on 8 GPUs). The
+   gradient is the same for any micro-batch size, so only wall-clock time differs.
+9. Evaluation during training runs the ``rlvr_eval`` harness greedily on the in-memory policy
+   (``rlvr_train.evaluation``); the paper's verl fork validated with its own scoring code.
 
 Metrics go to ``<output_dir>/metrics.jsonl`` (one JSON object per step or evaluation), a tqdm bar, and
 TensorBoard when installed.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -31,7 +32,7 @@ def test_engine_follows_the_policy_weights_and_training_runs(tiny_model_dir: Pat
                          gpu_memory_utilization=0.05, seed=0)
     hf = HFRollout(policy, tokenizer)
     prompts = [tokenizer(q, add_special_tokens=False)["input_ids"] for q in ("What is 3 + 4?", "Compute 2")]
-    greedy = {"n": 1, "temperature": 0.0, "top_p": 1.0, "max_tokens": 10, "seed": 0}
+    greedy: dict[str, Any] = {"n": 1, "temperature": 0.0, "top_p": 1.0, "max_tokens": 10, "seed": 0}
     assert engine.generate(prompts, **greedy).response_ids == hf.generate(prompts, **greedy).response_ids
     with torch.no_grad():  # a training step changes the policy: the engine must follow it
         gen = torch.Generator().manual_seed(1)

@@ -193,6 +193,13 @@ def _split_percent(text: str) -> tuple[str, bool]:
 
 def symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     """Scalar comparison with sympy behind the fast path; None when a side cannot be parsed."""
+    try:
+        return _symbolic_scalar_equal(a, r, options)
+    except Exception:  # sympy raises TypeError/ValueError/... on odd objects (sets in arithmetic): no verdict
+        return None
+
+
+def _symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     fast = scalar_equal(a, r, options)
     if fast is not None:
         return fast

@@ -153,3 +153,28 @@ def test_polynomial_forms(a: int, b: int, c: int) -> None:
     _assert(factored, expanded.replace("+-", "-"), EQ)
     wrong = f"{a}x^2+{a * c + b}x+{b * c + 1}"
     _assert(factored, wrong.replace("+-", "-"), NE)
+
+
+_TOKENS = [
+    "1", "2", "0", "x", "y", "e", "i", "k", "+", "-", "/", "^", "(", ")", "[", "]", "{", "}", "\\{", "\\}",
+    ",", "=", "<", "\\leq", "\\frac", "\\sqrt", "\\pi", "\\infty", "!", "%", ".", " ", "\\cdot", "\\sin",
+    "\\ln", "_", "\\text{cm}", "\\boxed{", "\\left(", "\\right)", "\\cup", "\\pm", "\\lfloor", "\\rfloor",
+    "&", "\\\\", "\\begin{pmatrix}", "\\end{pmatrix}", "$", "\\,", "{,}", "^\\circ", "1.5", "\\emptyset",
+]
+_garbage = st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=14).map("".join)
+_any_options = st.sampled_from(
+    [OPTS, EquivalenceOptions(multiple_answers=True), EquivalenceOptions(rel_tol=0.01),
+     EquivalenceOptions(answer_type="choice", choices=("A", "B")), EquivalenceOptions(unit="cm")]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_garbage, _garbage, _any_options)
+def test_malformed_latex_never_raises(answer: str, reference: str, opts: EquivalenceOptions) -> None:
+    """Garbage in, a status out: both paths return a ContentStatus (or None for fast) and never raise."""
+    fast = fast_compare(answer, reference, opts)
+    assert fast in (None, EQ, NE)
+    assert fast_compare(reference, reference, opts) is EQ
+    slow = compare(answer, reference, opts)
+    assert isinstance(slow, ContentStatus)
+    assert fast in (None, slow)

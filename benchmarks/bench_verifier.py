@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pairs import Pair, build_pairs
 
 from rlvr_eval.verifier import api, sandbox
-from rlvr_eval.verifier.batch import verify_batch
+from rlvr_eval.verifier.batch import shutdown_batch_pools, verify_batch
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -164,13 +164,18 @@ def main(argv: list[str] | None = None) -> None:
         completions, references = [p.completion for p in pairs], [p.reference for p in pairs]
         # start the pool outside the clock
         verify_batch(completions[:20], references[:20], workers=args.workers, timeout=args.timeout)
-        for label in ("first pass, fresh workers", "second pass, worker caches warm"):
+        other = build_pairs(args.data_dir, n=300, seed=args.seed + 1)  # warms workers without cache hits
+        for label in ("fresh workers", "after warming on 300 pairs of another seed"):
             t0 = time.perf_counter()
             batch = verify_batch(completions, references, workers=args.workers, timeout=args.timeout)
             elapsed = time.perf_counter() - t0
             same = sum(v.correct == x for v, x in zip(batch, results["rlvr"], strict=True))
             print(f"verify_batch workers={args.workers} ({label}): {len(pairs) / elapsed:,.1f} pairs/s; "
                   f"agrees with sequential verify on {same}/{len(pairs)}")
+            if label == "fresh workers":  # new workers (no cached verdicts), warmed on other pairs
+                shutdown_batch_pools()
+                warm_completions = [p.completion for p in other]
+                verify_batch(warm_completions, [p.reference for p in other], workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,11 @@ from rlvr_eval.verifier.normalize import normalize_answer
 from rlvr_eval.verifier.scalar import Tri, is_word, scalar_equal, strip_assignment
 from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
 from rlvr_eval.verifier.structures import (
-    INF,
     Shape,
     infinity_sign,
     parse_shape,
     relation_to_interval,
     split_label,
-    split_top,
 )
 
 MAX_FAST_CHARS = 4000
@@ -271,4 +269,4 @@ def compare(answer: str, reference: str, options: EquivalenceOptions | None = No
     return fast if fast is not None else symbolic_compare(answer, reference, options)
 
 
-__all__ = ["INF", "compare", "compare_texts", "fast_compare", "split_top", "symbolic_compare"]
+__all__ = ["compare", "compare_shapes", "compare_texts", "fast_compare", "symbolic_compare"]

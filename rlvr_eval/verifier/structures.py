@@ -26,7 +26,8 @@ _REL_COMMANDS = ("\\le", "\\ge", "\\ne", "\\approx", "\\equiv")
 INF = "\\infty"
 MAX_PAREN_DEPTH = 20
 _INF_FORMS = {"\\infty": INF, "+\\infty": INF, "-\\infty": "-" + INF, "\\inf": INF, "-\\inf": "-" + INF,
-              "infty": INF, "-infty": "-" + INF, "inf": INF, "-inf": "-" + INF, "+inf": INF}
+              "infty": INF, "-infty": "-" + INF, "inf": INF, "-inf": "-" + INF, "+inf": INF,
+              "infinity": INF, "-infinity": "-" + INF, "+infinity": INF}
 
 
 @dataclass(frozen=True)

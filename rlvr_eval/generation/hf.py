@@ -163,6 +163,8 @@ class HFBackend:
         self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
         """Generate ``params.n`` completions per prompt (greedy: one, copied n times)."""
+        if self.model is None:
+            raise BackendError("this HF backend is closed")
         if not prompts:
             return []
         samples = 1 if params.greedy else params.n

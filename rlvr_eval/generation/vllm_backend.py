@@ -189,6 +189,8 @@ class VLLMBackend:
                 raise BackendError(f"a vLLM replica failed to start: {payload}")
 
     def _stop_token_ids(self, stop: list[str]) -> list[int]:
+        if self._engine is None and not self._replicas:
+            raise BackendError("this vLLM backend is closed")
         if self._engine is not None:
             return self._engine.stop_token_ids(stop)
         conn = self._replicas[0][1]

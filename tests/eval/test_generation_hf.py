@@ -114,6 +114,9 @@ def test_registry_builds_hf(tiny_model_dir: Path) -> None:
     hf = get_backend("hf", model=str(tiny_model_dir), dtype="float32")
     assert hf.name == "hf"
     assert hf.generate(["What is 1"], SamplingParams(max_tokens=2))[0][0].num_tokens == 2
+    hf.close()
+    with pytest.raises(BackendError, match="closed"):
+        hf.generate(["What is 1"], SamplingParams(max_tokens=2))
 
 
 def test_missing_model_path_is_one_line_error(tmp_path: Path) -> None:

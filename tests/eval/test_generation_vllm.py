@@ -32,7 +32,7 @@ PROMPTS = [
 SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from rlvr_eval.generation import SamplingParams, get_backend
+    from rlvr_eval.generation import BackendError, SamplingParams, get_backend
 
     def dump(outputs):
         return [[c.model_dump() for c in samples] for samples in outputs]
@@ -56,6 +56,11 @@ SCRIPT = textwrap.dedent(
             "progress": seen,
         }
         backend.close()
+        try:
+            backend.generate(prompts, sampled)
+            result["closed_error"] = None
+        except BackendError as err:
+            result["closed_error"] = str(err)
         print("RESULT " + json.dumps(result))
     """
 )
@@ -104,6 +109,7 @@ def check_results(result: dict[str, Any], hf_reference: dict[str, Any]) -> None:
     assert result["sampled_tail"] == [samples[1:] for samples in sampled]  # resuming at sample 1
     assert result["reseeded"] != sampled
     assert sum(result["progress"]) == len(PROMPTS)
+    assert "closed" in result["closed_error"]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 Contract (verl 0.9 ``NaiveRewardManager`` / reward loop): ``compute_score(data_source=..., solution_str=...,
 ground_truth=..., extra_info=...)`` with ``custom_reward_function.reward_kwargs`` merged in as keywords,
 called in the driver or in an executor thread; a dict result needs ``score`` and the same keys on
-every call. The last test runs verl itself (``pip install verl``) and skips without it.
+every call. The last tests run verl itself (``pip install verl``: its naive reward manager and its
+reward-loop manager, which calls from executor threads) and skip without it.
 """
 
 from __future__ import annotations
@@ -118,31 +119,21 @@ def test_loadable_by_file_path_like_verl() -> None:
 # ---------------------------------------------------------------------------- verl itself
 
 
-@pytest.mark.skipif(not HAS_VERL, reason="verl is not installed (pip install verl)")
-@pytest.mark.parametrize("path", ["pkg://rlvr_eval.integrations.verl", rlvr_verl.__file__])
-def test_verl_naive_reward_manager(tiny_model_dir: Path, path: str) -> None:
-    """verl loads the function from its config and its NaiveRewardManager grades a DataProto with it."""
+ROWS = [("math500", "What is 1+1?", "so \\boxed{2}", "2"), ("openai/gsm8k", "2+3?", "#### 6", "5"),
+        ("aime24", "x?", "answer \\boxed{7} done", "7")]
+
+
+def verl_batch(tokenizer: Any) -> tuple[Any, list[list[int]]]:
+    """A DataProto shaped like a verl rollout batch: left-padded prompts, right-padded responses."""
     import numpy as np
     import torch
-    from omegaconf import OmegaConf
-    from transformers import AutoTokenizer
     from verl import DataProto
-    from verl.trainer.ppo.reward import get_custom_reward_fn
-    from verl.workers.reward_manager.naive import NaiveRewardManager
 
-    config = OmegaConf.create({"reward": {"custom_reward_function": {
-        "path": path, "name": "compute_score", "reward_kwargs": {"incorrect_reward": -1.0},
-    }}})
-    fn = get_custom_reward_fn(config)
-    assert fn is not None
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    rows = [("math500", "What is 1+1?", "so \\boxed{2}", "2"), ("openai/gsm8k", "2+3?", "#### 6", "5"),
-            ("aime24", "x?", "answer \\boxed{7} done", "7")]
-    prompt_ids = [tokenizer(p)["input_ids"] for _, p, _, _ in rows]
-    response_ids = [tokenizer(r)["input_ids"] for _, _, r, _ in rows]
+    prompt_ids = [tokenizer(p)["input_ids"] for _, p, _, _ in ROWS]
+    response_ids = [tokenizer(r)["input_ids"] for _, _, r, _ in ROWS]
     lp, lr = max(map(len, prompt_ids)), max(map(len, response_ids))
     pad = tokenizer.pad_token_id or 0
-    prompts = torch.tensor([[pad] * (lp - len(p)) + p for p in prompt_ids])  # left-padded, as verl does
+    prompts = torch.tensor([[pad] * (lp - len(p)) + p for p in prompt_ids])
     responses = torch.tensor([r + [pad] * (lr - len(r)) for r in response_ids])
     mask = torch.tensor([[0] * (lp - len(p)) + [1] * len(p) + [1] * len(r) + [0] * (lr - len(r))
                          for p, r in zip(prompt_ids, response_ids, strict=True)])
@@ -150,20 +141,84 @@ def test_verl_naive_reward_manager(tiny_model_dir: Path, path: str) -> None:
         tensors={"prompts": prompts, "responses": responses, "attention_mask": mask,
                  "input_ids": torch.cat([prompts, responses], dim=1)},
         non_tensors={
-            "data_source": np.array([s for s, _, _, _ in rows], dtype=object),
-            "reward_model": np.array([{"ground_truth": t} for _, _, _, t in rows], dtype=object),
-            "extra_info": np.array([{"index": i} for i in range(len(rows))], dtype=object),
+            "data_source": np.array([s for s, _, _, _ in ROWS], dtype=object),
+            "reward_model": np.array([{"ground_truth": t} for _, _, _, t in ROWS], dtype=object),
+            "extra_info": np.array([{"index": i} for i in range(len(ROWS))], dtype=object),
         },
     )
-    manager = NaiveRewardManager(tokenizer=tokenizer, num_examine=0, compute_score=fn)
+    return data, response_ids
+
+
+def expected_scores(tokenizer: Any, response_ids: list[list[int]]) -> list[float]:
+    scores = []
+    for (source, _, _, truth), ids in zip(ROWS, response_ids, strict=True):
+        text = tokenizer.decode(ids, skip_special_tokens=True)
+        verdict = verify(text, truth, answer_format=answer_format_for(source))
+        scores.append(1.0 if verdict.correct else -1.0)
+    assert scores == [1.0, -1.0, 1.0]
+    return scores
+
+
+def load_like_verl(path: str) -> Any:
+    from omegaconf import OmegaConf
+    from verl.trainer.ppo.reward import get_custom_reward_fn
+
+    config = OmegaConf.create({"reward": {"custom_reward_function": {
+        "path": path, "name": "compute_score", "reward_kwargs": {"incorrect_reward": -1.0},
+    }}})
+    fn = get_custom_reward_fn(config)
+    assert fn is not None
+    return fn
+
+
+@pytest.mark.skipif(not HAS_VERL, reason="verl is not installed (pip install verl)")
+@pytest.mark.parametrize("path", ["pkg://rlvr_eval.integrations.verl", rlvr_verl.__file__])
+def test_verl_naive_reward_manager(tiny_model_dir: Path, path: str) -> None:
+    """verl loads the function from its config and its NaiveRewardManager grades a DataProto with it."""
+    from transformers import AutoTokenizer
+    from verl.workers.reward_manager.naive import NaiveRewardManager
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    data, response_ids = verl_batch(tokenizer)
+    manager = NaiveRewardManager(tokenizer=tokenizer, num_examine=0, compute_score=load_like_verl(path))
     out = manager(data, return_dict=True)
     tensor, info = out["reward_tensor"], out["reward_extra_info"]
-    for i, (source, _, _, truth) in enumerate(rows):
-        text = tokenizer.decode(response_ids[i], skip_special_tokens=True)
-        verdict = verify(text, truth, answer_format=answer_format_for(source))
-        expected = 1.0 if verdict.correct else -1.0
-        assert tensor[i, len(response_ids[i]) - 1].item() == expected  # reward on the last response token
-        assert tensor[i].abs().sum().item() == abs(expected)
-        assert info["acc"][i] == float(verdict.correct)
-        assert info["pred"][i] == (verdict.extracted or "")
-    assert [info["score"][i] for i in range(3)] == [1.0, -1.0, 1.0]
+    for i, score in enumerate(expected_scores(tokenizer, response_ids)):
+        assert tensor[i, len(response_ids[i]) - 1].item() == score  # reward on the last response token
+        assert tensor[i].abs().sum().item() == abs(score)
+        assert info["score"][i] == score and info["acc"][i] == float(score > 0)
+    assert info["pred"] == ["2", "6", "7"]
+
+
+@pytest.mark.skipif(not HAS_VERL, reason="verl is not installed (pip install verl)")
+def test_verl_reward_loop_in_executor_threads(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verl's reward-loop manager runs compute_score in executor threads, concurrently, without signals."""
+    import asyncio
+
+    from transformers import AutoTokenizer
+    from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    data, response_ids = verl_batch(tokenizer)
+    fn = load_like_verl("pkg://rlvr_eval.integrations.verl")
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("compute_score must not use signals")
+
+    async def run() -> list[dict[str, Any]]:
+        manager = NaiveRewardManager(config=None, tokenizer=tokenizer, compute_score=fn)
+        return await asyncio.gather(*(manager.run_single(data[i : i + 1]) for i in range(len(ROWS))))
+
+    real_signal = signal.signal
+
+    def no_alarm(signum: int, handler: Any) -> Any:  # asyncio.run itself sets a SIGINT handler: allowed
+        if signum == signal.SIGALRM:
+            forbidden()
+        return real_signal(signum, handler)
+
+    monkeypatch.setattr(signal, "signal", no_alarm)
+    for name in ("alarm", "setitimer"):
+        monkeypatch.setattr(signal, name, forbidden)
+    results = asyncio.run(run())
+    assert [r["reward_score"] for r in results] == expected_scores(tokenizer, response_ids)
+    assert [r["reward_extra_info"]["format"] for r in results] == ["ok", "no_answer", "ok"]

@@ -283,8 +283,8 @@ def _verify(
         content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
     else:
         content, how = _compare_any(answer, references, options, timeout, guarded)
-        restated = prompt and _restates_prompt(answer, references, prompt, options)
-        if content is ContentStatus.EQUAL and restated:
+        equal = content is ContentStatus.EQUAL
+        if equal and prompt and _restates_prompt(answer, references, prompt, options):
             content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"
     ref_text = ", ".join(repr(_short(r, 40)) for r in references[:4])
     if len(references) > 4:

@@ -37,6 +37,7 @@ from rlvr_eval.integrations.openrlhf import RewardSettings, score_queries
 __all__ = [
     "RewardRequest",
     "ServerLimits",
+    "ServerSetupError",
     "add_serve_reward_parser",
     "cmd_serve_reward",
     "create_app",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 _MISSING_DEPS = "serve-reward needs starlette and uvicorn (pip install starlette uvicorn)"
+
+
+class ServerSetupError(ValueError):
+    """The service cannot start as configured (a missing dependency); a ValueError so CLIs print one line."""
 
 
 class ServerLimits(BaseModel):
@@ -101,7 +106,7 @@ def create_app(settings: RewardSettings | None = None, limits: ServerLimits | No
         from starlette.responses import JSONResponse
         from starlette.routing import Route
     except ImportError as err:
-        raise RuntimeError(_MISSING_DEPS) from err
+        raise ServerSetupError(_MISSING_DEPS) from err
 
     settings = settings or RewardSettings()
     limits = limits or ServerLimits()
@@ -172,7 +177,7 @@ def serve(
     try:
         import uvicorn
     except ImportError as err:
-        raise RuntimeError(_MISSING_DEPS) from err
+        raise ServerSetupError(_MISSING_DEPS) from err
     app = create_app(settings, limits)
     limits = limits or ServerLimits()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -227,7 +232,8 @@ def add_serve_reward_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_serve_reward(args: argparse.Namespace) -> int:
-    """Handler of ``rlvr-eval serve-reward``; bad settings raise ValueError (one-line CLI error)."""
+    """Handler of ``rlvr-eval serve-reward``; bad settings, a missing dependency (ValueError) and a busy
+    port (OSError) raise the errors ``rlvr-eval`` prints as one line."""
     try:
         settings = RewardSettings(
             answer_format=args.answer_format, strict=not args.lenient, timeout=args.timeout,
@@ -251,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(["serve-reward", *(sys.argv[1:] if argv is None else argv)])
     try:
         return cmd_serve_reward(args)
-    except (OSError, RuntimeError, ValueError) as err:
+    except (OSError, ValueError) as err:
         print(f"serve-reward: error: {err}", file=sys.stderr)
         return 2
 

@@ -110,60 +110,104 @@ def _strip_labels(items: tuple) -> tuple:
     return tuple(split_label(x)[1] for x in items)
 
 
+ItemCmp = Callable[[object, object], Tri]
+
+
 def compare_shapes(a: Shape, r: Shape, opts: EquivalenceOptions, scalar: ScalarCmp) -> Tri:
-    """Compare two parsed answers part by part with the given scalar comparator."""
+    """Compare two parsed answers part by part with the given scalar comparator.
+
+    Dispatch is on the *reference's* shape: the reference decides whether order, brackets and
+    multiplicity matter.
+    """
 
     def items_cmp(x: object, y: object) -> Tri:
         return compare_texts(str(x), str(y), opts, scalar, normalized=True)
 
     if r.kind == "matrix":
-        if a.kind == "seq" and (a.left, a.right) == ("(", ")"):
-            cells = _vector_cells(r)  # (1,2) vs a column vector
-            return False if cells is None else _ordered(a.items, cells, items_cmp)
-        if a.kind != "matrix" or len(a.items) != len(r.items):
-            return False
-        return _ordered(tuple(c for row in a.items for c in row) if all(
-            len(x) == len(y) for x, y in zip(a.items, r.items, strict=False)) else ("",),
-            tuple(c for row in r.items for c in row), items_cmp)
-    if r.kind == "union" or (r.kind in ("seq", "relation") and _interval_of(r) is not None and (
-            r.kind == "relation" or a.kind == "union" or (a.kind == "relation" and "=" not in a.ops)
-            or (r.left, r.right) not in (("(", ")"), ("[", "]")) or any(infinity_sign(x) for x in r.items))):
+        return _vs_matrix(a, r, items_cmp)
+    if _is_interval_reference(a, r):
         return _compare_intervals(a, r, opts, scalar)
     if r.kind == "set":
-        if a.kind in ("set", "list"):
-            return _unordered(_strip_labels(a.items), r.items, items_cmp)
-        if len(r.items) == 1 and a.kind in ("scalar", "relation"):
-            return items_cmp(strip_assignment(_join(a)), r.items[0])
-        return False
+        return _vs_set(a, r, items_cmp)
     if r.kind == "list":
-        if a.kind in ("list", "set"):
-            la = [split_label(x) for x in a.items]
-            lr = [split_label(x) for x in r.items]
-            if all(k for k, _ in la) and all(k for k, _ in lr) and {k for k, _ in la} == {k for k, _ in lr}:
-                by_label = dict(la)
-                return _ordered(tuple(by_label[k] for k, _ in lr), tuple(v for _, v in lr), items_cmp)
-            return _unordered(_strip_labels(a.items), _strip_labels(r.items), items_cmp)
-        if a.kind == "seq":
-            return _ordered(a.items, _strip_labels(r.items), items_cmp)
-        return False
+        return _vs_list(a, r, items_cmp)
     if r.kind == "seq":
-        if a.kind == "seq":
-            if (a.left, a.right) != (r.left, r.right):
-                return False
-            return _ordered(a.items, r.items, items_cmp)
-        if a.kind == "list" and (r.left, r.right) == ("(", ")"):
-            return _ordered(_strip_labels(a.items), r.items, items_cmp)  # w=16, d=3 vs (16,3)
-        if a.kind == "matrix" and (r.left, r.right) == ("(", ")"):
-            cells = _vector_cells(a)
-            return False if cells is None else _ordered(cells, r.items, items_cmp)
-        if a.kind == "relation" and all(op == "=" for op in a.ops):
-            return compare_shapes(parse_shape(a.items[-1]), r, opts, scalar)  # (x,y) = (1,2)
-        return False
+        return _vs_seq(a, r, opts, scalar, items_cmp)
     # the reference is a scalar or an equation
     if a.kind in ("scalar", "relation"):
         return scalar(_join(a), _join(r), opts)
     if a.kind in ("set", "list") and len(a.items) == 1:
         return scalar(a.items[0], _join(r), opts)
+    return False
+
+
+def _is_interval_reference(a: Shape, r: Shape) -> bool:
+    """Whether to compare as intervals: unions, inequalities, mixed brackets, infinite ends.
+
+    A plain (1,2) or [1,2] stays a bracketed pair unless the answer is an inequality or a union.
+    """
+    if r.kind == "union":
+        return True
+    if r.kind not in ("seq", "relation") or _interval_of(r) is None:
+        return False
+    return (
+        r.kind == "relation"
+        or a.kind == "union"
+        or (a.kind == "relation" and "=" not in a.ops)
+        or (r.left, r.right) not in (("(", ")"), ("[", "]"))
+        or any(infinity_sign(x) for x in r.items)
+    )
+
+
+def _vs_matrix(a: Shape, r: Shape, items_cmp: ItemCmp) -> Tri:
+    if a.kind == "seq" and (a.left, a.right) == ("(", ")"):
+        cells = _vector_cells(r)  # (1,2) vs a column vector
+        return False if cells is None else _ordered(a.items, cells, items_cmp)
+    if a.kind != "matrix" or len(a.items) != len(r.items):
+        return False
+    if any(len(x) != len(y) for x, y in zip(a.items, r.items, strict=True)):
+        return False
+    flat_a = tuple(c for row in a.items for c in row)
+    flat_r = tuple(c for row in r.items for c in row)
+    return _ordered(flat_a, flat_r, items_cmp)
+
+
+def _vs_set(a: Shape, r: Shape, items_cmp: ItemCmp) -> Tri:
+    if a.kind in ("set", "list"):
+        return _unordered(_strip_labels(a.items), r.items, items_cmp)
+    if len(r.items) == 1 and a.kind in ("scalar", "relation"):
+        return items_cmp(strip_assignment(_join(a)), r.items[0])
+    return False
+
+
+def _vs_list(a: Shape, r: Shape, items_cmp: ItemCmp) -> Tri:
+    """A bare list is order-free, unless both sides label their items (a = 1, b = 2): then by label."""
+    if a.kind in ("list", "set"):
+        la = [split_label(x) for x in a.items]
+        lr = [split_label(x) for x in r.items]
+        if all(k for k, _ in la) and all(k for k, _ in lr) and {k for k, _ in la} == {k for k, _ in lr}:
+            by_label = dict(la)
+            return _ordered(tuple(by_label[k] for k, _ in lr), tuple(v for _, v in lr), items_cmp)
+        return _unordered(_strip_labels(a.items), _strip_labels(r.items), items_cmp)
+    if a.kind == "seq":
+        return _ordered(a.items, _strip_labels(r.items), items_cmp)
+    return False
+
+
+def _vs_seq(a: Shape, r: Shape, opts: EquivalenceOptions, scalar: ScalarCmp, items_cmp: ItemCmp) -> Tri:
+    """Tuples and pairs: ordered, and the brackets must match ((1,2) is not [1,2])."""
+    parens = (r.left, r.right) == ("(", ")")
+    if a.kind == "seq":
+        if (a.left, a.right) != (r.left, r.right):
+            return False
+        return _ordered(a.items, r.items, items_cmp)
+    if a.kind == "list" and parens:
+        return _ordered(_strip_labels(a.items), r.items, items_cmp)  # w=16, d=3 vs (16,3)
+    if a.kind == "matrix" and parens:
+        cells = _vector_cells(a)
+        return False if cells is None else _ordered(cells, r.items, items_cmp)
+    if a.kind == "relation" and all(op == "=" for op in a.ops):
+        return compare_shapes(parse_shape(a.items[-1]), r, opts, scalar)  # (x,y) = (1,2)
     return False
 
 

@@ -34,24 +34,32 @@ def _rows(name: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _pairs(name: str) -> list[tuple[str, str, str]]:
-    """(item id, solution text, reference answer) for every item."""
+Pair = tuple[str, str, str, str]  # item id, question, solution text, reference answer
+
+
+def _pairs(name: str) -> list[Pair]:
     rows = _rows(name)
     if name == "math500":
-        return [(r["unique_id"], r["solution"], r["answer"]) for r in rows]
+        return [(r["unique_id"], r["problem"], r["solution"], r["answer"]) for r in rows]
     pairs = []
     for i, r in enumerate(rows):
         reference = last_boxed_content(r["solution"])
         assert reference is not None, f"minerva item {i} has no boxed answer in its solution"
-        pairs.append((str(r.get("idx", i)), r["solution"], reference))
+        pairs.append((str(r.get("idx", i)), r["problem"], r["solution"], reference))
     return pairs
 
 
-def _failures(pairs: list[tuple[str, str, str]]) -> list[str]:
-    verdicts = verify_batch([p[1] for p in pairs], [p[2] for p in pairs], workers=2, timeout=5)
+def _verdicts(pairs: list[Pair]) -> list:  # type: ignore[type-arg]
+    # The question is passed as the prompt, as the eval runner does (restated-question check on).
+    return verify_batch(
+        [p[2] for p in pairs], [p[3] for p in pairs], prompts=[p[1] for p in pairs], workers=2, timeout=5
+    )
+
+
+def _failures(pairs: list[Pair]) -> list[str]:
     return [
         f"{item_id}: reference {reference!r} -> {v.content.value}, extracted {v.extracted!r}: {v.reason}"
-        for (item_id, _, reference), v in zip(pairs, verdicts, strict=True)
+        for (item_id, _, _, reference), v in zip(pairs, _verdicts(pairs), strict=True)
         if not v.correct
     ]
 
@@ -65,10 +73,10 @@ def test_every_reference_solution_verifies(name: str) -> None:
 
 def test_solutions_against_other_answers_are_rejected() -> None:
     pairs = _pairs("math500")
-    shifted = [(pairs[i][0], pairs[i][1], pairs[(i + 1) % len(pairs)][2]) for i in range(len(pairs))]
+    shifted = [(*pairs[i][:3], pairs[(i + 1) % len(pairs)][3]) for i in range(len(pairs))]
     # Keep only pairs whose answers differ as text; a few may still be equal in value (0.5 vs 1/2).
-    shifted = [p for p, q in zip(shifted, pairs, strict=True) if p[2].strip() != q[2].strip()]
-    verdicts = verify_batch([p[1] for p in shifted], [p[2] for p in shifted], workers=2, timeout=5)
+    shifted = [p for p, q in zip(shifted, pairs, strict=True) if p[3].strip() != q[3].strip()]
+    verdicts = _verdicts(shifted)
     accepted = [p[0] for p, v in zip(shifted, verdicts, strict=True) if v.correct]
     assert len(accepted) <= 0.02 * len(shifted), accepted
     assert sum(v.content is ContentStatus.DIFFERENT for v in verdicts) >= 0.9 * len(shifted)

@@ -9,6 +9,7 @@ far more than that noise. Equality of transcendental expressions is left to the 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 
@@ -27,7 +28,7 @@ _FUNCS = {
 }
 
 
-def _check(x):  # type: ignore[no-untyped-def]
+def _check(x: Any) -> Any:
     if not mpmath.isfinite(x):
         raise Refuse("not finite")
     if x != 0 and abs(mpmath.mag(x)) > _MAX_LOG2:
@@ -35,14 +36,14 @@ def _check(x):  # type: ignore[no-untyped-def]
     return x
 
 
-def _value_to_mp(v: Value):  # type: ignore[no-untyped-def]
+def _value_to_mp(v: Value) -> Any:
     total = mpmath.mpf(0)
     for (r, e), q in v.terms:
         total += mpmath.mpf(q.numerator) / q.denominator * mpmath.sqrt(r) * mpmath.pi**e
     return total
 
 
-def mp_eval(node: Node, env: dict[str, Value]):  # type: ignore[no-untyped-def]
+def mp_eval(node: Node, env: dict[str, Value]) -> Any:
     """mpmath value of `node` at the current mpmath precision; raises Refuse when out of bounds."""
     kind = node[0]
     if kind == "num":
@@ -98,11 +99,11 @@ def mp_eval(node: Node, env: dict[str, Value]):  # type: ignore[no-untyped-def]
     raise Refuse(f"unknown node {kind}")
 
 
-def _raise(msg: str):  # type: ignore[no-untyped-def]
+def _raise(msg: str) -> Any:
     raise Refuse(msg)
 
 
-def _stable_value(node: Node, env: dict[str, Value]):  # type: ignore[no-untyped-def]
+def _stable_value(node: Node, env: dict[str, Value]) -> Any:
     try:
         exact = evaluate(node, env)  # exact when possible: then a zero is a real zero
         with mpmath.workdps(_PRECISIONS[-1]):

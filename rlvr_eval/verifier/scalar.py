@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
+from rlvr_eval.verifier.latex_fast import ParseResult, evaluate, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import INTEGER_RE, Refuse, Value, close_enough, decimal_half_ulp
 from rlvr_eval.verifier.numeric import numerically_different
 from rlvr_eval.verifier.schema import EquivalenceOptions
@@ -74,7 +74,7 @@ def is_label(text: str) -> bool:
     return bool(_SIMPLE_LHS_RE.match(text))
 
 
-def _value(text: str) -> tuple[object, frozenset[str]] | None:
+def _value(text: str) -> ParseResult | None:
     m = _MIXED_RE.match(text)
     if m:
         v = Fraction(int(m.group(2))) + Fraction(int(m.group(3)), int(m.group(4)))

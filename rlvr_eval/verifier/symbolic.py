@@ -57,7 +57,7 @@ def parse_latex(text: str) -> Any | None:
         if imaginary:
             expr = expr.subs(imaginary[0], sympy.I)
         # decimals as the exact numbers they show (0.1 -> 1/10), not 15-digit binary floats
-        floats = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
+        floats: set[Any] = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
         return expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
     except Exception:  # the ANTLR parser and its converter raise many exception types
         return None
@@ -162,8 +162,9 @@ def _equations_equal(a_sides: list[str], r_sides: list[str], options: Equivalenc
     renamed = rename_bound_variable(a_sides, r_sides)
     if renamed is not None:
         return symbolic_scalar_equal(renamed, r_sides[1], options)
-    parts = [parse_latex(s) for s in a_sides + r_sides]
-    if any(p is None or not isinstance(p, sympy.Expr) for p in parts):
+    parsed = [parse_latex(s) for s in a_sides + r_sides]
+    parts = [p for p in parsed if isinstance(p, sympy.Expr)]
+    if len(parts) != 4:
         return None
     fa, fr = parts[0] - parts[1], parts[2] - parts[3]
     symbols = _free(fa) | _free(fr)

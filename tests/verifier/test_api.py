@@ -158,3 +158,20 @@ def test_verify_batch_equals_sequential_verify() -> None:
     ]
     assert batch == sequential
     assert [v.correct for v in batch[:10]] == [True, False, False, True, True, True, True, False, False, True]
+
+
+def test_verify_batch_from_two_threads_at_once() -> None:
+    # The second caller finds the persistent pool busy and gets a temporary one: no interleaving.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rlvr_eval.verifier.batch import verify_batch
+
+    completions = [f"so \\boxed{{{i}}}" for i in range(40)]
+
+    def run(k: int) -> list[bool]:
+        refs = [str(i + k) for i in range(40)]
+        return [v.correct for v in verify_batch(completions, refs, workers=2, timeout=10)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(run, range(2))
+    assert first == [True] * 40 and second == [False] * 40  # a mix-up between calls would show

@@ -11,18 +11,23 @@ batch (TRL ``loss_type="dapo"``), temperature 1.0, one optimizer step per genera
 thread. rlvr-train also applies the paper's entropy bonus (0.001); TRL's ``entropy_coef`` is set to
 match when the installed version has it.
 
-Reported: seconds per step (median, after the first step), reward of the first and last 5 steps.
-The two do not share sampling RNG, so reward curves differ run to run; compare the trend, not digits.
+Reported: seconds per step (median, after the first step), steps/s and its ratio to TRL, the peak
+resident memory of the process that ran each trainer (each runs in a fresh spawned process, so one
+does not inherit the other's allocations), and reward of the first and last 5 steps. The two do not
+share sampling RNG, so reward curves differ run to run; compare the trend, not digits.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +105,24 @@ def run_trl(model_dir: Path, out: Path, steps: int, seed: int) -> dict[str, Any]
     return {"rewards": rewards, "step_times": times, "total_s": time.perf_counter() - start}
 
 
+def run_in_fresh_process(name: str, model_dir: Path, out: Path, steps: int, seed: int) -> dict[str, Any]:
+    """Run one trainer in this (fresh) process and add its peak RSS; the parent spawns one per trainer."""
+    torch.set_num_threads(1)  # TRL and rlvr-train both run faster on one thread on this 2-core box
+    runner = {"rlvr-train": run_rlvr, "trl GRPOTrainer": run_trl}[name]
+    result = runner(model_dir, out, steps, seed)
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return result
+
+
 def summary(name: str, result: dict[str, Any]) -> dict[str, Any]:
     r, t = result["rewards"], result["step_times"]
+    s_per_step = statistics.median(t[1:] or t)
     return {
         "trainer": name,
         "steps": len(r),
-        "s_per_step": statistics.median(t[1:] or t),
+        "s_per_step": s_per_step,
+        "steps_per_s": 1.0 / s_per_step,
+        "peak_rss_mib": result["peak_rss_mib"],
         "reward_first5": sum(r[:5]) / max(1, len(r[:5])),
         "reward_last5": sum(r[-5:]) / max(1, len(r[-5:])),
         "total_s": result["total_s"],
@@ -118,30 +135,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the full results here")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)  # TRL and rlvr-train both run faster on one thread on this 2-core box
-
     import transformers
 
     from rlvr_train.tiny_model import build_tiny_model
 
     versions = {"torch": torch.__version__, "transformers": transformers.__version__}
+    names = ["rlvr-train"]
+    try:
+        import trl
+
+        versions["trl"] = trl.__version__
+        names.append("trl GRPOTrainer")
+    except ImportError:
+        print("trl is not installed: only rlvr-train was run (pip install trl)", file=sys.stderr)
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(Path(tmp) / "model")
-        results = {"rlvr-train": run_rlvr(model_dir, Path(tmp) / "rlvr", args.steps, args.seed)}
-        try:
-            import trl
-
-            versions["trl"] = trl.__version__
-            results["trl GRPOTrainer"] = run_trl(model_dir, Path(tmp) / "trl", args.steps, args.seed)
-        except ImportError:
-            print("trl is not installed: only rlvr-train was run (pip install trl)", file=sys.stderr)
+        for name in names:
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                out = Path(tmp) / name.split()[0]
+                results[name] = pool.submit(run_in_fresh_process, name, model_dir, out, args.steps,
+                                            args.seed).result()
     rows = [summary(name, res) for name, res in results.items()]
     print(f"versions: {', '.join(f'{k} {v}' for k, v in versions.items())}")
-    print("| trainer | steps | s/step (median) | reward first 5 | reward last 5 | total s |")
-    print("|---|---|---|---|---|---|")
+    print("| trainer | steps | s/step (median) | steps/s | peak RSS MiB | reward first 5 | reward last 5 "
+          "| total s |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['trainer']} | {row['steps']} | {row['s_per_step']:.3f} | {row['reward_first5']:.3f} | "
-              f"{row['reward_last5']:.3f} | {row['total_s']:.1f} |")
+        print(f"| {row['trainer']} | {row['steps']} | {row['s_per_step']:.3f} | {row['steps_per_s']:.2f} | "
+              f"{row['peak_rss_mib']:.0f} | {row['reward_first5']:.3f} | {row['reward_last5']:.3f} | "
+              f"{row['total_s']:.1f} |")
+    if len(rows) == 2:
+        ours, peer = rows
+        print(f"speed ratio rlvr-train / TRL: {ours['steps_per_s'] / peer['steps_per_s']:.2f}x; "
+              f"peak memory ratio: {ours['peak_rss_mib'] / peer['peak_rss_mib']:.2f}x")
     if args.json:
         payload = {"versions": versions, "summary": rows, "runs": results}
         Path(args.json).write_text(json.dumps(payload, indent=1), encoding="utf-8")

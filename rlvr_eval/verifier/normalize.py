@@ -38,6 +38,7 @@ _SPACE_CMDS_RE = re.compile(
 _THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:\{,\}|,\\!|\\,|\\!|\\ |~|\s|\{\s\}|,)\d{3})+)(?![\d])")
 _GROUP_SEP_RE = re.compile(r"\{,\}|,\\!|\\,|\\!|\\ |~|\s|\{\s\}|,")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree(?![a-zA-Z])|\^\{\\text\{o\}\}")
+_TRIG_RE = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _ORDINAL_RE = re.compile(
     r"(\d)\s*(?:\^\s*\{?\s*(?:\\(?:text|mathrm|textrm)\s*\{)?\s*(?:st|nd|rd|th)\s*\}?\s*\}?|(?:st|nd|rd|th)\b)"
 )
@@ -186,7 +187,8 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     text = text.replace("\n", " ").replace("\t", " ")
     text = _THOUSANDS_RE.sub(_join_thousands, text)
     text = _SPACE_CMDS_RE.sub(" ", text)
-    text = _DEGREE_RE.sub("", text)
+    if not _TRIG_RE.search(text):  # sin 30^\circ keeps its degrees: there they are a value, not a unit
+        text = _DEGREE_RE.sub("", text)
     text = _ORDINAL_RE.sub(r"\1", text)
     text = strip_unit(_strip_trailing_punctuation(text.strip()), unit)
     text = _OR_RE.sub(",", text)

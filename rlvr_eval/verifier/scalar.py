@@ -20,6 +20,7 @@ Tri = bool | None
 MAX_SCALAR_CHARS = 600
 
 _MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
+_REPEATING_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{0,20})\\(?:overline|dot)\{(\d{1,20})\}$")
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]*$")
 _FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
 _SIMPLE_LHS_RE = re.compile(
@@ -79,6 +80,12 @@ def _value(text: str) -> ParseResult | None:
     if m:
         v = Fraction(int(m.group(2))) + Fraction(int(m.group(3)), int(m.group(4)))
         return ("num", -v if m.group(1) else v), frozenset()
+    m = _REPEATING_RE.match(text)
+    if m:  # 0.1\overline{6} = 1/6
+        sign, whole, head, cycle = m.groups()
+        v = Fraction(int(whole or "0")) + Fraction(int(head or "0"), 10 ** len(head))
+        v += Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(head))
+        return ("num", -v if sign else v), frozenset()
     return parse_fast(text)
 
 

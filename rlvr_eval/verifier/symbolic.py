@@ -51,7 +51,8 @@ def parse_latex(text: str) -> Any | None:
     # 1.5e3 is scientific notation here, as in the fast tokenizer (latex2sympy reads it as 1.5*e*3)
     text = _SCI_RE.sub(r"\1\\times10^{\2}", text)
     try:
-        expr = latex2sympy(text, normalization_config=_NORM, conversion_config=_CONV)
+        # degrees survive normalization only inside trigonometry (sin 30^\circ): read them as pi/180
+        expr = latex2sympy(text, convert_degrees=True, normalization_config=_NORM, conversion_config=_CONV)
         # a bare i in an answer is the imaginary unit (as in the fast path), not a variable
         imaginary = [s for s in getattr(expr, "free_symbols", ()) if getattr(s, "name", "") == "i"]
         if imaginary:

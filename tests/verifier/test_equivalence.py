@@ -144,6 +144,17 @@ MODEL_OUTPUTS_ACCEPT = [
     ("2ab", "2ba"),
     ("n(n+1)/2", "\\frac{n^2+n}{2}"),
     ("2x=2y", "x=y"),
+    ("\\tan 45^\\circ", "1"),  # degrees inside trigonometry are a value, not a unit
+    ("\\sin 30^\\circ", "\\frac12"),
+    ("0.\\overline{3}", "\\frac13"),
+    ("0.1\\overline{6}", "\\frac16"),
+    ("x = \\pm 2", "2, -2"),
+    ("\\sqrt{3+2\\sqrt{2}}", "1+\\sqrt{2}"),
+    ("e^{i\\pi}", "-1"),
+    ("\\cos^2 x - \\sin^2 x", "\\cos 2x"),
+    ("\\frac{x^2-1}{x-1}", "x+1"),
+    ("(x-2)^2+(y+3)^2=16", "x^2-4x+y^2+6y-3=0"),
+    ("\\log_{2} 32", "5"),
     (
         "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]",
         "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
@@ -166,6 +177,9 @@ MODEL_OUTPUTS_REJECT = [
     ("\\lfloor\\sqrt[3]{n-1}\\rfloor", "\\lfloor\\sqrt{n-1}\\rfloor"),
     ("2^{100}", "2^{101}"),
     ("n(n-1)/2", "\\frac{n^2+n}{2}"),
+    ("\\tan 30^\\circ", "1"),
+    ("0.\\overline{3}", "\\frac{3}{10}"),
+    ("\\cos^2 x + \\sin^2 x", "\\cos 2x"),
 ]
 
 

@@ -22,7 +22,6 @@ a step depends only on the step number: resuming repeats and skips nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
@@ -30,6 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from rlvr_eval.tasks.base import TaskDataError
+from rlvr_eval.tasks.base import read_jsonl as read_task_jsonl
 from rlvr_train.config import TrainConfig
 
 TRAIN_SUFFIX = "Let's think step by step and output the final answer within \\boxed{}."
@@ -95,22 +96,15 @@ def example_from_row(row: dict[str, Any], *, default_index: str, source: str) ->
 
 
 def read_jsonl(path: str | Path) -> list[Example]:
-    """All examples of a JSONL file; an empty or unreadable file is a ``DataError``."""
+    """All examples of a JSONL file; a missing, malformed or empty file is a ``DataError``."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"data file not found: {p}")
-    examples = []
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{p}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{p}:{lineno}: a row must be a JSON object")
-            examples.append(example_from_row(row, default_index=str(lineno - 1), source=str(p)))
+    try:  # one JSONL reader for the project: the benchmark adapters' (same errors, same skipping)
+        rows = list(read_task_jsonl(p))
+    except TaskDataError as exc:
+        raise DataError(str(exc)) from None
+    examples = [example_from_row(row, default_index=str(i), source=str(p)) for i, row in enumerate(rows)]
     if not examples:
         raise DataError(f"data file {p} holds no examples")
     return examples

@@ -88,7 +88,7 @@ def test_jsonl_fields_and_verl_layout(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "needle"),
     [("", "no examples"), ("\n\n", "no examples"), ('{"prompt": "A?"}\n', "no 'answer'"),
-     ('{"answer": "1"}\n', "no 'prompt'"), ("not json\n", "not valid JSON"), ("[1]\n", "JSON object")],
+     ('{"answer": "1"}\n', "no 'prompt'"), ("not json\n", "invalid JSON"), ("[1]\n", "JSON object")],
 )
 def test_bad_jsonl_files(tmp_path: Path, content: str, needle: str) -> None:
     path = tmp_path / "d.jsonl"

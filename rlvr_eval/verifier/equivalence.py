@@ -242,7 +242,9 @@ def _compare_intervals(a: Shape, r: Shape, opts: EquivalenceOptions, scalar: Sca
     if ir is None:
         return None
     if ia is None:
-        if a.kind == "relation" and any(op not in ("=",) for op in a.ops):
+        if a.kind == "relation" and r.kind == "relation":
+            return scalar(_join(a), _join(r), opts)  # x + y > 2 vs y > 2 - x: compare as relations
+        if a.kind == "relation" and any(op != "=" for op in a.ops):
             return None  # an inequality we could not read (e.g. two variables): undecided
         return False
 

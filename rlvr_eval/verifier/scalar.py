@@ -157,6 +157,11 @@ def _equations_equal(a_sides: list[str], r_sides: list[str], options: Equivalenc
         same = scalar_equal(a_sides[1], r_sides[1], options)
         if same is not None:
             return same
+    return _proportional(a_sides, r_sides, 1, positive=False)
+
+
+def _proportional(a_sides: list[str], r_sides: list[str], sign: int, positive: bool) -> Tri:
+    """Is (a0 - a1) a constant multiple (positive, if asked) of sign * (r0 - r1)? Exact, at sample points."""
     pa = [parse_fast(s) for s in a_sides]
     pr = [parse_fast(s) for s in r_sides]
     if any(p is None for p in pa + pr):
@@ -169,6 +174,8 @@ def _equations_equal(a_sides: list[str], r_sides: list[str], options: Equivalenc
         for env in sample_envs(names, 4):
             f = evaluate(pa[0][0], env) - evaluate(pa[1][0], env)  # type: ignore[index]
             g = evaluate(pr[0][0], env) - evaluate(pr[1][0], env)  # type: ignore[index]
+            if sign < 0:
+                g = -g
             if f.is_zero() != g.is_zero():
                 return False
             if not f.is_zero():
@@ -176,10 +183,28 @@ def _equations_equal(a_sides: list[str], r_sides: list[str], options: Equivalenc
                     ratio = (f, g)
                 elif f * ratio[1] != g * ratio[0]:
                     return False
-        # both sides vanish everywhere (0 = 0 forms): no evidence either way
-        return True if ratio is not None else None
+        if ratio is None:
+            return None  # both sides vanish everywhere (0 = 0 forms): no evidence either way
+        if positive:
+            q = (ratio[0] / ratio[1]).rational()
+            if q is None:
+                return None
+            return q > 0  # x > 2 vs x < 2: same boundary, opposite side
+        return True
     except (Refuse, ZeroDivisionError, KeyError):
         return None
+
+
+# f > g as (sign, strict): the relation says sign * (f - g) > 0 (or >= 0)
+INEQUALITY = {">": (1, True), ">=": (1, False), "<": (-1, True), "<=": (-1, False)}
+
+
+def _inequalities_equal(a_sides: list[str], a_op: str, r_sides: list[str], r_op: str) -> Tri:
+    """x + y > 2 vs 2 - x < y: (lhs - rhs) proportional with a positive factor, same strictness."""
+    (sa, strict_a), (sr, strict_r) = INEQUALITY[a_op], INEQUALITY[r_op]
+    if strict_a != strict_r:
+        return False
+    return _proportional(a_sides, r_sides, sa * sr, positive=True)
 
 
 def strip_assignment(text: str) -> str:
@@ -212,7 +237,10 @@ def scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
             return scalar_equal(a, r_sides[1], options)  # "3" vs "x = 3"
         return None
     if r_ops:
-        return None  # inequalities are handled as intervals by the structure layer
+        # one-variable inequalities met the interval logic already; here: x + y > 2 and the like
+        if len(a_ops) == len(r_ops) == 1 and a_ops[0] in INEQUALITY and r_ops[0] in INEQUALITY:
+            return _inequalities_equal(a_sides, a_ops[0], r_sides, r_ops[0])
+        return None
     if a_ops:
         if all(op == "=" for op in a_ops):
             return scalar_equal(a_sides[-1], r, options)

@@ -22,6 +22,7 @@ from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
 from rlvr_eval.verifier.scalar import (
+    INEQUALITY,
     Tri,
     is_label,
     rename_bound_variable,
@@ -163,11 +164,19 @@ def _equations_equal(a_sides: list[str], r_sides: list[str], options: Equivalenc
     renamed = rename_bound_variable(a_sides, r_sides)
     if renamed is not None:
         return symbolic_scalar_equal(renamed, r_sides[1], options)
-    parsed = [parse_latex(s) for s in a_sides + r_sides]
-    parts = [p for p in parsed if isinstance(p, sympy.Expr)]
-    if len(parts) != 4:
+    sides = _parse_sides(a_sides + r_sides)
+    if sides is None:
         return None
-    fa, fr = parts[0] - parts[1], parts[2] - parts[3]
+    return _proportional(sides[0] - sides[1], sides[2] - sides[3], positive=False)
+
+
+def _parse_sides(texts: list[str]) -> list[Any] | None:
+    parts = [p for p in (parse_latex(t) for t in texts) if isinstance(p, sympy.Expr)]
+    return parts if len(parts) == len(texts) else None
+
+
+def _proportional(fa: Any, fr: Any, positive: bool) -> Tri:
+    """Is fa a constant (positive, if asked) multiple of fr? Decided at random points."""
     symbols = _free(fa) | _free(fr)
     if not symbols:
         return None
@@ -180,13 +189,26 @@ def _equations_equal(a_sides: list[str], r_sides: list[str], options: Equivalenc
             return False
         if va != 0:
             ratios.append(va / vr)
-    if not ratios:
-        return None
+    if len(ratios) < 2:
+        return None  # one point says nothing about constancy
     first = ratios[0]
+    if positive and not (first.is_real and first > 0):
+        return False  # x > 2 vs x < 2: same boundary, opposite side
     verdicts = [_close(q, first, None, None, False) for q in ratios[1:]]
     if False in verdicts:
         return False
     return True if all(verdicts) else None
+
+
+def _inequalities_equal(a_sides: list[str], a_op: str, r_sides: list[str], r_op: str) -> Tri:
+    """x + y > 2 vs 2 - x < y: (lhs - rhs) proportional with a positive factor, same strictness."""
+    (sa, strict_a), (sr, strict_r) = INEQUALITY[a_op], INEQUALITY[r_op]
+    if strict_a != strict_r:
+        return False
+    sides = _parse_sides(a_sides + r_sides)
+    if sides is None:
+        return None
+    return _proportional(sa * (sides[0] - sides[1]), sr * (sides[2] - sides[3]), positive=True)
 
 
 def _split_percent(text: str) -> tuple[str, bool]:
@@ -215,6 +237,8 @@ def _symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         return None
     if a_ops and all(op == "=" for op in a_ops) and not r_ops:
         return symbolic_scalar_equal(a_sides[-1], r, options)
+    if len(a_ops) == len(r_ops) == 1 and a_ops[0] in INEQUALITY and r_ops[0] in INEQUALITY:
+        return _inequalities_equal(a_sides, a_ops[0], r_sides, r_ops[0])
     if a_ops or r_ops:
         if len(a_ops) != len(r_ops) or a_ops != r_ops:
             return None

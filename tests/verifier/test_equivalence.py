@@ -155,6 +155,10 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\frac{x^2-1}{x-1}", "x+1"),
     ("(x-2)^2+(y+3)^2=16", "x^2-4x+y^2+6y-3=0"),
     ("\\log_{2} 32", "5"),
+    ("x+y>2", "y>2-x"),
+    ("-x<-2", "x>2"),
+    ("2x+2y>4", "x+y>2"),
+    ("\\sin x > 0", "0 < \\sin x"),
     (
         "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]",
         "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
@@ -178,6 +182,9 @@ MODEL_OUTPUTS_REJECT = [
     ("2^{100}", "2^{101}"),
     ("n(n-1)/2", "\\frac{n^2+n}{2}"),
     ("\\tan 30^\\circ", "1"),
+    ("x+y>2", "y<2-x"),
+    ("x+y\\geq 2", "x+y>2"),
+    ("xy>1", "x>1"),
     ("0.\\overline{3}", "\\frac{3}{10}"),
     ("\\cos^2 x + \\sin^2 x", "\\cos 2x"),
 ]

@@ -131,6 +131,18 @@ def test_custom_tasks_module_as_lighteval_loads_it(tmp_path: Path) -> None:
     assert docs[0].query == f"{items[0].question}\n{lt.INSTRUCTION}"
 
 
+@needs_lighteval
+def test_every_benchmark_loads_through_lighteval_as_rlvr_items(data_dir: Path) -> None:
+    """lighteval's own dataset loading + our prompt function give exactly ``rlvr-eval``'s items."""
+    from lighteval.tasks.lighteval_task import LightevalTask
+
+    for name in TASKS:
+        docs = LightevalTask(lt.task_config(name, data_dir)).eval_docs()
+        items = get_task(name).load(data_dir=data_dir)
+        assert [d.specific["rlvr_item"] for d in docs] == [i.model_dump(mode="json") for i in items], name
+        assert {d.specific["answer_format"] for d in docs} == {get_task(name).answer_format}
+
+
 # ---------------------------------------------------------------------------- end to end
 
 ROWS = [  # math500's schema, made up here (questions need not be real: only grading is compared)

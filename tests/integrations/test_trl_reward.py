@@ -7,7 +7,6 @@ does); the trainer test needs TRL (``pip install trl``) and skips without it.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +149,6 @@ def test_grpo_trainer_steps_with_rlvr_rewards(tiny_model_dir: Path, tmp_path: Pa
     from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
 
-    torch.set_num_threads(1)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     questions = ["What is $1+1$?", "What is $2+3$?"]
     data = Dataset.from_dict({
         "prompt": [[{"role": "user", "content": q}] for q in questions] * 4,
@@ -170,7 +167,12 @@ def test_grpo_trainer_steps_with_rlvr_rewards(tiny_model_dir: Path, tmp_path: Pa
     trainer = GRPOTrainer(model=model, reward_funcs=[accuracy, fmt], args=args, train_dataset=data,
                           processing_class=tokenizer)
     trainer.remove_callback(PrinterCallback)
-    trainer.train()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores; restored so later tests in the session are unaffected
+    try:
+        trainer.train()
+    finally:
+        torch.set_num_threads(threads)
 
     history = [h for h in trainer.state.log_history if "loss" in h]
     assert len(history) == 2

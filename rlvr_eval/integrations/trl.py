@@ -41,6 +41,9 @@ REFERENCE_COLUMNS = ("answer", "solution", "ground_truth")
 
 RewardKind = Literal["accuracy", "format"]
 
+# Keywords GRPOTrainer passes that are not dataset columns.
+_TRL_KEYWORDS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
+
 
 def _prompt_text(prompt: Any) -> str | None:
     """The question the verifier checks restated answers against: the prompt, or its last user turn."""
@@ -236,9 +239,6 @@ class VerifierReward:
         if callable(log_metric):
             log_metric(f"{self.__name__}/format_ok", sum(passed) / len(passed))
 
-
-# Keywords GRPOTrainer passes that are not dataset columns.
-_TRL_KEYWORDS = frozenset({"trainer_state", "log_extra", "log_metric", "environments"})
 
 def make_accuracy_reward(**settings: Any) -> VerifierReward:
     """A configured accuracy reward; keywords as `VerifierReward` (answer_format, strict, rewards...)."""

@@ -316,3 +316,14 @@ def sample_envs(names: frozenset[str], count: int = 3, small: bool = False) -> l
             env[name] = Value.of(Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q))
         envs.append(env)
     return envs
+
+
+INTEGER_POINTS = (6, 7, 8, 9, 10, 11, 12, 13, 25, 60, 61, 97)  # every residue mod 2..6, small and large
+
+
+def integer_envs(names: frozenset[str]) -> list[Env]:
+    """Integer points for expressions with floor/ceiling, whose variables are integers in practice."""
+    ordered = sorted(names)
+    count = len(INTEGER_POINTS)
+    points = [[INTEGER_POINTS[(k + 5 * j) % count] for j in range(len(ordered))] for k in range(count)]
+    return [{n: Value.of(v) for n, v in zip(ordered, row, strict=True)} for row in points]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from rlvr_eval.verifier.latex_fast import ParseResult, evaluate, parse_fast, sample_envs
+from rlvr_eval.verifier.latex_fast import ParseResult, evaluate, integer_envs, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import INTEGER_RE, Refuse, Value, close_enough, decimal_half_ulp
 from rlvr_eval.verifier.numeric import numerically_different
 from rlvr_eval.verifier.schema import EquivalenceOptions
@@ -114,12 +114,18 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
             integers = bool(INTEGER_RE.match(a) and INTEGER_RE.match(r))
             return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, integers)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
-        return all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(va | vr))
+        envs = sample_envs(va | vr)
+        if "\\lfloor" in a + r or "\\lceil" in a + r:
+            # floor and ceiling mean integer variables: probe integers of every small residue class
+            envs = integer_envs(va | vr)
+        return all(evaluate(na, env) == evaluate(nr, env) for env in envs)
     except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
         pass
     names = va | vr
     # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
     envs = sample_envs(names) + sample_envs(names, small=True) if names else [{}]
+    if names and ("\\lfloor" in a + r or "\\lceil" in a + r):
+        envs = integer_envs(names)
     abs_tol = decimal_half_ulp(r) if not names else None
     return False if numerically_different(na, nr, envs, abs_tol, options.rel_tol) else None
 

@@ -20,6 +20,7 @@ import sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
+from rlvr_eval.verifier.latex_fast import INTEGER_POINTS
 from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
 from rlvr_eval.verifier.scalar import (
     INEQUALITY,
@@ -140,7 +141,15 @@ def expr_equal(
             return _simplify_zero(x - y)
         return verdict
     verdicts = []
-    for point in _points(symbols, _POINTS):
+    points = _points(symbols, _POINTS)
+    if x.has(sympy.floor, sympy.ceiling) or y.has(sympy.floor, sympy.ceiling):
+        # floor and ceiling mean integer variables: probe integers of every small residue class
+        ordered = sorted(symbols, key=str)
+        count = len(INTEGER_POINTS)
+        points = [
+            {s: INTEGER_POINTS[(k + 5 * j) % count] for j, s in enumerate(ordered)} for k in range(count)
+        ]
+    for point in points:
         vx, vy = _numeric(x.subs(point)), _numeric(y.subs(point))
         if vx is None or vy is None:
             continue

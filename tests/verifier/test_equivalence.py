@@ -155,6 +155,8 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\frac{x^2-1}{x-1}", "x+1"),
     ("(x-2)^2+(y+3)^2=16", "x^2-4x+y^2+6y-3=0"),
     ("\\log_{2} 32", "5"),
+    ("\\lfloor (n+1)/2 \\rfloor", "\\lceil n/2 \\rceil"),  # floor/ceil: integer variables
+    ("\\lfloor\\sqrt{n}\\rfloor+\\lfloor (n+1)/2\\rfloor", "\\lfloor\\sqrt{n}\\rfloor+\\lceil n/2\\rceil"),
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),
@@ -182,6 +184,8 @@ MODEL_OUTPUTS_REJECT = [
     ("2^{100}", "2^{101}"),
     ("n(n-1)/2", "\\frac{n^2+n}{2}"),
     ("\\tan 30^\\circ", "1"),
+    ("\\lceil n/2 \\rceil - 1", "\\lfloor n/2 \\rfloor"),  # differ at even n only
+    ("\\lfloor\\sqrt{n}\\rfloor+\\lceil n/3\\rceil-1", "\\lfloor\\sqrt{n}\\rfloor+\\lfloor n/3\\rfloor"),
     ("x+y>2", "y<2-x"),
     ("x+y\\geq 2", "x+y>2"),
     ("xy>1", "x>1"),

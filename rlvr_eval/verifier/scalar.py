@@ -99,6 +99,14 @@ def _rename(node: tuple, old: str, new: str) -> tuple:
     return tuple(_rename(c, old, new) if isinstance(c, tuple) else c for c in node)
 
 
+_INTEGER_HINTS = ("\\lfloor", "\\lceil", "(-1)^", "!", "\\binom")
+
+
+def integer_variables(text: str) -> bool:
+    """Floor, ceiling, factorials, binomials and (-1)^n are written about integer variables."""
+    return any(hint in text for hint in _INTEGER_HINTS)
+
+
 def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     """Exact (or shown-precision) comparison of two fast-parseable expressions."""
     pa, pr = _value(a), _value(r)
@@ -115,8 +123,8 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
             return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, integers)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
         envs = sample_envs(va | vr)
-        if "\\lfloor" in a + r or "\\lceil" in a + r:
-            # floor and ceiling mean integer variables: probe integers of every small residue class
+        if integer_variables(a + r):
+            # integer variables: probe integers of every small residue class
             envs = integer_envs(va | vr)
         return all(evaluate(na, env) == evaluate(nr, env) for env in envs)
     except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
@@ -124,7 +132,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     names = va | vr
     # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
     envs = sample_envs(names) + sample_envs(names, small=True) if names else [{}]
-    if names and ("\\lfloor" in a + r or "\\lceil" in a + r):
+    if names and (integer_variables(a + r)):
         envs = integer_envs(names)
     abs_tol = decimal_half_ulp(r) if not names else None
     return False if numerically_different(na, nr, envs, abs_tol, options.rel_tol) else None

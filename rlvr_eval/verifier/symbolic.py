@@ -142,8 +142,8 @@ def expr_equal(
         return verdict
     verdicts = []
     points = _points(symbols, _POINTS)
-    if x.has(sympy.floor, sympy.ceiling) or y.has(sympy.floor, sympy.ceiling):
-        # floor and ceiling mean integer variables: probe integers of every small residue class
+    if _integer_valued(x) or _integer_valued(y):
+        # integer variables: probe integers of every small residue class
         ordered = sorted(symbols, key=str)
         count = len(INTEGER_POINTS)
         points = [
@@ -159,6 +159,13 @@ def expr_equal(
     if verdicts and all(verdicts):
         return True
     return _simplify_zero(x - y)
+
+
+def _integer_valued(x: Any) -> bool:
+    """Floor, ceiling, factorials, binomials and (-1)^n are written about integer variables."""
+    if x.has(sympy.floor, sympy.ceiling, sympy.factorial, sympy.binomial):
+        return True
+    return any(p.base == -1 and p.exp.free_symbols for p in x.atoms(sympy.Pow))
 
 
 def _simplify_zero(d: Any) -> Tri:

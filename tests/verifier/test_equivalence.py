@@ -157,6 +157,9 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\log_{2} 32", "5"),
     ("\\lfloor (n+1)/2 \\rfloor", "\\lceil n/2 \\rceil"),  # floor/ceil: integer variables
     ("\\lfloor\\sqrt{n}\\rfloor+\\lfloor (n+1)/2\\rfloor", "\\lfloor\\sqrt{n}\\rfloor+\\lceil n/2\\rceil"),
+    ("(-1)^n", "\\cos(n\\pi)"),  # integer n, as (-1)^n implies
+    ("\\binom{n}{2}", "\\frac{n(n-1)}{2}"),
+    ("\\frac{(n+1)!}{n!}", "n+1"),
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),
@@ -186,6 +189,8 @@ MODEL_OUTPUTS_REJECT = [
     ("\\tan 30^\\circ", "1"),
     ("\\lceil n/2 \\rceil - 1", "\\lfloor n/2 \\rfloor"),  # differ at even n only
     ("\\lfloor\\sqrt{n}\\rfloor+\\lceil n/3\\rceil-1", "\\lfloor\\sqrt{n}\\rfloor+\\lfloor n/3\\rfloor"),
+    ("\\binom{n}{2}", "\\frac{n(n+1)}{2}"),
+    ("(-1)^n n", "n"),
     ("x+y>2", "y<2-x"),
     ("x+y\\geq 2", "x+y>2"),
     ("xy>1", "x>1"),

@@ -47,6 +47,7 @@ from typing import Any
 import torch
 
 from rlvr_train import checkpoint as ckpt
+from rlvr_train import distributed as dist
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
 from rlvr_train.grpo import group_advantages, grpo_loss, token_log_probs_and_entropy
@@ -200,12 +201,18 @@ def policy_update(
     cfg: TrainConfig, device: torch.device, autocast: Callable[[], Any],
 ) -> dict[str, Any]:
     """Accumulate the GRPO loss over micro-batches, clip the gradient norm, step (or skip if non-finite)."""
-    n = batch.response_ids.shape[0]
-    total_tokens = int(batch.response_mask.sum().clamp(min=1))
+    n_local = batch.response_ids.shape[0]
+    # Under torchrun each rank holds only its groups, but the normalisers are the WHOLE step's counts
+    # (summed over ranks): rank r's gradient is then sum_{its tokens} g_t / T_global, and the FSDP
+    # reduce-scatter, set to a plain sum (distributed.shard_policy), adds these into exactly the
+    # single-process gradient sum_{all tokens} g_t / T_global. Dividing by a local count instead would
+    # weight each rank's tokens by 1 / T_rank, which differs whenever ranks' response lengths differ.
+    n = int(dist.all_sum(n_local))
+    total_tokens = int(max(dist.all_sum(int(batch.response_mask.sum())), 1))
     optimizer.zero_grad(set_to_none=True)
     sums: dict[str, float] = {}
     finite = True
-    for start in range(0, n, cfg.micro_batch_size):
+    for start in range(0, n_local, cfg.micro_batch_size):
         mb = batch.slice(start, start + cfg.micro_batch_size).to(device)
         mask = mb.response_mask  # [m, R]
         # Departure 2: weight = this micro-batch's share of the batch's tokens (or responses).
@@ -227,11 +234,17 @@ def policy_update(
         )
         if not torch.isfinite(loss):
             finite = False
-            break
+            if not dist.is_distributed():
+                break
+            # other ranks still run this micro-batch's gradient reduce-scatter: take part in it too
+            # (the non-finite gradient is never applied, the step is skipped on every rank below)
         (loss * share).backward()
-        for key, value in stats.items():
-            sums[key] = sums.get(key, 0.0) + value * share
-    grad_norm = float(torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip))
+        if finite:
+            for key, value in stats.items():
+                sums[key] = sums.get(key, 0.0) + value * share
+    sums = dist.sum_dicts(sums)  # each rank's sums are already weighted by global shares
+    finite = dist.all_true(finite)
+    grad_norm = dist.to_float(torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip))
     skipped = not finite or not math.isfinite(grad_norm)
     if skipped:  # Departure 6: never apply a NaN/inf update
         optimizer.zero_grad(set_to_none=True)

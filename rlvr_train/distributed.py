@@ -1,0 +1,248 @@
+"""Data-parallel GRPO under ``torchrun``: process group, FSDP2 sharding, batch split and reductions.
+
+Launch: ``torchrun --nproc_per_node K -m rlvr_train.cli one-shot ...``. Every helper here is an identity
+(or a no-op) when no process group is running, so the single-process trainer calls them unconditionally
+and behaves exactly as before.
+
+How one step is split (W ranks, B prompts x G rollouts): rank r takes prompts r, r+W, r+2W, ... of the
+step's B, i.e. whole GRPO groups. Group advantages depend only on the rewards of one group, so they need
+no communication. The loss does: see ``policy_update`` in ``rlvr_train.trainer``, which weights each
+micro-batch by its share of the GLOBAL token (or response) count, and ``shard_policy``, which makes the
+FSDP gradient reduction a plain sum, so the summed gradient is exactly the single-process gradient.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import torch
+import torch.distributed as dist
+
+T = TypeVar("T")
+
+
+def env_world_size() -> int:
+    """The world size ``torchrun`` announced in the environment (1 when not launched by it)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def init(timeout_minutes: float = 60.0) -> bool:
+    """Start the process group from torchrun's env vars if WORLD_SIZE > 1; True if this call started it.
+
+    NCCL on CUDA, gloo on CPU. The generous timeout covers ranks waiting while others grade or evaluate.
+    """
+    if env_world_size() <= 1 or dist.is_initialized():
+        return False
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend, timeout=timedelta(minutes=timeout_minutes))
+    return True
+
+
+def teardown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def is_distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def world_size() -> int:
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def rank() -> int:
+    return dist.get_rank() if is_distributed() else 0
+
+
+def is_main() -> bool:
+    """Rank 0 (or the only process): the one that writes files, logs and shows progress."""
+    return rank() == 0
+
+
+def device() -> torch.device:
+    """This rank's device: its own GPU under torchrun, else the single-process choice (cuda or cpu)."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    if is_distributed():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cuda")
+
+
+def barrier() -> None:
+    if is_distributed():
+        dist.barrier()
+
+
+# --- FSDP2 ---------------------------------------------------------------------------------------------
+
+
+def _decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """The transformer blocks: HF models name their block classes in ``_no_split_modules``."""
+    names = set(getattr(model, "_no_split_modules", None) or [])
+    layers = [m for m in model.modules() if type(m).__name__ in names]
+    if not layers:
+        raise ValueError(f"{type(model).__name__}: cannot find its decoder layers to shard")
+    return layers
+
+
+def shard_policy(model: torch.nn.Module) -> torch.nn.Module:
+    """FSDP2: ``fully_shard`` each decoder layer, then the root (embeddings, norm, tied head); in place.
+
+    Per-layer units keep only one layer's full weights alive at a time in forward and backward.
+    The gradient reduce-scatter is made a plain SUM (divide factor 1, not the default mean over ranks):
+    each rank's loss is already divided by the global token count, so the sum is the full gradient.
+    No-op without a process group.
+    """
+    if not is_distributed():
+        return model
+    from torch.distributed.fsdp import fully_shard
+
+    for layer in _decoder_layers(model):
+        fully_shard(layer)
+    fully_shard(model)
+    for module in model.modules():
+        if _is_fsdp(module):
+            module.set_gradient_divide_factor(1.0)
+            module.set_force_sum_reduction_for_comms(True)  # a SUM collective (gloo has no PREMUL_SUM)
+    return model
+
+
+def _is_fsdp(module: Any) -> bool:
+    from torch.distributed.fsdp import FSDPModule
+
+    return isinstance(module, FSDPModule)
+
+
+@contextlib.contextmanager
+def full_weights(model: torch.nn.Module) -> Iterator[None]:
+    """Keep the full parameters on every rank inside the block (e.g. while generating or evaluating).
+
+    Ranks generate responses of different lengths, hence different numbers of forward passes; with
+    sharded weights every forward would all-gather and the ranks would deadlock. Gathering once up front
+    (one collective per FSDP unit, same order on every rank) makes the forwards collective-free.
+    No-op without FSDP.
+    """
+    units = [m for m in model.modules() if _is_fsdp(m)] if is_distributed() else []
+    for unit in units:
+        unit.set_reshard_after_forward(False, recurse=False)
+        unit.unshard()
+    try:
+        yield
+    finally:
+        for unit in units:
+            unit.reshard()
+            # the root stays gathered after forward by FSDP's own default; layers reshard
+            unit.set_reshard_after_forward(unit is not model, recurse=False)
+
+
+def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The model's full (unsharded) weights on CPU; a collective, so every rank must call it.
+
+    Only rank 0 receives the tensors (the others get an empty dict), which is all checkpointing needs.
+    """
+    if not is_distributed():
+        return {name: t.detach().cpu() for name, t in model.state_dict().items()}
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=options)
+
+
+def full_optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """The optimizer state keyed by parameter name, unsharded on rank 0's CPU; a collective."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_optimizer_state_dict(model, optimizer, options=options)
+
+
+def load_full_optimizer_state(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]
+) -> None:
+    """Load ``full_optimizer_state`` output (read from disk on every rank) into a sharded optimizer."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+    options = StateDictOptions(full_state_dict=True)
+    set_optimizer_state_dict(model, optimizer, optim_state_dict=state, options=options)
+
+
+# --- batch split and reductions ----------------------------------------------------------------------
+
+
+def my_share(items: Sequence[T]) -> list[T]:
+    """Rank r's items: r, r+W, r+2W, ... (each item is a prompt, i.e. a whole GRPO group)."""
+    return list(items[rank() :: world_size()])
+
+
+def check_divisible(batch_size: int) -> None:
+    """Every rank must run the same number of micro-batches (each is a collective), so equal shares."""
+    w = world_size()
+    if batch_size % w:
+        raise ValueError(f"batch_size {batch_size} must be a multiple of the {w} ranks")
+
+
+def rank_seed(seed: int) -> int:
+    """Distinct sampling seed per rank; equals ``seed`` in a single process."""
+    return seed * world_size() + rank()
+
+
+def all_sum(value: float) -> float:
+    """Sum of ``value`` over ranks (float64 on CPU, exact for the token counts it is used for)."""
+    if not is_distributed():
+        return value
+    t = torch.tensor(float(value), dtype=torch.float64, device=_comm_device())
+    dist.all_reduce(t)
+    return float(t.item())
+
+
+def all_true(flag: bool) -> bool:
+    """True only if ``flag`` is True on every rank (so every rank skips, or none does)."""
+    if not is_distributed():
+        return flag
+    t = torch.tensor(1 if flag else 0, dtype=torch.int64, device=_comm_device())
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return bool(t.item())
+
+
+def all_gather_list(items: list[T]) -> list[T]:
+    """Concatenate every rank's list in rank order (picklable items; whole groups stay contiguous)."""
+    if not is_distributed():
+        return items
+    parts: list[Any] = [None] * world_size()
+    dist.all_gather_object(parts, items)
+    return [x for part in parts for x in part]
+
+
+def sum_dicts(values: dict[str, float]) -> dict[str, float]:
+    """Key-wise sum over ranks; a key missing on some ranks sums over the ranks that have it."""
+    if not is_distributed():
+        return values
+    parts: list[Any] = [None] * world_size()
+    dist.all_gather_object(parts, values)
+    merged: dict[str, float] = {}
+    for part in parts:
+        for key, value in part.items():
+            merged[key] = merged.get(key, 0.0) + value
+    return merged
+
+
+def to_full(tensor: Any) -> Any:
+    """The whole tensor of a sharded DTensor (a collective); any other tensor unchanged."""
+    full = getattr(tensor, "full_tensor", None)
+    return full() if callable(full) else tensor
+
+
+def to_float(value: Any) -> float:
+    """A scalar tensor (a DTensor under FSDP: the global value) as a Python float."""
+    return float(to_full(value))
+
+
+def _comm_device() -> torch.device:
+    return device() if dist.get_backend() == "nccl" else torch.device("cpu")

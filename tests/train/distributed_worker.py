@@ -1,0 +1,94 @@
+"""One GRPO update on a fixed batch, single-process or under ``torchrun`` (FSDP2): the results are saved.
+
+``python distributed_worker.py MODEL_DIR OUT.pt`` (or under ``torchrun --nproc_per_node 2``) runs
+``rlvr_train.trainer.policy_update`` once per aggregation mode on the same hand-made batch (no
+generation) and saves, from rank 0, the clipped gradients seen by the optimizer, the updated weights and
+the step's metrics. ``test_distributed.py`` compares the two runs. Under torchrun rank r trains on
+groups r, r+W, ... only, as the trainer does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rlvr_train import distributed as dist
+from rlvr_train.config import TrainConfig
+from rlvr_train.grpo import group_advantages
+from rlvr_train.rollout import Packed, Rollouts, pack
+from rlvr_train.trainer import load_model, policy_update
+
+GROUPS, G = 4, 4  # 16 responses; 8 per rank with 2 ranks
+MODES = ("token_mean", "seq_mean_token_sum_norm")
+
+
+def fixed_rollouts(vocab: int) -> tuple[Rollouts, torch.Tensor]:
+    """Seeded prompts and responses of varied lengths (1..12 tokens) and rewards with spread."""
+    gen = torch.Generator().manual_seed(1234)
+    prompts, responses = [], []
+    for g in range(GROUPS):
+        prompt = torch.randint(3, vocab, (5 + 2 * g,), generator=gen).tolist()  # prompt lengths differ
+        for _ in range(G):
+            length = int(torch.randint(1, 13, (1,), generator=gen))
+            prompts.append(prompt)
+            responses.append(torch.randint(3, vocab, (length,), generator=gen).tolist())
+    rewards = torch.tensor([float(x) for x in torch.randint(0, 2, (GROUPS * G,), generator=gen)])
+    rewards[:G] = torch.tensor([1.0, 0.0, 0.0, 0.0])  # group 0 always has signal
+    n = len(responses)
+    return Rollouts(prompts, responses, [""] * n, ["stop"] * n), rewards
+
+
+def rank_rows(n_groups: int) -> list[int]:
+    """Response rows of this rank's groups (r, r+W, ...), as the trainer splits a step."""
+    return [g * G + k for g in dist.my_share(list(range(n_groups))) for k in range(G)]
+
+
+def run(model_dir: str, mode: str) -> dict[str, Any]:
+    cfg = TrainConfig(
+        model=model_dir, lr=1e-4, kl_coef=0.01, entropy_coef=0.01, micro_batch_size=3, grad_clip=0.5,
+        temperature=0.7, aggregation=mode, max_response_tokens=12,
+    )
+    device = torch.device("cpu")
+    policy = load_model(model_dir, device)
+    ref = load_model(model_dir, device).eval().requires_grad_(False)
+    dist.shard_policy(policy)
+    dist.shard_policy(ref)
+    policy.train()
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    grads: dict[str, torch.Tensor] = {}
+
+    def record(opt: Any, args: Any, kwargs: Any) -> None:  # after clipping, before the step
+        for name, p in policy.named_parameters():
+            grads[name] = dist.to_full(p.grad).clone()
+
+    optimizer.register_step_pre_hook(record)
+    rollouts, rewards = fixed_rollouts(policy.config.vocab_size)
+    advantages = group_advantages(rewards, G)  # per group: the same on any split
+    rows = rank_rows(GROUPS)
+    full = pack(rollouts, pad_id=0)  # one padding for both runs: only the split differs
+    index = torch.tensor(rows)
+    batch = Packed(full.input_ids[index], full.attention_mask[index], full.position_ids[index],
+                   full.response_ids[index], full.response_mask[index], full.prompt_len)
+    metrics = policy_update(policy, ref, optimizer, batch, advantages[rows], cfg, device,
+                            contextlib.nullcontext)
+    weights = dist.full_state_dict(policy)
+    local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in policy.parameters())
+    return {"grads": grads, "weights": weights, "metrics": metrics, "local_numel": local}
+
+
+def main(model_dir: str, out: str) -> None:
+    torch.set_num_threads(1)
+    started = dist.init()
+    results = {mode: run(model_dir, mode) for mode in MODES}
+    if dist.is_main():
+        torch.save(results, Path(out))
+    if started:
+        dist.teardown()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

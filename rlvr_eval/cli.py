@@ -5,6 +5,7 @@
     rlvr-eval compare runs/base runs/pi1 --output delta.md
     rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
     rlvr-eval tasks
+    rlvr-eval serve-reward --port 5000      # OpenRLHF remote reward model protocol
 
 Expected failures (unknown benchmark, missing data, bad model path, port in use...) print one line
 ``rlvr-eval: error: ...`` and exit with status 2; a traceback means a bug.
@@ -18,6 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
+
+from rlvr_eval.integrations.reward_server import add_serve_reward_parser, cmd_serve_reward
 
 PROG = "rlvr-eval"
 EXIT_ERROR = 2
@@ -87,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=3.0)
 
     sub.add_parser("tasks", help="list the benchmarks and their data sources")
+    add_serve_reward_parser(sub)  # OpenRLHF remote reward service (rlvr_eval/integrations)
     return parser
 
 
@@ -200,6 +204,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "verify": cmd_verify,
     "tasks": cmd_tasks,
+    "serve-reward": cmd_serve_reward,
 }
 
 

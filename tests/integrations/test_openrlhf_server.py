@@ -1,6 +1,6 @@
 """OpenRLHF adapter: ``reward_func`` and the ``serve-reward`` HTTP service as a real process.
 
-The service is started with ``python -m rlvr_eval.integrations.reward_server --port 0`` (the kernel
+The service is started through the real CLI, ``python -m rlvr_eval.cli serve-reward --port 0`` (the kernel
 picks a free loopback port, which the server prints), hit with real HTTP requests in OpenRLHF's
 remote reward model protocol (``{"query", "prompts", "labels"}`` -> ``{"rewards", ...}``), and
 stopped with SIGTERM.
@@ -75,7 +75,7 @@ class Server:
 
 def start_server(*args: str) -> Server:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "rlvr_eval.integrations.reward_server", "--host", "127.0.0.1", "--port", "0",
+    cmd = [sys.executable, "-m", "rlvr_eval.cli", "serve-reward", "--host", "127.0.0.1", "--port", "0",
            "--workers", "0", "--log-level", "warning", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
@@ -237,15 +237,15 @@ def test_clean_shutdown_on_sigterm() -> None:
 
 
 def test_bad_settings_and_busy_port_are_one_line_errors() -> None:
-    bad = subprocess.run([sys.executable, "-m", "rlvr_eval.integrations.reward_server", "--max-items", "0"],
+    bad = subprocess.run([sys.executable, "-m", "rlvr_eval.cli", "serve-reward", "--max-items", "0"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
-    assert bad.stderr.startswith("serve-reward: error: max_items") and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("rlvr-eval: error: max_items") and "Traceback" not in bad.stderr
     srv = start_server()
     try:
         port = srv.url.rsplit(":", 1)[1]
         busy = subprocess.run(
-            [sys.executable, "-m", "rlvr_eval.integrations.reward_server", "--port", port],
+            [sys.executable, "-m", "rlvr_eval.cli", "serve-reward", "--port", port],
             capture_output=True, text=True, timeout=60,
         )
         assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr

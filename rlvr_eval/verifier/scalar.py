@@ -21,7 +21,8 @@ MAX_SCALAR_CHARS = 600
 
 _MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 _REPEATING_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{0,20})\\(?:overline|dot)\{(\d{1,20})\}$")
-_WORD_RE = re.compile(r"^[A-Za-z][A-Za-z .'\-]*$")
+# letters, spaces, apostrophes: no operators, so a-b-c-d (an expression) is not a word
+_WORD_RE = re.compile(r"^[A-Za-z][A-Za-z ']*$")
 _FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
 _SIMPLE_LHS_RE = re.compile(
     r"^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z](?:,[a-zA-Z])*\)|"
@@ -41,7 +42,7 @@ def _words_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     """Plain words compare case-insensitively; only long words decide (short ones may be products: ab)."""
     if not (is_word(a) and is_word(r)):
         return None
-    fa, fr = re.sub(r"[\s.'\-]", "", a).casefold(), re.sub(r"[\s.'\-]", "", r).casefold()
+    fa, fr = re.sub(r"[\s']", "", a).casefold(), re.sub(r"[\s']", "", r).casefold()
     if fa == fr and (len(fa) > 1 or options.answer_type in ("text", "choice")):
         return True
     if options.answer_type == "text" or (len(fa) >= 4 and len(fr) >= 4) or fa in _WORDS or fr in _WORDS:

@@ -160,6 +160,8 @@ MODEL_OUTPUTS_ACCEPT = [
     ("(-1)^n", "\\cos(n\\pi)"),  # integer n, as (-1)^n implies
     ("\\binom{n}{2}", "\\frac{n(n-1)}{2}"),
     ("\\frac{(n+1)!}{n!}", "n+1"),
+    ("a-b-c-d", "a-c-b-d"),  # letters and minus signs are an expression, not a word
+    ("north east", "\\text{North East}"),
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),

@@ -256,3 +256,13 @@ def test_rel_tol(answer: str, reference: str, expected: ContentStatus) -> None:
 )
 def test_units(answer: str, reference: str, unit: str, expected: ContentStatus) -> None:
     _check(answer, reference, expected, EquivalenceOptions(unit=unit))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [("x = x", "y = y"), ("1 = 1", "2 = 2"), ("0 = 0", "x - x = 0"), ("a - a = 0", "b = b")],
+)
+def test_equations_reducing_to_zero_are_not_accepted(answer: str, reference: str) -> None:
+    """Two different plain equations that both reduce to 0 = 0 carry no answer: never EQUAL."""
+    assert compare(answer, reference, DEFAULT) is not EQ
+    assert fast_compare(answer, reference, DEFAULT) is not EQ

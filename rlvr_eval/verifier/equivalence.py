@@ -14,6 +14,11 @@ Decisions worth knowing:
   options.rel_tol is set; rel_tol never applies between two integers (10001 != 10000).
 - A percent sign matches the bare number or its value (25% vs 25 or 0.25); without a % anywhere, no x100.
 - ``(1,2)`` vs ``[1,2]`` differ: brackets must match, except a bracket next to an infinity.
+- Sets and bare comma lists are order-free multisets; tuples, pairs, intervals and matrices are ordered.
+  With options.multiple_answers every reference answer must appear (a subset is DIFFERENT).
+- Variables are compared as functions (``2x`` != ``2y``), except bound names: ``f(x)=2x`` vs ``f(t)=2t``
+  and a solution family's integer parameter (``k\\pi`` vs ``n\\pi``).
+- Units are dropped only when spelled out (``\\text{cm}``, ``cm`` after a number, options.unit).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """A tiny, safe LaTeX arithmetic parser for the fast path.
 
-It understands numbers, ``+ - * / ^``, ``\\frac``, ``\\sqrt``, ``\\pi``, ``!``, ``%``, parentheses and
-implicit multiplication, with single letters (and Greek letters, subscripted names) as variables. Anything
-else raises `Refuse`, so the pair goes to the symbolic path. No `eval`: the text becomes a small tuple tree
-that `evaluate` walks with exact `Value` arithmetic at chosen points.
+It understands numbers, ``+ - * / ^``, ``\\frac``, ``\\sqrt``, ``\\pi``, ``!``, ``%``, ``\\binom``,
+floor/ceiling, parentheses and implicit multiplication, with single letters (and Greek letters,
+subscripted names) as variables. It also reads ``e``, ``i`` and the usual functions (``\\sin``, ``\\ln``,
+``\\log_b`` ...), which only the numeric evidence of `numeric.py` can evaluate. Anything else raises
+`Refuse`, so the pair goes to the symbolic path. No `eval`: the text becomes a small tuple tree that
+`evaluate` walks with exact `Value` arithmetic at chosen points.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Fast comparison of one scalar answer (a number, an expression, an equation or a word) with a reference.
 
-Returns True (equal), False (different) or None (undecided: leave it to the symbolic path). It says False
-only when both sides were parsed exactly by `latex_fast` and differ, or both are plain words that differ,
-so a parse failure can never turn into a wrong verdict (the ``1-\\frac{1}{e}`` trap).
+Returns True (equal), False (different) or None (undecided: leave it to the symbolic path). It says True
+only on exact evidence (`numbers.Value` arithmetic, at fixed sample points for variables). It says False
+only when both sides were parsed by `latex_fast` and differ exactly or beyond doubt numerically
+(`numeric.py`), or both are plain words that differ: a parse failure can never turn into a verdict
+(the ``1-\\frac{1}{e}`` trap). Floor, ceiling, factorials and (-1)^n imply integer variables, which are
+then probed at integer points.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Union
 
-from rlvr_eval.verifier.numbers import Refuse, Value, binomial, factorial
+from rlvr_eval.verifier.numbers import Refuse, Value, binomial, exact_log, factorial
 
 Node = tuple  # ("num", Fraction) | ("var", name) | ("pi",) | (op, child, ...)
 Env = dict[str, Value]
@@ -271,6 +271,11 @@ def evaluate(node: Node, env: Env) -> Value:
         return env[node[1]]
     if kind == "pi":
         return Value((((1, 1), Fraction(1)),))
+    if kind == "fn" and node[1] in ("log", "ln"):
+        base = Value.of(10) if node[3] is None and node[1] == "log" else None
+        if node[3] is not None:
+            base = evaluate(node[3], env)
+        return exact_log(evaluate(node[2], env), base)
     if kind in ("const", "fn"):
         raise Refuse("transcendental value: numeric path only")
     if kind == "neg":

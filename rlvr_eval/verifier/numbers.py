@@ -221,6 +221,33 @@ def binomial(n: Value, k: Value) -> Value:
     return Value.of(math.comb(int(nq), int(kq)) if kq >= 0 else 0)
 
 
+def exact_log(x: Value, base: Value | None) -> Value:
+    """log_base(x) when it is rational (log_2 32 = 5, log_4 8 = 3/2, ln 1 = 0); base None means e."""
+    xq = x.rational()
+    if xq is None or xq <= 0:
+        raise Refuse("log of a non-positive or irrational value")
+    if base is None:
+        if xq == 1:
+            return Value.of(0)
+        raise Refuse("natural log of a rational other than 1")
+    bq = base.rational()
+    if bq is None or bq <= 0 or bq == 1:
+        raise Refuse("log base")
+    try:
+        t = math.log(xq) / math.log(bq)  # Fraction -> float may overflow for huge values
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+        raise Refuse("log out of float range") from exc
+    guess = Fraction(t).limit_denominator(12)
+    p, q = guess.numerator, guess.denominator
+    size = max(xq.numerator.bit_length(), xq.denominator.bit_length()) * q
+    if size > MAX_BITS or abs(p) > MAX_EXPONENT:
+        raise Refuse("log too large to verify")
+    # exact check: x^q == base^p
+    if xq**q != (bq**p if p >= 0 else 1 / bq**-p):
+        raise Refuse("irrational logarithm")
+    return Value.of(guess)
+
+
 # A reference written as one decimal literal: its shown precision is the tolerance.
 _DECIMAL_RE = re.compile(
     r"^[+-]?(?P<int>\d*)\.(?P<frac>\d+)(?:(?:\\times|\\cdot|\*|x)10\^\{?(?P<exp>[+-]?\d+)\}?|[eE](?P<exp2>[+-]?\d+))?"

@@ -145,3 +145,19 @@ def numerically_different(
             if abs(x - y) > limit:
                 return True
     return None
+
+
+def numerically_within(a: Node, r: Node, abs_tol: Fraction | None, rel_tol: float | None) -> bool | None:
+    """True when two constant trees agree within a tolerance by a clear margin (decimal references)."""
+    try:
+        x, y = _stable_value(a, {}), _stable_value(r, {})
+    except (Refuse, ZeroDivisionError, ValueError, OverflowError, KeyError):
+        return None
+    with mpmath.workdps(_PRECISIONS[-1]):
+        margin = 1 - mpmath.mpf(10) ** -12
+        limits = []
+        if abs_tol is not None:
+            limits.append(mpmath.mpf(abs_tol.numerator) / abs_tol.denominator * margin)
+        if rel_tol is not None:
+            limits.append(rel_tol * abs(y) * margin)
+        return True if limits and abs(x - y) <= max(limits) else None

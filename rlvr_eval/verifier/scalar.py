@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from rlvr_eval.verifier.latex_fast import ParseResult, evaluate, integer_envs, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import INTEGER_RE, Refuse, Value, close_enough, decimal_half_ulp
-from rlvr_eval.verifier.numeric import numerically_different
+from rlvr_eval.verifier.numeric import numerically_different, numerically_within
 from rlvr_eval.verifier.schema import EquivalenceOptions
 from rlvr_eval.verifier.structures import find_relations, infinity_sign
 
@@ -139,7 +139,11 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     if names and (integer_variables(a + r)):
         envs = integer_envs(names)
     abs_tol = decimal_half_ulp(r) if not names else None
-    return False if numerically_different(na, nr, envs, abs_tol, options.rel_tol) else None
+    if numerically_different(na, nr, envs, abs_tol, options.rel_tol):
+        return False
+    if not names and (abs_tol is not None or options.rel_tol is not None):
+        return numerically_within(na, nr, abs_tol, options.rel_tol)  # log_2 3 vs 1.58
+    return None
 
 
 def _with_percent(a: str, r: str, options: EquivalenceOptions) -> Tri:

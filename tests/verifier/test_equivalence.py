@@ -162,6 +162,10 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\frac{(n+1)!}{n!}", "n+1"),
     ("a-b-c-d", "a-c-b-d"),  # letters and minus signs are an expression, not a word
     ("north east", "\\text{North East}"),
+    ("\\log_4 8", "\\frac32"),
+    ("\\log 1000", "3"),
+    ("\\log_2 3", "1.58"),  # decimal reference: agreement to its shown precision
+    ("\\sqrt[3]{2048}", "12.7"),  # the pi_1 training example's true value
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),
@@ -193,6 +197,8 @@ MODEL_OUTPUTS_REJECT = [
     ("\\lfloor\\sqrt{n}\\rfloor+\\lceil n/3\\rceil-1", "\\lfloor\\sqrt{n}\\rfloor+\\lfloor n/3\\rfloor"),
     ("\\binom{n}{2}", "\\frac{n(n+1)}{2}"),
     ("(-1)^n n", "n"),
+    ("\\sqrt[3]{2048}", "12.8"),  # ... and its off-by-0.1 label
+    ("\\log_2 3", "1.59"),
     ("x+y>2", "y<2-x"),
     ("x+y\\geq 2", "x+y>2"),
     ("xy>1", "x>1"),
@@ -214,7 +220,8 @@ def test_model_outputs_rejected(answer: str, reference: str) -> None:
 
 
 def test_fast_path_decides_common_pairs_without_sympy() -> None:
-    pairs = [("5/6", "\\frac{5}{6}"), ("(1,2)", "(2,1)"), ("12.70", "12.7"), ("2x+1", "1+2x")]
+    pairs = [("5/6", "\\frac{5}{6}"), ("(1,2)", "(2,1)"), ("12.70", "12.7"), ("2x+1", "1+2x"),
+             ("\\log_2 32", "5"), ("1-\\frac{1}{e}", "1+\\frac{1}{e}"), ("\\sqrt[3]{2048}", "12.8")]
     for answer, reference in pairs:
         assert fast_compare(answer, reference, OPTS) is not None
 

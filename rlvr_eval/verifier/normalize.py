@@ -176,7 +176,7 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     boxed = last_boxed(text)
     if boxed is not None:
         text = boxed
-    text = _ANSWER_PREFIX_RE.sub("", text, count=1)
+    text = _ANSWER_PREFIX_RE.sub("", text, count=1) or text
     text = text.replace("\\$", "")  # currency, before "$" delimiters are dropped
     for old, new in _DELIMS:
         text = text.replace(old, new)
@@ -193,6 +193,7 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     text = strip_unit(_strip_trailing_punctuation(text.strip()), unit)
     text = _OR_RE.sub(",", text)
     text = unwrap_text_commands(text)
+    text = _ANSWER_PREFIX_RE.sub("", text, count=1) or text  # \text{The answer is 5}
     text = strip_unit(_strip_trailing_punctuation(text.strip()), unit)
     text = _OR_RE.sub(",", text)
     text = _INTEGER_QUALIFIER_RE.sub("", text) or text  # "n \in \mathbb{Z}" alone is the answer itself

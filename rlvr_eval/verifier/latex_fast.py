@@ -10,6 +10,7 @@ subscripted names) as variables. It also reads ``e``, ``i`` and the usual functi
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from fractions import Fraction
@@ -262,8 +263,14 @@ def parse_fast(text: str) -> Union[ParseResult, None]:  # noqa: UP007 - lru_cach
     return node, frozenset(parser.variables)
 
 
-def evaluate(node: Node, env: Env) -> Value:
-    """Exact value of `node` with variables bound by `env`; raises Refuse when out of bounds."""
+def evaluate(node: Node, env: Env, oracle: int | None = None) -> Value:
+    """Exact value of `node` with variables bound by `env`; raises Refuse when out of bounds.
+
+    With an `oracle` salt, whatever cannot be computed exactly (sin x, e, cube roots, ...) becomes a fixed
+    pseudo-random value of its operation and exact arguments: an uninterpreted function. Two trees that
+    agree this way at random points are equal for the true functions too (so sin(2t)/4 + cos(2t)/4 =
+    (cos(2t) + sin(2t))/4 is decided exactly); disagreement proves nothing.
+    """
     kind = node[0]
     if kind == "num":
         return Value.of(node[1])
@@ -271,27 +278,40 @@ def evaluate(node: Node, env: Env) -> Value:
         return env[node[1]]
     if kind == "pi":
         return Value((((1, 1), Fraction(1)),))
-    if kind == "fn" and node[1] in ("log", "ln"):
-        base = Value.of(10) if node[3] is None and node[1] == "log" else None
-        if node[3] is not None:
-            base = evaluate(node[3], env)
-        return exact_log(evaluate(node[2], env), base)
-    if kind in ("const", "fn"):
-        raise Refuse("transcendental value: numeric path only")
+    if kind == "const":
+        if oracle is not None:
+            return _oracle_value((oracle, node))
+        raise Refuse("transcendental constant: numeric path only")
+    children = [evaluate(c, env, oracle) if isinstance(c, tuple) else c for c in node[1:]]
+    try:
+        return _apply(kind, node, children)
+    except Refuse:
+        if oracle is None:
+            raise
+        return _oracle_value((oracle, kind, *((c.terms if isinstance(c, Value) else c) for c in children)))
+
+
+def _apply(kind: str, node: Node, args: list) -> Value:
+    """One exact operation on already evaluated arguments."""
+    if kind == "fn":
+        if node[1] in ("log", "ln"):
+            base = Value.of(10) if args[2] is None and node[1] == "log" else args[2]
+            return exact_log(args[1], base)
+        raise Refuse("transcendental function: numeric path only")
     if kind == "neg":
-        return -evaluate(node[1], env)
+        return -args[0]
     if kind == "fact":
-        return factorial(evaluate(node[1], env))
+        return factorial(args[0])
     if kind == "root":
-        return evaluate(node[1], env).root(node[2])
+        return args[0].root(args[1])
     if kind in ("floor", "ceil"):
-        q = evaluate(node[1], env).rational()
+        q = args[0].rational()
         if q is None:
             raise Refuse("floor of an irrational value")
         return Value.of(math.floor(q) if kind == "floor" else math.ceil(q))
     if kind == "binom":
-        return binomial(evaluate(node[1], env), evaluate(node[2], env))
-    a, b = evaluate(node[1], env), evaluate(node[2], env)
+        return binomial(args[0], args[1])
+    a, b = args
     if kind == "add":
         return a + b
     if kind == "sub":
@@ -303,6 +323,12 @@ def evaluate(node: Node, env: Env) -> Value:
     if kind == "pow":
         return a.power(b)
     raise Refuse(f"unknown node {kind}")
+
+
+def _oracle_value(key: object) -> Value:
+    """A fixed pseudo-random rational in [1, 2) for `key` (stable across processes: no str hash)."""
+    digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+    return Value.of(1 + Fraction(int.from_bytes(digest, "big") % 999_999_937, 999_999_937))
 
 
 # Fixed, "random-looking" sample points: exact evaluation at a few such points decides polynomial and

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from rlvr_eval.verifier.latex_fast import ParseResult, evaluate, integer_envs, parse_fast, sample_envs
+from rlvr_eval.verifier.latex_fast import Node, ParseResult, evaluate, integer_envs, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import INTEGER_RE, Refuse, Value, close_enough, decimal_half_ulp
 from rlvr_eval.verifier.numeric import numerically_different, numerically_within
 from rlvr_eval.verifier.schema import EquivalenceOptions
@@ -141,9 +141,26 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     abs_tol = decimal_half_ulp(r) if not names else None
     if numerically_different(na, nr, envs, abs_tol, options.rel_tol):
         return False
-    if not names and (abs_tol is not None or options.rel_tol is not None):
-        return numerically_within(na, nr, abs_tol, options.rel_tol)  # log_2 3 vs 1.58
-    return None
+    tolerance = abs_tol is not None or options.rel_tol is not None
+    if not names and tolerance and numerically_within(na, nr, abs_tol, options.rel_tol):
+        return True  # log_2 3 vs 1.58
+    return True if _formally_equal(na, nr, names, a + r) else None
+
+
+def _formally_equal(na: Node, nr: Node, names: frozenset[str], text: str) -> bool:
+    """Equal with transcendental parts as uninterpreted functions (sin(2t)/4 + cos(2t)/4 vs ...)."""
+    if not names:
+        envs: list[dict[str, Value]] = [{}]
+    else:
+        envs = integer_envs(names) if integer_variables(text) else sample_envs(names, 2)
+    try:
+        return all(
+            evaluate(na, env, oracle=salt) == evaluate(nr, env, oracle=salt)
+            for env in envs
+            for salt in (1, 2)  # two independent draws of the uninterpreted values
+        )
+    except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
+        return False
 
 
 def _with_percent(a: str, r: str, options: EquivalenceOptions) -> Tri:

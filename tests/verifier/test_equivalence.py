@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from rlvr_eval.verifier.equivalence import compare, fast_compare, symbolic_compare
-from rlvr_eval.verifier.latex_fast import evaluate, parse_fast
+from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
 from rlvr_eval.verifier.normalize import last_boxed, normalize_answer
 from rlvr_eval.verifier.numbers import Refuse, Value, decimal_half_ulp
 from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
@@ -78,7 +78,7 @@ def test_fast_parser_refuses_what_it_does_not_model() -> None:
         parsed = parse_fast(text)
         if parsed is not None:
             with pytest.raises(Refuse):
-                evaluate(parsed[0], {})
+                evaluate(parsed[0], sample_envs(parsed[1])[0])
     parsed = parse_fast("2x^2+\\frac{y}{3}")
     assert parsed is not None and parsed[1] == {"x", "y"}
 
@@ -166,6 +166,11 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\log 1000", "3"),
     ("\\log_2 3", "1.58"),  # decimal reference: agreement to its shown precision
     ("\\sqrt[3]{2048}", "12.7"),  # the pi_1 training example's true value
+    ("\\frac{\\sin(2t)}{4} + \\frac{\\cos(2t)}{4}", "\\frac{\\cos (2 t)+\\sin (2 t)}{4}"),
+    ("2\\sqrt[3]{2}", "\\sqrt[3]{2}+\\sqrt[3]{2}"),
+    ("\\sqrt[3]{16}", "2\\sqrt[3]{2}"),
+    ("e^{2}\\cdot e", "e^3"),
+    ("\\sin(t+t)", "\\sin(2t)"),
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),
@@ -221,7 +226,8 @@ def test_model_outputs_rejected(answer: str, reference: str) -> None:
 
 def test_fast_path_decides_common_pairs_without_sympy() -> None:
     pairs = [("5/6", "\\frac{5}{6}"), ("(1,2)", "(2,1)"), ("12.70", "12.7"), ("2x+1", "1+2x"),
-             ("\\log_2 32", "5"), ("1-\\frac{1}{e}", "1+\\frac{1}{e}"), ("\\sqrt[3]{2048}", "12.8")]
+             ("\\log_2 32", "5"), ("1-\\frac{1}{e}", "1+\\frac{1}{e}"), ("\\sqrt[3]{2048}", "12.8"),
+             ("\\frac{\\sin(2t)}{4} + \\frac{\\cos(2t)}{4}", "\\frac{\\cos (2 t)+\\sin (2 t)}{4}")]
     for answer, reference in pairs:
         assert fast_compare(answer, reference, OPTS) is not None
 

@@ -206,8 +206,9 @@ class _Parser:
                 if not sub.isalnum():
                     raise Refuse("complex subscript")
                 name = f"{tok}_{sub}"
-            # f(x) and x(y+1) look alike: refuse the usual function names applied to a parenthesis
-            if self.peek() == "(" and tok in ("f", "g", "h"):
+            # f(x) and x(y+1) look alike: refuse the usual function names applied to a parenthesis, and
+            # any name applied to a single token, I(0) or v(t), which reads as a function value
+            if self.peek() == "(" and (tok in ("f", "g", "h") or self.toks[self.i + 2 : self.i + 3] == [")"]):
                 raise Refuse("function application")
             self.variables.add(name)
             return ("var", name)

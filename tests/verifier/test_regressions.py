@@ -266,3 +266,16 @@ def test_equations_reducing_to_zero_are_not_accepted(answer: str, reference: str
     """Two different plain equations that both reduce to 0 = 0 carry no answer: never EQUAL."""
     assert compare(answer, reference, DEFAULT) is not EQ
     assert fast_compare(answer, reference, DEFAULT) is not EQ
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        # minerva_math: I(0) is a function value, not I * 0 (which would make both sides 0)
+        (r"I(0) e^{+\frac{t}{R C}}", r"I(0) e^{-\frac{t}{R C}}"),
+        ("x(t) + 1", "x(t) - 1"),
+    ],
+)
+def test_function_values_are_not_products_with_zero(answer: str, reference: str) -> None:
+    assert compare(answer, reference, DEFAULT) is not EQ
+    assert fast_compare(answer, reference, DEFAULT) is not EQ

@@ -37,6 +37,8 @@ _SPACE_CMDS_RE = re.compile(
 )
 _THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:\{,\}|,\\!|\\,|\\!|\\ |~|\s|\{\s\}|,)\d{3})+)(?![\d])")
 _GROUP_SEP_RE = re.compile(r"\{,\}|,\\!|\\,|\\!|\\ |~|\s|\{\s\}|,")
+_SCI_NOTATION_RE = re.compile(r"(?<![\w\\.])(\d+(?:\.\d*)?|\.\d+)[eE]([+-]?\d+)(?!\w)(?!\.\d)")
+_EULER_AFTER_DIGIT_RE = re.compile(r"(\d)([eE])(?=[+-]?\d)")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree(?![a-zA-Z])|\^\{\\text\{o\}\}")
 _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _ORDINAL_RE = re.compile(
@@ -185,6 +187,9 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     for old, new in _SIMPLE_REPLACEMENTS:
         text = text.replace(old, new)
     text = text.replace("\n", " ").replace("\t", " ")
+    # 1.5e3 written without spaces is scientific notation; decided here, while spaces still tell
+    # "4e-5" (4 x 10^-5) from "4e - 5" (4 times Euler's e, minus 5)
+    text = _SCI_NOTATION_RE.sub(r"\1\\times10^{\2}", text)
     text = _THOUSANDS_RE.sub(_join_thousands, text)
     text = _SPACE_CMDS_RE.sub(" ", text)
     if not _TRIG_RE.search(text):  # sin 30^\circ keeps its degrees: there they are a value, not a unit
@@ -208,6 +213,7 @@ def normalize_answer(text: str, unit: str | None = None) -> str:
     if m:  # 10,000 and x = 10,000 but not "1, 000" or "0,100"
         text = m.group(1) + m.group(2).replace(",", "")
     text = _INNER_SPACE_RE.sub("", text)
+    text = _EULER_AFTER_DIGIT_RE.sub(r"\1\\cdot \2", text)  # "4e - 5" stays 4*e - 5 when normalized again
     text = _strip_outer_braces(text)
     if text.startswith("+") and len(text) > 1 and text[1].isdigit():
         text = text[1:]

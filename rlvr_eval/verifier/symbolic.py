@@ -12,7 +12,6 @@ when the points agree only loosely, by ``simplify(a - b) == 0``.
 from __future__ import annotations
 
 import random
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -38,7 +37,6 @@ _NORM = NormalizationConfig(
 _CONV = ConversionConfig(
     interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False, lowercase_symbols=False
 )
-_SCI_RE = re.compile(r"(?<![a-zA-Z_\\])(\d+\.?\d*|\.\d+)[eE]([+-]?\d+)(?![a-zA-Z])")
 _DIGITS = 60
 _SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
 _APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
@@ -50,8 +48,6 @@ def parse_latex(text: str) -> Any | None:
     """sympy object for `text`, or None when it does not parse."""
     if not text or len(text) > 2000:
         return None
-    # 1.5e3 is scientific notation here, as in the fast tokenizer (latex2sympy reads it as 1.5*e*3)
-    text = _SCI_RE.sub(r"\1\\times10^{\2}", text)
     try:
         # degrees survive normalization only inside trigonometry (sin 30^\circ): read them as pi/180
         expr = latex2sympy(text, convert_degrees=True, normalization_config=_NORM, conversion_config=_CONV)

@@ -42,7 +42,8 @@ def test_normalize_answer(raw: str, normal: str) -> None:
 
 
 def test_normalize_is_idempotent_and_strips_given_unit() -> None:
-    for raw in ("$\\boxed{\\dfrac{3}{4}\\text{ m}}$", "x \\in [1, 2)", "\\left\\{ 1, 2 \\right\\}"):
+    raws = ("$\\boxed{\\dfrac{3}{4}\\text{ m}}$", "x \\in [1, 2)", "\\left\\{ 1, 2 \\right\\}", "-4e - 5")
+    for raw in raws:
         once = normalize_answer(raw)
         assert normalize_answer(once) == once
     assert normalize_answer("12 \\mathrm{~m/s}", "m/s") == "12"
@@ -171,6 +172,8 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\sqrt[3]{16}", "2\\sqrt[3]{2}"),
     ("e^{2}\\cdot e", "e^3"),
     ("\\sin(t+t)", "\\sin(2t)"),
+    ("-2e-\\frac{5}{2}", "\\frac{-4 e - 5}{2}"),  # spaced: Euler's e, not 4e-5
+    ("4 \\times 10^{-5}", "4e-5"),
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),

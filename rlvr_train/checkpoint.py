@@ -74,15 +74,26 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     config: dict[str, Any],
     keep_last: int | None = None,
+    *,
+    model_state: dict[str, Any] | None = None,
+    optimizer_state: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``checkpoint-<step>`` atomically and prune old ones beyond ``keep_last``."""
+    """Write ``checkpoint-<step>`` atomically and prune old ones beyond ``keep_last``.
+
+    ``model_state`` / ``optimizer_state``: full states gathered from a sharded (FSDP) run, written
+    instead of the module's and optimizer's own (which would hold only this rank's shards).
+    """
     final = checkpoint_dir(output_dir, step)
     tmp = final.with_name(f".{final.name}.tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    model.save_pretrained(tmp)
+    if model_state is None:
+        model.save_pretrained(tmp)
+    else:
+        model.save_pretrained(tmp, state_dict=model_state)
     tokenizer.save_pretrained(tmp)
-    state = {"step": step, "optimizer": optimizer.state_dict(), "rng": rng_state(), "config": config}
+    optim = optimizer.state_dict() if optimizer_state is None else optimizer_state
+    state = {"step": step, "optimizer": optim, "rng": rng_state(), "config": config}
     torch.save(state, tmp / STATE_FILE)
     if final.exists():  # re-saving the same step (e.g. final save after a periodic one)
         shutil.rmtree(final)

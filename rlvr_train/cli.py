@@ -127,6 +127,7 @@ def check_references(examples: Sequence[Any]) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from rlvr_train.data import load_examples
+    from rlvr_train.distributed import env_rank
     from rlvr_train.trainer import train
 
     cfg = resolve_config(args)
@@ -144,7 +145,8 @@ def _train(args: argparse.Namespace) -> int:
             except KeyError as exc:
                 raise UsageError(str(exc).strip("'\"")) from None
     out = train(cfg, examples=examples, progress=not args.quiet)
-    print(f"{PROG}: done; checkpoints and metrics in {out}")
+    if env_rank() == 0:  # under torchrun, one line for the run rather than one per rank
+        print(f"{PROG}: done; checkpoints and metrics in {out}")
     return 0
 
 

@@ -17,10 +17,13 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 import torch.distributed as dist
+
+if TYPE_CHECKING:
+    from rlvr_train.rollout import Rollouts
 
 T = TypeVar("T")
 
@@ -59,6 +62,11 @@ def world_size() -> int:
 
 def rank() -> int:
     return dist.get_rank() if is_distributed() else 0
+
+
+def env_rank() -> int:
+    """This process's rank as torchrun announced it (valid before init and after teardown)."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def is_main() -> bool:
@@ -107,17 +115,17 @@ def shard_policy(model: torch.nn.Module) -> torch.nn.Module:
     for layer in _decoder_layers(model):
         fully_shard(layer)
     fully_shard(model)
-    for module in model.modules():
-        if _is_fsdp(module):
-            module.set_gradient_divide_factor(1.0)
-            module.set_force_sum_reduction_for_comms(True)  # a SUM collective (gloo has no PREMUL_SUM)
+    for unit in _fsdp_units(model):
+        unit.set_gradient_divide_factor(1.0)
+        unit.set_force_sum_reduction_for_comms(True)  # a SUM collective (gloo has no PREMUL_SUM)
     return model
 
 
-def _is_fsdp(module: Any) -> bool:
+def _fsdp_units(model: torch.nn.Module) -> list[Any]:
+    """The FSDP2-managed modules of ``model`` (root included), in module order: the same on every rank."""
     from torch.distributed.fsdp import FSDPModule
 
-    return isinstance(module, FSDPModule)
+    return [m for m in model.modules() if isinstance(m, FSDPModule)]
 
 
 @contextlib.contextmanager
@@ -129,7 +137,7 @@ def full_weights(model: torch.nn.Module) -> Iterator[None]:
     (one collective per FSDP unit, same order on every rank) makes the forwards collective-free.
     No-op without FSDP.
     """
-    units = [m for m in model.modules() if _is_fsdp(m)] if is_distributed() else []
+    units = _fsdp_units(model) if is_distributed() else []
     for unit in units:
         unit.set_reshard_after_forward(False, recurse=False)
         unit.unshard()
@@ -142,35 +150,61 @@ def full_weights(model: torch.nn.Module) -> Iterator[None]:
             unit.set_reshard_after_forward(unit is not model, recurse=False)
 
 
-def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The model's full (unsharded) weights on CPU; a collective, so every rank must call it.
+def full_state_dict(model: torch.nn.Module, *, rank0_only: bool = True) -> dict[str, torch.Tensor]:
+    """The model's full (unsharded) weights; a collective, so every rank must call it.
 
-    Only rank 0 receives the tensors (the others get an empty dict), which is all checkpointing needs.
+    ``rank0_only``: on CPU and only on rank 0 (the others get an empty dict), which is all checkpointing
+    needs; otherwise full tensors on every rank's device (e.g. to load into a per-rank inference engine).
     """
     if not is_distributed():
-        return {name: t.detach().cpu() for name, t in model.state_dict().items()}
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+        state = {name: t.detach().cpu() for name, t in model.state_dict().items()}
+    else:
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-    return get_model_state_dict(model, options=options)
+        options = StateDictOptions(full_state_dict=True, cpu_offload=rank0_only)
+        state = get_model_state_dict(model, options=options)
+    # Gathering copies tied weights (embeddings / LM head) into separate tensors; keep one name each,
+    # as save_pretrained does for an unsharded model.
+    first_name: dict[int, str] = {}
+    for name, param in model.state_dict(keep_vars=True).items():
+        if first_name.setdefault(id(param), name) != name:
+            state.pop(name, None)
+    return state
 
 
-def full_optimizer_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """The optimizer state keyed by parameter name, unsharded on rank 0's CPU; a collective."""
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+def full_optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """``optimizer.state_dict()`` with every sharded tensor gathered whole (a collective), on CPU.
 
-    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-    return get_optimizer_state_dict(model, optimizer, options=options)
+    The result has the single-process layout (parameters keyed by position), so a checkpoint written
+    under torchrun resumes in one process and vice versa.
+    """
+    state = optimizer.state_dict()
+    if not is_distributed():
+        return state
+    # new dicts: state_dict() shares the per-parameter dicts with the live optimizer
+    gathered = {
+        idx: {key: to_full(value).cpu() if torch.is_tensor(value) else value for key, value in per.items()}
+        for idx, per in state["state"].items()
+    }
+    return {**state, "state": gathered}
 
 
-def load_full_optimizer_state(
-    model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]
-) -> None:
-    """Load ``full_optimizer_state`` output (read from disk on every rank) into a sharded optimizer."""
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+def shard_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> dict[str, Any]:
+    """Cut a ``full_optimizer_state`` (read on every rank) to this rank's shards, for ``load_state_dict``."""
+    if not is_distributed():
+        return state
+    from torch.distributed.tensor import DTensor, distribute_tensor
 
-    options = StateDictOptions(full_state_dict=True)
-    set_optimizer_state_dict(model, optimizer, optim_state_dict=state, options=options)
+    params = [p for group in optimizer.param_groups for p in group["params"]]  # position = state key
+    sharded: dict[Any, dict[str, Any]] = {}
+    for idx, per in state["state"].items():
+        param = params[int(idx)]
+        sharded[idx] = {}
+        for key, value in per.items():
+            if isinstance(param, DTensor) and torch.is_tensor(value) and value.shape == param.shape:
+                value = distribute_tensor(value.to(param.device), param.device_mesh, param.placements)
+            sharded[idx][key] = value
+    return {**state, "state": sharded}
 
 
 # --- batch split and reductions ----------------------------------------------------------------------
@@ -179,13 +213,6 @@ def load_full_optimizer_state(
 def my_share(items: Sequence[T]) -> list[T]:
     """Rank r's items: r, r+W, r+2W, ... (each item is a prompt, i.e. a whole GRPO group)."""
     return list(items[rank() :: world_size()])
-
-
-def check_divisible(batch_size: int) -> None:
-    """Every rank must run the same number of micro-batches (each is a collective), so equal shares."""
-    w = world_size()
-    if batch_size % w:
-        raise ValueError(f"batch_size {batch_size} must be a multiple of the {w} ranks")
 
 
 def rank_seed(seed: int) -> int:
@@ -218,6 +245,24 @@ def all_gather_list(items: list[T]) -> list[T]:
     parts: list[Any] = [None] * world_size()
     dist.all_gather_object(parts, items)
     return [x for part in parts for x in part]
+
+
+def gather_step(
+    rollouts: Rollouts, verdicts: Sequence[Any], rewards: torch.Tensor, advantages: torch.Tensor,
+    owner: list[int],
+) -> tuple[Rollouts, list[Any], torch.Tensor, torch.Tensor, list[int]]:
+    """Every rank's responses of one step, concatenated in rank order (groups stay whole), for metrics."""
+    from rlvr_train.rollout import Rollouts as _Rollouts
+
+    gathered = _Rollouts(
+        all_gather_list(rollouts.prompt_ids), all_gather_list(rollouts.response_ids),
+        all_gather_list(rollouts.texts), all_gather_list(rollouts.finish_reasons),
+    )
+    return (
+        gathered, all_gather_list(list(verdicts)),
+        torch.tensor(all_gather_list(rewards.tolist()), dtype=rewards.dtype),
+        torch.tensor(all_gather_list(advantages.tolist()), dtype=advantages.dtype), all_gather_list(owner),
+    )
 
 
 def sum_dicts(values: dict[str, float]) -> dict[str, float]:

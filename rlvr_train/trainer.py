@@ -25,8 +25,10 @@ Departures from the paper's verl run, all deliberate:
    would apply it.
 7. Sampling is seeded per step (``seed``, step), so a resumed run draws the rollouts an uninterrupted
    run would have drawn from the same weights.
-8. One process on one device: no FSDP / data parallelism (the paper ran verl on 8 GPUs). The
-   gradient is the same for any micro-batch size, so only wall-clock time differs.
+8. Data parallelism (the paper ran verl on 8 GPUs) is ``torchrun`` + FSDP2 (``rlvr_train.distributed``):
+   each rank samples and trains on whole groups, with the loss normalised by the global token count,
+   so the gradient equals the one-process gradient of the same batch, as for any micro-batch size.
+   Under torchrun the HF backend generates from weights gathered once per step on every rank.
 9. Evaluation during training runs the ``rlvr_eval`` harness greedily on the in-memory policy
    (``rlvr_train.evaluation``); the paper's verl fork validated with its own scoring code.
 
@@ -82,11 +84,17 @@ def train(
     """Run GRPO as configured; return the output dir. ``on_step(step, metrics)`` runs after each step."""
     from tqdm.auto import tqdm
 
+    started_group = dist.init()  # under torchrun (WORLD_SIZE > 1): one process per device, FSDP2
+    main = dist.is_main()  # only rank 0 writes metrics, checkpoints and the progress bar
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     examples = examples if examples is not None else load_examples(cfg)
     verify_fn = verify_fn or _default_verify()
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = dist.device()
+    if cfg.batch_size % dist.world_size():  # equal shares: every rank runs the same collectives
+        raise TrainError(f"batch_size {cfg.batch_size} must be a multiple of the {dist.world_size()} ranks")
+    if cfg.backend == "vllm" and dist.is_distributed():
+        raise TrainError("backend 'vllm' runs in a single process only; use backend 'hf' under torchrun")
     autocast = _autocast(cfg, device)
 
     # 1. Tokenizer and prompts first (template errors surface before weights load), then the policy
@@ -102,23 +110,27 @@ def train(
     if cfg.gradient_checkpointing:
         policy.gradient_checkpointing_enable()
     disable_dropout(policy)  # log-probs must be those of the policy that sampled (Qwen ships with 0)
+    dist.shard_policy(policy)  # FSDP2 under torchrun; the optimizer below then holds only this shard
     policy.train()
     ref = None
     if cfg.kl_coef > 0:  # the paper's reference is the initial policy, frozen
         ref = load_model(cfg.model, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
         ref.eval().requires_grad_(False)
+        dist.shard_policy(ref)
     optimizer = torch.optim.AdamW(
         policy.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
     )
     start_step = 0
     if resume_from is not None:
         state = ckpt.load_trainer_state(resume_from)
-        optimizer.load_state_dict(state["optimizer"])
+        optimizer.load_state_dict(dist.shard_optimizer_state(optimizer, state["optimizer"]))
         ckpt.set_rng_state(state["rng"])
         start_step = int(state["step"])
     metrics_path = out / METRICS_FILE
-    truncate_metrics(metrics_path, start_step)  # drop steps logged after the checkpoint: no repeats
-    (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+    if main:
+        truncate_metrics(metrics_path, start_step)  # drop steps logged after the checkpoint: no repeats
+        (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+    dist.barrier()  # other ranks read metrics.jsonl below only after rank 0 has rewritten it
 
     # 2. Rollout engine and logging.
     backend: RolloutBackend
@@ -132,16 +144,17 @@ def train(
             policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call, autocast=autocast
         )
     pad_id = pad_id_of(tokenizer)
-    writer = _tensorboard(out) if cfg.tensorboard else None
+    writer = _tensorboard(out) if cfg.tensorboard and main else None
     G = cfg.rollouts
 
     # Baseline evaluation before training; on resume, redo the checkpoint step's evaluation if the
     # previous run was killed before it was logged.
     eval_due = bool(cfg.eval_every and cfg.eval_tasks) and start_step % max(cfg.eval_every, 1) == 0
     if eval_due and start_step not in logged_eval_steps(metrics_path):
-        log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, autocast, step=start_step))
+        _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, start_step)
 
-    bar = tqdm(total=cfg.steps, initial=start_step, disable=not progress, desc="grpo", dynamic_ncols=True)
+    bar = tqdm(total=cfg.steps, initial=start_step, disable=not (progress and main), desc="grpo",
+               dynamic_ncols=True)
     for step in range(start_step, cfg.steps):
         t0 = time.perf_counter()
         done = step + 1  # optimizer steps completed after this iteration; used in logs and checkpoints
@@ -149,11 +162,13 @@ def train(
             group["lr"] = cfg.lr * min(1.0, (step + 1) / (cfg.warmup_steps + 1))
 
         # 3. Rollouts: B prompts x G samples, each group contiguous.
-        idx = batch_indices(len(examples), cfg.batch_size, step, cfg.seed)  # [B]
-        rollouts = backend.generate(
-            [prompt_ids[i] for i in idx], n=G, temperature=cfg.temperature, top_p=cfg.top_p,
-            max_tokens=cfg.max_response_tokens, seed=cfg.seed * 1_000_003 + step,
-        )
+        #    Under torchrun rank r takes prompts r, r+W, ... (whole groups) and samples with its own seed.
+        idx = dist.my_share(batch_indices(len(examples), cfg.batch_size, step, cfg.seed))  # [B / W]
+        with dist.full_weights(policy):  # ranks generate different lengths: no per-token collectives
+            rollouts = backend.generate(
+                [prompt_ids[i] for i in idx], n=G, temperature=cfg.temperature, top_p=cfg.top_p,
+                max_tokens=cfg.max_response_tokens, seed=dist.rank_seed(cfg.seed * 1_000_003 + step),
+            )
         owner = [idx[j // G] for j in range(len(rollouts))]  # [N] example of each response
         t_gen = time.perf_counter() - t0
 
@@ -170,22 +185,30 @@ def train(
         batch = pack(rollouts, pad_id)  # [N, P + R]
         update = policy_update(policy, ref, optimizer, batch, advantages, cfg, device, autocast)
 
-        # 6. Metrics, checkpoint, evaluation.
+        # 6. Metrics (over all ranks' responses), checkpoint, evaluation.
+        if dist.is_distributed():
+            rollouts, verdicts, rewards, advantages, owner = dist.gather_step(
+                rollouts, verdicts, rewards, advantages, owner
+            )
         elapsed = time.perf_counter() - t0
         row = step_metrics(done, rollouts, verdicts, rewards, advantages, owner, examples, G)
         row.update(update)
         n_tokens = sum(len(r) for r in rollouts.response_ids)
         row.update(lr=optimizer.param_groups[0]["lr"], step_time=elapsed, gen_time=t_gen,
                    tokens_per_s=n_tokens / max(elapsed, 1e-9))
-        log_metrics(metrics_path, writer, row)
+        if main:
+            log_metrics(metrics_path, writer, row)
         bar.update(1)
         bar.set_postfix(reward=f"{row['reward_mean']:.3f}", acc=f"{row['accuracy']:.3f}",
                         kl=f"{row['kl']:.4f}", len=f"{row['response_length']:.0f}")
         if (cfg.save_every and done % cfg.save_every == 0) or done == cfg.steps:
-            ckpt.save_checkpoint(out, done, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
-                                 cfg.keep_last)
+            if not dist.is_distributed():
+                ckpt.save_checkpoint(out, done, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
+                                     cfg.keep_last)
+            else:
+                _save_sharded(out, done, policy, tokenizer, optimizer, cfg)
         if cfg.eval_every and cfg.eval_tasks and (done % cfg.eval_every == 0 or done == cfg.steps):
-            log_metrics(metrics_path, writer, run_eval(cfg, policy, tokenizer, autocast, step=done))
+            _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, done)
         if on_step is not None:
             on_step(done, row)
     bar.close()
@@ -193,7 +216,33 @@ def train(
         backend.close()  # frees the engine's KV cache for whatever runs next in this process
     if writer is not None:
         writer.close()
+    if started_group:
+        dist.teardown()
     return out
+
+
+def _save_sharded(
+    out: Path, step: int, policy: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, cfg: TrainConfig
+) -> None:
+    """Under torchrun: gather full weights and optimizer state (collectives), rank 0 writes them."""
+    weights = dist.full_state_dict(policy)
+    optimizer_state = dist.full_optimizer_state(optimizer)
+    if dist.is_main():
+        ckpt.save_checkpoint(out, step, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
+                             cfg.keep_last, model_state=weights, optimizer_state=optimizer_state)
+    dist.barrier()  # no rank runs ahead (or exits) while the checkpoint is being written
+
+
+def _log_eval(
+    path: Path, writer: Any, cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any],
+    step: int,
+) -> None:
+    """Evaluate and log (rank 0). Under torchrun every rank evaluates the gathered weights (duplicate
+    work, but no rank waits idle at a collective for the whole evaluation)."""
+    with dist.full_weights(policy):
+        row = run_eval(cfg, policy, tokenizer, autocast, step=step)
+    if dist.is_main():
+        log_metrics(path, writer, row)
 
 
 def policy_update(

@@ -3,8 +3,8 @@
 ``python distributed_worker.py MODEL_DIR OUT.pt`` (or under ``torchrun --nproc_per_node 2``) runs
 ``rlvr_train.trainer.policy_update`` once per aggregation mode on the same hand-made batch (no
 generation) and saves, from rank 0, the clipped gradients seen by the optimizer, the updated weights and
-the step's metrics. ``test_distributed.py`` compares the two runs. Under torchrun rank r trains on
-groups r, r+W, ... only, as the trainer does.
+the step's metrics, plus one update where a single rank's loss is NaN. ``test_distributed.py``
+compares the runs. Under torchrun rank r trains on groups r, r+W, ... only, as the trainer does.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def rank_rows(n_groups: int) -> list[int]:
     return [g * G + k for g in dist.my_share(list(range(n_groups))) for k in range(G)]
 
 
-def run(model_dir: str, mode: str) -> dict[str, Any]:
+def run(model_dir: str, mode: str, *, nan_on_last_rank: bool = False) -> dict[str, Any]:
+    """One update; ``nan_on_last_rank`` poisons one advantage on the last rank only (skip test)."""
     cfg = TrainConfig(
         model=model_dir, lr=1e-4, kl_coef=0.01, entropy_coef=0.01, micro_batch_size=3, grad_clip=0.5,
         temperature=0.7, aggregation=mode, max_response_tokens=12,
@@ -73,7 +74,10 @@ def run(model_dir: str, mode: str) -> dict[str, Any]:
     index = torch.tensor(rows)
     batch = Packed(full.input_ids[index], full.attention_mask[index], full.position_ids[index],
                    full.response_ids[index], full.response_mask[index], full.prompt_len)
-    metrics = policy_update(policy, ref, optimizer, batch, advantages[rows], cfg, device,
+    mine = advantages[rows]
+    if nan_on_last_rank and dist.rank() == dist.world_size() - 1:
+        mine[0] = float("nan")  # a non-finite loss on one rank must skip the step on every rank
+    metrics = policy_update(policy, ref, optimizer, batch, mine, cfg, device,
                             contextlib.nullcontext)
     weights = dist.full_state_dict(policy)
     local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in policy.parameters())
@@ -84,6 +88,7 @@ def main(model_dir: str, out: str) -> None:
     torch.set_num_threads(1)
     started = dist.init()
     results = {mode: run(model_dir, mode) for mode in MODES}
+    results["nan"] = run(model_dir, "token_mean", nan_on_last_rank=True)
     if dist.is_main():
         torch.save(results, Path(out))
     if started:

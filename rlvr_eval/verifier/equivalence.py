@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rlvr_eval.verifier.normalize import normalize_answer
+from rlvr_eval.verifier.normalize import all_boxed, normalize_answer
 from rlvr_eval.verifier.scalar import Tri, is_word, scalar_equal, strip_assignment
 from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
 from rlvr_eval.verifier.structures import (
@@ -274,6 +274,8 @@ def compare_texts(
 ) -> Tri:
     """Shared driver of both paths: normalize, special answer types, then shapes."""
     if not normalized:
+        if opts.multiple_answers and answer.count("\\boxed") > 1:
+            answer = ", ".join(all_boxed(answer)) or answer  # \boxed{1}, \boxed{2}: every box is an answer
         answer = normalize_answer(answer, opts.unit)
         reference = normalize_answer(reference, opts.unit)
     if answer == reference:

@@ -111,6 +111,24 @@ def last_boxed(text: str) -> str | None:
     return text[brace + 1 : end - 1] if end > 0 else None
 
 
+def all_boxed(text: str) -> list[str]:
+    """Contents of every balanced ``\\boxed{...}`` in order (a multi-answer item may box each answer)."""
+    out, start = [], 0
+    while len(out) < 100:
+        pos = text.find("\\boxed", start)
+        if pos < 0:
+            break
+        brace = text.find("{", pos)
+        if brace < 0 or text[pos + 6 : brace].strip():
+            break
+        end = find_group_end(text, brace)
+        if end < 0:
+            break
+        out.append(text[brace + 1 : end - 1])
+        start = end
+    return out
+
+
 def unwrap_text_commands(text: str) -> str:
     """Replace ``\\text{abc}`` (and \\mathrm, \\textbf, ...) by ``abc``, keeping the inner braces balanced."""
     for _ in range(20):  # bounded: each pass removes at least one wrapper

@@ -209,6 +209,8 @@ def test_issue_reject(answer: str, reference: str) -> None:
         ("2, 1", "1, 2", EQ),
         (r"\frac{1}{2}, 3", "3, 0.5", EQ),
         ("1, 2, 2", "1, 2", NE),
+        ("\\boxed{2} and \\boxed{1}", "1, 2", EQ),  # one box per answer
+        ("\\boxed{2}", "1, 2", NE),
     ],
 )
 def test_multiple_answers(answer: str, reference: str, expected: ContentStatus) -> None:

@@ -113,7 +113,8 @@ def last_boxed(text: str) -> str | None:
 
 def all_boxed(text: str) -> list[str]:
     """Contents of every balanced ``\\boxed{...}`` in order (a multi-answer item may box each answer)."""
-    out, start = [], 0
+    out: list[str] = []
+    start = 0
     while len(out) < 100:
         pos = text.find("\\boxed", start)
         if pos < 0:

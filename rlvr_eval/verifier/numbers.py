@@ -21,6 +21,7 @@ MAX_EXPONENT = 256
 MAX_FACTORIAL = 3000
 MAX_RADICAND = 10**9  # trial division up to sqrt(1e9) ~ 31623 steps at worst, only for odd leftovers
 MAX_TERMS = 16
+MAX_SUM_EXPONENT = 32
 
 Key = tuple[int, int]  # (square-free radicand, power of pi)
 
@@ -141,6 +142,8 @@ class Value:
                 if max(q.numerator.bit_length(), q.denominator.bit_length()) * abs(k) > MAX_BITS:
                     raise Refuse("power too large")
                 return Value.of(q ** abs(k))
+            if abs(k) > MAX_SUM_EXPONENT:
+                raise Refuse("power of a sum too large")  # repeated multi-term products grow fast
             result = Value.of(1)
             for _ in range(abs(k)):
                 result = result * base

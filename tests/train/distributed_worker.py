@@ -87,8 +87,10 @@ def run(model_dir: str, mode: str, *, nan_on_last_rank: bool = False) -> dict[st
 def main(model_dir: str, out: str) -> None:
     torch.set_num_threads(1)
     started = dist.init()
-    results = {mode: run(model_dir, mode) for mode in MODES}
+    results: dict[str, Any] = {mode: run(model_dir, mode) for mode in MODES}
     results["nan"] = run(model_dir, "token_mean", nan_on_last_rank=True)
+    # how the trainer splits a step of 8 prompts and seeds each rank's sampling (step seed 5)
+    results["split"] = dist.all_gather_list([(dist.rank(), dist.my_share(list(range(8))), dist.rank_seed(5))])
     if dist.is_main():
         torch.save(results, Path(out))
     if started:

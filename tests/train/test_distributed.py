@@ -102,6 +102,13 @@ def test_nan_on_one_rank_skips_the_step_on_every_rank(
         assert torch.equal(weight, initial[name]), name
 
 
+def test_each_rank_takes_interleaved_whole_prompts_and_its_own_seed(both_runs: tuple[Any, Any]) -> None:
+    (r0, share0, seed0), (r1, share1, seed1) = both_runs[1]["split"]
+    assert (r0, r1) == (0, 1)
+    assert share0 == [0, 2, 4, 6] and share1 == [1, 3, 5, 7]  # disjoint, together the whole step
+    assert seed0 != seed1  # ranks do not draw identical rollouts
+
+
 def write_config(path: Path, model_dir: Path, out: Path, **extra: Any) -> Path:
     values: dict[str, Any] = dict(
         model=str(model_dir), output_dir=str(out), problem="Say 7", answer="7", template="plain",

@@ -95,7 +95,8 @@ class _Parser:
                 self.take()
                 node = ("div" if tok in ("/", "\\div") else "mul", node, self.unary())
             elif tok is not None and self._starts_atom(tok):
-                if tok[0].isdigit() or tok[0] == ".":
+                # "2 3" or "x2" are ambiguous (a lost separator, a subscript); "(n-2)2^n" is a product
+                if (tok[0].isdigit() or tok[0] == ".") and self.toks[self.i - 1] != ")":
                     raise Refuse("number after an operand is ambiguous")
                 node = ("mul", node, self.power())
             else:

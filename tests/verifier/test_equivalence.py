@@ -174,6 +174,7 @@ MODEL_OUTPUTS_ACCEPT = [
     ("\\sin(t+t)", "\\sin(2t)"),
     ("-2e-\\frac{5}{2}", "\\frac{-4 e - 5}{2}"),  # spaced: Euler's e, not 4e-5
     ("4 \\times 10^{-5}", "4e-5"),
+    ("(n-2)2^n+1", "2^n(n-2)+1"),
     ("x+y>2", "y>2-x"),
     ("-x<-2", "x>2"),
     ("2x+2y>4", "x+y>2"),

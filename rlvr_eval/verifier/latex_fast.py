@@ -203,7 +203,7 @@ class _Parser:
                         parts.append(self.take())
                     self.take("}")
                     sub = "".join(parts)
-                if not sub.isalnum():
+                if not sub.lstrip("\\").isalnum():  # x_1, a_{n}, m_{\max}
                     raise Refuse("complex subscript")
                 name = f"{tok}_{sub}"
             # f(x) and x(y+1) look alike: refuse the usual function names applied to a parenthesis, and

@@ -28,7 +28,7 @@ _REPEATING_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{0,20})\\(?:overline|dot)\{(\d{
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z ']*$")
 _FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
 _SIMPLE_LHS_RE = re.compile(
-    r"^(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|\\[a-zA-Z]+|[a-zA-Z]\([a-zA-Z](?:,[a-zA-Z])*\)|"
+    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-zA-Z](?:,[a-zA-Z])*\)|"
     r"\((?:[a-zA-Z],)+[a-zA-Z]\)|[A-Za-z]{2,})$"
 )
 

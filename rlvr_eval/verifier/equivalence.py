@@ -41,7 +41,8 @@ MAX_FAST_CHARS = 4000
 MAX_UNORDERED = 200
 ScalarCmp = Callable[[str, str, EquivalenceOptions], Tri]
 
-_CHOICE_RE = re.compile(r"^\(?([A-Za-z0-9])\)?(?:[.:)]|$)")
+# "(B)", "(B) 15", "B.", "B: 15", "B" -- a letter alone or closed off, never the start of a word ("Bob")
+_CHOICE_RE = re.compile(r"^\(([A-Za-z0-9])\)|^([A-Za-z0-9])(?:[.:)]|$)")
 _CHOICE_PREFIX_RE = re.compile(r"^(?:option|choice|answer)\s*:?\s*", re.IGNORECASE)
 
 
@@ -52,7 +53,7 @@ def _to_status(t: Tri) -> ContentStatus | None:
 def _choice_letter(text: str) -> str | None:
     t = _CHOICE_PREFIX_RE.sub("", text.strip())
     m = _CHOICE_RE.match(t)
-    return m.group(1).upper() if m else None
+    return (m.group(1) or m.group(2)).upper() if m else None
 
 
 def _is_variable(text: str) -> bool:

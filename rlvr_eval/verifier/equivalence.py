@@ -8,7 +8,8 @@ tuple, set or interval is judged identically on both paths.
 
 Decisions worth knowing:
 - Exact rational arithmetic unless the *reference* is a decimal: then the answer must agree to the
-  reference's shown precision (ref 12.7 accepts 12.70, 12.7, 12.68; rejects 12.8). A reference like
+  reference's shown precision, capped at 2% of its value (ref 12.7 accepts 12.70, 12.7, 12.68; rejects
+  12.8; ref 0.5 rejects 0.54). A reference like
   ``27.0`` (AMC floats) is the integer 27, exactly.
 - A decimal answer against an exact reference must be exactly equal (0.5 = 1/2, but 0.333 != 1/3) unless
   options.rel_tol is set; rel_tol never applies between two integers (10001 != 10000).

@@ -258,8 +258,15 @@ _DECIMAL_RE = re.compile(
 )
 
 
+#: The shown-precision tolerance never exceeds this share of the reference's value. Half a unit in the
+#: last place is tiny for 12.7 (0.4%) but huge for one-digit references: without the cap ref 0.5 would
+#: accept 0.54 (8% off), a wrong answer whenever 0.5 is exact, as such references usually are.
+SHOWN_PRECISION_MAX_REL = Fraction(2, 100)
+
+
 def decimal_half_ulp(text: str) -> Fraction | None:
-    """Half a unit in the last shown place of a decimal literal (12.7 -> 0.05), else None.
+    """Tolerance of a decimal-literal reference: half a unit in its last shown place (12.7 -> 0.05),
+    capped at `SHOWN_PRECISION_MAX_REL` of its value (0.5 -> 0.01); None for anything else.
 
     A decimal whose fractional digits are all zero (``27.0``, as AMC answers are stored) is an exact
     integer, so it gets no tolerance.
@@ -272,7 +279,10 @@ def decimal_half_ulp(text: str) -> Fraction | None:
         exp -= 2
     if abs(exp) > 400:
         return None
-    return Fraction(1, 2) * Fraction(10) ** (exp - len(m.group("frac")))
+    scale = Fraction(10) ** exp
+    half_ulp = Fraction(1, 2) * scale / 10 ** len(m.group("frac"))
+    value = Fraction(f"{m.group('int') or 0}.{m.group('frac')}") * scale
+    return min(half_ulp, SHOWN_PRECISION_MAX_REL * value)
 
 
 def close_enough(

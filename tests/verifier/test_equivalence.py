@@ -69,7 +69,8 @@ def test_values_are_exact_and_canonical() -> None:
 
 def test_decimal_half_ulp() -> None:
     assert decimal_half_ulp("12.7") == Fraction(1, 20)
-    assert decimal_half_ulp("1.5\\times10^{3}") == Fraction(50)
+    assert decimal_half_ulp("0.5") == Fraction(1, 100)  # capped at 2% of the value, not 0.05
+    assert decimal_half_ulp("1.5\\times10^{3}") == Fraction(30)  # half a unit is 50, 2% of 1500 is 30
     assert decimal_half_ulp("27.0") is None  # AMC floats are exact integers
     assert decimal_half_ulp("12") is None
 

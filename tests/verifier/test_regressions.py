@@ -66,6 +66,7 @@ WRONGLY_REJECTED_ELSEWHERE = [
     ("f(t)=2t", "f(x)=2x"),
     ("12.70", "12.7"),
     ("12.68", "12.7"),
+    ("0.504", "0.5"),  # within the 2% cap of a one-digit decimal reference
     (r"12^{\mathrm{th}}", "12"),
     (r"12^{th}", "12"),
     ("12th", "12"),
@@ -143,6 +144,8 @@ ISSUE_REJECT = [
     ("12.8", "12.7"),
     ("12.7", "12.8"),
     ("13", "12.7"),
+    ("0.54", "0.5"),  # within half a unit of the last place, but 8% off: the 2% cap rejects it
+    ("-0.46", "-0.5"),
     ("5", "6"),
     (r"\frac{5}{6}", r"\frac{6}{5}"),
     (r"\sqrt{2}", r"\sqrt{3}"),

@@ -133,6 +133,10 @@ def expr_equal(
         if vx is None or vy is None:
             return True if x == y else None
         verdict = _close(vx, vy, abs_tol, rel_tol, integers)
+        if verdict is True and abs_tol is None and (rel_tol is None or integers):
+            # Agreeing to 60 digits is not equality: 2^{1000} and 2^{1000}+1 agree to 300. Two exact
+            # rationals of bounded size are settled exactly; beyond that nobody can tell, so no verdict.
+            return _exact_rationals_equal(x, y, max(abs(vx), abs(vy)))
         if verdict is None:
             return _simplify_zero(x - y)
         return verdict
@@ -155,6 +159,23 @@ def expr_equal(
     if verdicts and all(verdicts):
         return True
     return _simplify_zero(x - y)
+
+
+_EXACT_LIMIT = sympy.Float(10) ** 20_000  # exact arithmetic up to 20,000-digit numbers
+
+
+def _exact_rationals_equal(x: Any, y: Any, magnitude: Any) -> Tri:
+    """Exact equality of two numbers that agree to 60 digits: True/False for bounded rationals; for
+    irrationals True (60-digit agreement, as before); None when too large to evaluate exactly."""
+    try:
+        if not (x.is_rational and y.is_rational):
+            return True
+        if magnitude > _EXACT_LIMIT:
+            return None
+        difference = (x - y).doit()
+        return bool(difference == 0) if difference.is_Rational else None
+    except Exception:
+        return None
 
 
 def _integer_valued(x: Any) -> bool:

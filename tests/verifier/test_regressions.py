@@ -144,6 +144,7 @@ ISSUE_REJECT = [
     ("12.8", "12.7"),
     ("12.7", "12.8"),
     ("13", "12.7"),
+    ("2^{1000}", "2^{1000}+1"),  # agree to 300 digits: only an exact difference tells them apart
     ("0.54", "0.5"),  # within half a unit of the last place, but 8% off: the 2% cap rejects it
     ("-0.46", "-0.5"),
     ("5", "6"),
@@ -203,6 +204,12 @@ def test_issue_accept(answer: str, reference: str) -> None:
 @pytest.mark.parametrize(("answer", "reference"), ISSUE_REJECT)
 def test_issue_reject(answer: str, reference: str) -> None:
     _check(answer, reference, NE)
+
+
+def test_too_large_to_tell_apart_is_never_equal() -> None:
+    # 10^{10^{10}} has ten billion digits: no exact check is affordable, and agreeing to 60 digits is
+    # no proof, so the verifier must not say EQUAL (it says it cannot decide)
+    assert compare(r"10^{10^{10}}", r"10^{10^{10}}+1", EquivalenceOptions()) is ContentStatus.UNPARSEABLE
 
 
 @pytest.mark.parametrize(

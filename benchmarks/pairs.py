@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from rlvr_eval.verifier.extract import last_boxed_content
+
 __all__ = ["Pair", "build_pairs", "load_references"]
 
 KINDS = ("integer", "fraction", "decimal", "expression", "structure", "text", "hard")
@@ -41,25 +43,13 @@ def _read(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _last_boxed(text: str) -> str | None:
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    depth, i = 0, start + len("\\boxed")
-    for j in range(i, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            return text[i + 1 : j]
-    return None
-
-
 def load_references(data_dir: str | Path) -> list[tuple[str, str]]:
     """(source, reference answer) from every local benchmark that is present."""
     root = Path(data_dir)
     refs: list[tuple[str, str]] = []
     refs += [("math500", r["answer"]) for r in _read(root / "math500" / "test.jsonl")]
     for r in _read(root / "minerva_math" / "test.jsonl"):
-        boxed = _last_boxed(r["solution"])
+        boxed = last_boxed_content(r["solution"])
         if boxed:
             refs.append(("minerva_math", boxed))
     for name in ("aime24", "aime25"):
@@ -149,9 +139,9 @@ def perturb(ref: str, kind: str, rng: random.Random, pool: list[str]) -> str:
     digits = [m.start() for m in re.finditer(r"\d", ref)]
     if digits:
         i = rng.choice(digits)
-        new = rng.choice([d for d in "0123456789" if d != ref[i]])
-        if new == "0" and (i == 0 or not ref[i - 1].isdigit()) and i + 1 < len(ref) and ref[i + 1].isdigit():
-            new = "9"  # avoid a leading zero ("05"), which can read as the same number
+        leading = (i == 0 or not ref[i - 1].isdigit()) and i + 1 < len(ref) and ref[i + 1].isdigit()
+        # no new leading zero ("05" can read as the same number as "5")
+        new = rng.choice([d for d in ("123456789" if leading else "0123456789") if d != ref[i]])
         return ref[:i] + new + ref[i + 1 :]
     others = [p for p in pool if p != ref]
     return rng.choice(others)

@@ -24,7 +24,19 @@ _EXPORTS = {
     "EquivalenceOptions": "rlvr_eval.verifier.schema",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "ContentStatus",
+    "EquivalenceOptions",
+    "Extraction",
+    "FormatStatus",
+    "Verdict",
+    "__version__",
+    "extract_answer",
+    "extract_lenient",
+    "is_equivalent",
+    "verify",
+    "verify_batch",
+]
 
 if TYPE_CHECKING:
     from rlvr_eval.verifier.api import is_equivalent, verify

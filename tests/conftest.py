@@ -16,7 +16,8 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Treat it as read-only: every test in the session shares the directory.
     """
-    from rlvr_train.tiny_model import build_tiny_model  # lazy: torch/transformers load only for tests that use it
+    # lazy: torch/transformers load only for tests that use it
+    from rlvr_train.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
 

@@ -9,8 +9,9 @@ from typing import cast
 
 import pytest
 import torch
-from rlvr_train.tiny_model import DEFAULT_SYSTEM, build_tiny_model, build_tokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, PreTrainedTokenizerBase
+
+from rlvr_train.tiny_model import DEFAULT_SYSTEM, build_tiny_model, build_tokenizer
 
 # REFERENCE.md section 1: the paper's training prompt rendered with the Qwen2.5-Math chat template.
 QUESTION = "What is $2^{11}$? Let's think step by step and output the final answer within \\boxed{}."

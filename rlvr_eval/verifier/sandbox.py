@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -120,10 +121,20 @@ def _send_reply(conn: Connection, reply: tuple[Any, ...]) -> None:
         conn.send((*reply[:-2], "raise", RuntimeError(f"unpicklable result: {exc!r}")))
 
 
+_WARMED: set[str] = set()  # modules whose warm_up() already ran here (a forked worker inherits it)
+
+
 def _preload(modules: Iterable[str]) -> None:
+    """Import the modules a worker needs and run their optional `warm_up()` once per process tree,
+    so the zygote fills the caches and every worker forked from it starts warm."""
     for module in modules:
         with contextlib.suppress(ImportError):
-            __import__(module)
+            imported = importlib.import_module(module)
+            warm_up = getattr(imported, "warm_up", None)
+            if callable(warm_up) and module not in _WARMED:
+                _WARMED.add(module)
+                with contextlib.suppress(Exception):  # a cold cache is slower, never wrong
+                    warm_up()
 
 
 def _worker_main(read_fd: int, write_fd: int) -> None:

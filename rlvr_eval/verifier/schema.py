@@ -59,10 +59,15 @@ class EquivalenceOptions(BaseModel):
         "in which case the answer must agree to the reference's shown precision.",
     )
     multiple_answers: bool = Field(
-        False, description="The reference lists several answers (OlympiadBench); all must be given, in any order."
+        False,
+        description="The reference lists several answers (OlympiadBench); all must be given, in any order.",
     )
-    unit: str | None = Field(None, description="Unit the reference is expressed in; stripped from the answer.")
-    choices: tuple[str, ...] | None = Field(None, description="Choice labels for multiple-choice items, e.g. A-D.")
+    unit: str | None = Field(
+        None, description="Unit the reference is expressed in; stripped from the answer."
+    )
+    choices: tuple[str, ...] | None = Field(
+        None, description="Choice labels for multiple-choice items, e.g. A-D."
+    )
 
 
 class Extraction(BaseModel):
@@ -70,7 +75,9 @@ class Extraction(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    answer: str | None = Field(description="Extracted answer text (raw, not normalized); None if nothing found.")
+    answer: str | None = Field(
+        description="Extracted answer text (raw, not normalized); None if nothing found."
+    )
     format: FormatStatus = Field(description="Status of the *requested* format.")
     method: Literal["requested", "answer_phrase", "last_number", "none"] = Field(
         description="How `answer` was found: in the requested format, or by a lenient fallback."

@@ -291,3 +291,26 @@ def _symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         if scaled is True:
             return True
     return verdict
+
+
+# Representative answer shapes. ANTLR's parser builds its prediction cache lazily, so the first parse of
+# each construct costs 0.1-0.5 s; the sandbox runs `warm_up` once in the process its workers fork from,
+# so every worker starts with a warm cache instead of paying that inside a caller's timeout.
+_WARM_UP_LATEX = (
+    r"\frac{1}{2}+x", r"\dfrac{3\sqrt{2}}{4}", r"\sqrt[3]{16}-2^{-3}", r"(t+\frac{1}{2}\sin{2t})u(t)",
+    r"\left[P_{0}^{2/5}-\frac{2}{5} g K^{-3}\right]", r"x^{2}+2x+1", r"\log_{2} 8+\ln(e^{2})",
+    r"\cos\left(t-\frac{\pi}{4}\right)", r"e^{-\zeta \omega_{n} t}", r"10^{-3}\cdot 4.5", r"\binom{5}{2}",
+    r"\frac{d!}{k!(d-k)!}", r"|x-1|", r"\tan^{-1}(x)", r"\pi r^2 h", r"3.14 \times 10^{8}", r"a_{1}+b_{2}",
+    r"\sqrt{1/n}", r"\int_{0}^{1} x\,dx", r"\infty",
+)
+
+
+def warm_up() -> None:
+    """Parse and compare a few representative answers, filling the parser's and sympy's caches."""
+    previous = None
+    for text in _WARM_UP_LATEX:
+        parsed = parse_latex(text)
+        if parsed is not None and previous is not None:
+            expr_equal(parsed, previous)
+        previous = parsed
+    parse_latex.cache_clear()

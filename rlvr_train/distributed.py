@@ -48,7 +48,13 @@ def init(timeout_minutes: float = 60.0) -> bool:
 
 
 def teardown() -> None:
+    """Destroy the process group once every rank has arrived here.
+
+    Without the barrier a rank that finishes first tears gloo down while a peer still works (e.g. rank 0
+    writing the final checkpoint), and gloo then sometimes aborts that rank ("terminate called ...").
+    """
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -50,8 +50,9 @@ def init(timeout_minutes: float = 60.0) -> bool:
 def teardown() -> None:
     """Destroy the process group once every rank has arrived here.
 
-    Without the barrier a rank that finishes first tears gloo down while a peer still works (e.g. rank 0
-    writing the final checkpoint), and gloo then sometimes aborts that rank ("terminate called ...").
+    Without the barrier, a rank that finished first and tore gloo down while a peer still worked (e.g.
+    rank 0 writing results) sometimes died with SIGABRT ("terminate called without an active
+    exception") after all its work was done: seen in 2 of 15 2-process CPU runs, in none of 20 with it.
     """
     if dist.is_initialized():
         dist.barrier()

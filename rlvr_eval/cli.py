@@ -61,6 +61,9 @@ def _add_score(sub: Any) -> None:
     p.add_argument("--max-concurrency", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--dtype")
+    p.add_argument("--gpu-memory-utilization", type=float, help="vLLM: memory share (RAM on its CPU build)")
+    p.add_argument("--max-model-len", type=int, help="vLLM: context length")
+    p.add_argument("--enforce-eager", action="store_true", default=None, help="vLLM: no CUDA graphs")
     p.add_argument("--verify-timeout", type=float)
     p.add_argument("--verify-workers", type=int)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -108,6 +111,8 @@ def _score_config(args: argparse.Namespace) -> Any:
         "tensor_parallel_size": args.tensor_parallel_size, "data_parallel_size": args.data_parallel_size,
         "base_url": args.base_url, "max_concurrency": args.max_concurrency, "batch_size": args.batch_size,
         "dtype": args.dtype, "verify_timeout": args.verify_timeout, "verify_workers": args.verify_workers,
+        "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
+        "enforce_eager": args.enforce_eager,
     }
     if args.config:
         return EvalConfig.from_yaml(args.config, **overrides)

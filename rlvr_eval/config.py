@@ -69,6 +69,11 @@ class EvalConfig(BaseModel):
     max_concurrency: int | None = Field(None, ge=1, description="openai: requests in flight.")
     batch_size: int | None = Field(None, ge=1, description="hf: prompts per forward batch.")
     dtype: str | None = Field(None, description="Model dtype (auto, float32, bfloat16, float16).")
+    gpu_memory_utilization: float | None = Field(
+        None, gt=0.0, le=1.0, description="vLLM: share of GPU memory (of RAM on vLLM's CPU build) to use."
+    )
+    max_model_len: int | None = Field(None, ge=1, description="vLLM: context length (prompt + response).")
+    enforce_eager: bool | None = Field(None, description="vLLM: no CUDA graphs (needed on its CPU build).")
 
     # Verifier.
     verify_timeout: float = Field(3.0, gt=0.0, description="Seconds per symbolic comparison (paper: 3).")

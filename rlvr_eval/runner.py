@@ -160,6 +160,9 @@ def make_backend(config: EvalConfig) -> Backend:
         "max_concurrency": config.max_concurrency,
         "batch_size": config.batch_size,
         "dtype": config.dtype,
+        "gpu_memory_utilization": config.gpu_memory_utilization,
+        "max_model_len": config.max_model_len,
+        "enforce_eager": config.enforce_eager,
         "seed": config.seed,
     }
     target = BACKENDS.get(name)

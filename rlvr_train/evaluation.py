@@ -37,22 +37,26 @@ class PolicyBackend:
         autocast: Callable[[], Any] = contextlib.nullcontext,
     ) -> None:
         self.tokenizer = tokenizer
+        self.batch_size = batch_size
         self.rollout = HFRollout(policy, tokenizer, prompts_per_call=batch_size, autocast=autocast)
 
     def generate(self, prompts: list[str], params: Any, *, progress: Any = None) -> list[list[Any]]:
         from rlvr_eval.generation.base import Completion
 
-        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
-        out = self.rollout.generate(
-            ids, n=params.n, temperature=params.temperature, top_p=params.top_p,
-            max_tokens=params.max_tokens, seed=params.seed,
-        )
-        flat = [
-            Completion(text=text, finish_reason=reason, num_tokens=len(tokens))
-            for text, reason, tokens in zip(out.texts, out.finish_reasons, out.response_ids, strict=True)
-        ]
-        if progress is not None:
-            progress(len(prompts))
+        flat: list[Completion] = []
+        for start in range(0, len(prompts), self.batch_size):  # one batch at a time: progress moves
+            chunk = prompts[start : start + self.batch_size]
+            ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in chunk]
+            out = self.rollout.generate(
+                ids, n=params.n, temperature=params.temperature, top_p=params.top_p,
+                max_tokens=params.max_tokens, seed=params.seed,
+            )
+            flat += [
+                Completion(text=text, finish_reason=reason, num_tokens=len(tokens))
+                for text, reason, tokens in zip(out.texts, out.finish_reasons, out.response_ids, strict=True)
+            ]
+            if progress is not None:
+                progress(len(chunk))
         return [flat[i * params.n : (i + 1) * params.n] for i in range(len(prompts))]
 
     def close(self) -> None:  # the policy belongs to the trainer
@@ -74,7 +78,7 @@ def eval_data_dir(cfg: TrainConfig) -> str | None:
 
 def evaluate(
     cfg: TrainConfig, policy: Any, tokenizer: Any, *, step: int,
-    autocast: Callable[[], Any] = contextlib.nullcontext,
+    autocast: Callable[[], Any] = contextlib.nullcontext, show_progress: bool = False,
 ) -> dict[str, Any]:
     """Score the policy on ``cfg.eval_tasks``; returns the metrics row fields (``eval/<task>/...``)."""
     from rlvr_eval.config import EvalConfig
@@ -91,7 +95,7 @@ def evaluate(
         verify_workers=max(1, cfg.verify_workers) if cfg.verify_workers is not None else None,
     )
     backend = PolicyBackend(policy, tokenizer, batch_size=cfg.eval_batch_size, autocast=autocast)
-    results = score(eval_cfg, backend=backend, show_progress=False)
+    results = score(eval_cfg, backend=backend, show_progress=show_progress)
     row: dict[str, Any] = {"eval_dir": str(out)}
     for name, metrics in results.tasks.items():
         row[f"eval/{name}/accuracy"] = metrics.score

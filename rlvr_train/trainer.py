@@ -151,7 +151,7 @@ def train(
     # previous run was killed before it was logged.
     eval_due = bool(cfg.eval_every and cfg.eval_tasks) and start_step % max(cfg.eval_every, 1) == 0
     if eval_due and start_step not in logged_eval_steps(metrics_path):
-        _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, start_step)
+        _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, start_step, progress)
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not (progress and main), desc="grpo",
                dynamic_ncols=True)
@@ -208,7 +208,7 @@ def train(
             else:
                 _save_sharded(out, done, policy, tokenizer, optimizer, cfg)
         if cfg.eval_every and cfg.eval_tasks and (done % cfg.eval_every == 0 or done == cfg.steps):
-            _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, done)
+            _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, done, progress)
         if on_step is not None:
             on_step(done, row)
     bar.close()
@@ -235,12 +235,12 @@ def _save_sharded(
 
 def _log_eval(
     path: Path, writer: Any, cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any],
-    step: int,
+    step: int, progress: bool = False,
 ) -> None:
     """Evaluate and log (rank 0). Under torchrun every rank evaluates the gathered weights (duplicate
     work, but no rank waits idle at a collective for the whole evaluation)."""
     with dist.full_weights(policy):
-        row = run_eval(cfg, policy, tokenizer, autocast, step=step)
+        row = run_eval(cfg, policy, tokenizer, autocast, step=step, show_progress=progress and dist.is_main())
     if dist.is_main():
         log_metrics(path, writer, row)
 
@@ -361,12 +361,14 @@ def step_metrics(
 
 
 def run_eval(
-    cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any], *, step: int
+    cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any], *, step: int,
+    show_progress: bool = False,
 ) -> dict[str, Any]:
     """One evaluation row; the model is put back in train mode afterwards."""
     from rlvr_train.evaluation import evaluate
 
-    row = {"kind": "eval", "step": step, **evaluate(cfg, policy, tokenizer, step=step, autocast=autocast)}
+    metrics = evaluate(cfg, policy, tokenizer, step=step, autocast=autocast, show_progress=show_progress)
+    row = {"kind": "eval", "step": step, **metrics}
     policy.train()
     return row
 

@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random Qwen2 chat model + tokenizer saved on disk once per session (see tests/tiny_model.py).
+    """A tiny random Qwen2 chat model + tokenizer, saved once per session (see rlvr_train/tiny_model.py).
 
     Treat it as read-only: every test in the session shares the directory.
     """

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from rlvr_eval.config import load_yaml_mapping
 from rlvr_train.grpo import AggregationMode as Aggregation
 
 RewardMode = Literal["verifier", "format", "entropy"]
@@ -130,19 +131,11 @@ def _one_line(exc: ValidationError) -> str:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML config file into a dict (an empty file is an empty dict)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"config file not found: {p}")
+    """Read a YAML config file into a dict (an empty file is an empty dict), with rlvr-eval's reader."""
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {p} must hold a mapping of field: value")
-    return data
+        return load_yaml_mapping(path)
+    except ValueError as exc:  # same one-line messages, under the trainer's error type
+        raise ConfigError(str(exc)) from None
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:

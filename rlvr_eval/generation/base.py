@@ -8,7 +8,7 @@ evaluation runner, the trainer's rollouts and ``rescore`` swap backends freely.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -117,3 +117,37 @@ def cut_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
     """Cut ``text`` before the earliest stop string; also say whether one was found."""
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+class SampleCollector:
+    """The bookkeeping every backend's ``generate`` shares: one row per (prompt, sample) with its seed
+    from `derive_seed`, results stored as rows finish, ``progress`` told of each prompt whose samples
+    are all done, and greedy's single sample copied ``n`` times at the end."""
+
+    def __init__(self, prompts: list[str], params: SamplingParams, progress: ProgressCallback | None):
+        self.n = params.n
+        self.samples = 1 if params.greedy else params.n  # greedy: one generation per prompt
+        occ = occurrences(prompts)
+        #: (prompt index, sample index, seed) for every generation to run
+        self.rows = [
+            (p, s, derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s)))
+            for p in range(len(prompts))
+            for s in range(self.samples)
+        ]
+        self._results: list[list[Completion | None]] = [[None] * self.samples for _ in prompts]
+        self._pending = [self.samples] * len(prompts)
+        self._progress = progress
+
+    def store(self, done: Iterable[tuple[int, int, Completion]]) -> None:
+        """Record finished (prompt, sample, completion) triples and report fully finished prompts."""
+        finished = 0
+        for p, s, completion in done:
+            self._results[p][s] = completion
+            self._pending[p] -= 1
+            finished += self._pending[p] == 0
+        if self._progress is not None and finished:
+            self._progress(finished)
+
+    def completions(self) -> list[list[Completion]]:
+        """``n`` completions per prompt, in prompt order."""
+        return [[c for c in row if c is not None] * (self.n // self.samples) for row in self._results]

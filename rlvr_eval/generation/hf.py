@@ -27,10 +27,9 @@ from rlvr_eval.generation.base import (
     BackendError,
     Completion,
     ProgressCallback,
+    SampleCollector,
     SamplingParams,
     cut_at_stop,
-    derive_seed,
-    occurrences,
 )
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -167,32 +166,22 @@ class HFBackend:
             raise BackendError("this HF backend is closed")
         if not prompts:
             return []
-        samples = 1 if params.greedy else params.n
         encoded: list[list[int]] = self.tokenizer(prompts)["input_ids"]
         empty = next((i for i, ids in enumerate(encoded) if not ids), None)
         if empty is not None:
             raise BackendError(f"prompt {empty} is empty: there is nothing to continue from")
-        occ = occurrences(prompts)
-        rows = [(p, s) for p in range(len(prompts)) for s in range(samples)]
+        collector = SampleCollector(prompts, params, progress)
         # Longest first: batches hold prompts of similar length (less padding), and an out-of-memory
         # error shows up in the first batch rather than after an hour.
-        rows.sort(key=lambda row: -len(encoded[row[0]]))
+        rows = sorted(collector.rows, key=lambda row: -len(encoded[row[0]]))
         eos_ids, stop_strings = self._split_stops(params.stop)
-        results: list[list[Completion | None]] = [[None] * samples for _ in prompts]
-        pending = [samples] * len(prompts)
         for start in range(0, len(rows), self.batch_size):
             batch = rows[start : start + self.batch_size]
-            seeds = [derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s)) for p, s in batch]
-            batch_ids = [encoded[p] for p, _ in batch]
-            outputs = self._generate_batch(batch_ids, seeds, params, eos_ids, stop_strings)
-            finished = 0
-            for (p, s), completion in zip(batch, outputs, strict=True):
-                results[p][s] = completion
-                pending[p] -= 1
-                finished += pending[p] == 0
-            if progress is not None and finished:
-                progress(finished)
-        return [[c for c in row if c is not None] * (params.n // samples) for row in results]
+            batch_ids = [encoded[p] for p, _, _ in batch]
+            outputs = self._generate_batch(batch_ids, [seed for _, _, seed in batch], params, eos_ids,
+                                           stop_strings)
+            collector.store((p, s, c) for (p, s, _), c in zip(batch, outputs, strict=True))
+        return collector.completions()
 
     @torch.inference_mode()
     def _generate_batch(

@@ -27,10 +27,9 @@ from rlvr_eval.generation.base import (
     BackendError,
     Completion,
     ProgressCallback,
+    SampleCollector,
     SamplingParams,
     cut_at_stop,
-    derive_seed,
-    occurrences,
 )
 
 _RETRY_STATUS = {408, 409, 425, 429}  # plus every 5xx
@@ -230,21 +229,17 @@ class OpenAIBackend:
         """Generate ``params.n`` completions per prompt with at most ``max_concurrency`` open requests."""
         if not prompts:
             return []
-        samples = 1 if params.greedy else params.n
-        occ = occurrences(prompts)
         stop_ids = self._stop_token_ids(params.stop)
-        results: list[list[Completion | None]] = [[None] * samples for _ in prompts]
-        pending = [samples] * len(prompts)
-        rows = iter([(p, s) for p in range(len(prompts)) for s in range(samples)])
+        collector = SampleCollector(prompts, params, progress)
+        rows = iter(collector.rows)
         executor = ThreadPoolExecutor(max_workers=self.max_concurrency)
         running: dict[Future[Completion], tuple[int, int]] = {}
 
         def submit_next() -> None:
             row = next(rows, None)
             if row is not None:
-                p, s = row
-                seed = derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s))
-                running[executor.submit(self._complete, prompts[p], params, seed, stop_ids)] = row
+                p, s, seed = row
+                running[executor.submit(self._complete, prompts[p], params, seed, stop_ids)] = (p, s)
 
         try:
             # Only max_concurrency rows are queued at a time, so a failure stops the run quickly.
@@ -252,19 +247,16 @@ class OpenAIBackend:
                 submit_next()
             while running:
                 done, _ = wait_futures(list(running), return_when=FIRST_COMPLETED)
-                finished = 0
+                finished = []
                 for future in done:
                     p, s = running.pop(future)
-                    results[p][s] = future.result()  # re-raises the request's BackendError
-                    pending[p] -= 1
-                    finished += pending[p] == 0
+                    finished.append((p, s, future.result()))  # re-raises the request's BackendError
                     submit_next()
-                if progress is not None and finished:
-                    progress(finished)
+                collector.store(finished)
         finally:
             # On error do not wait for requests still in flight (they end by their own timeout).
             executor.shutdown(wait=not running, cancel_futures=True)
-        return [[c for c in row if c is not None] * (params.n // samples) for row in results]
+        return collector.completions()
 
     def close(self) -> None:
         """Nothing is held open between calls (each call has its own thread pool)."""

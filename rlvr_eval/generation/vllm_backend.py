@@ -28,9 +28,8 @@ from rlvr_eval.generation.base import (
     BackendError,
     Completion,
     ProgressCallback,
+    SampleCollector,
     SamplingParams,
-    derive_seed,
-    occurrences,
 )
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -206,10 +205,9 @@ class VLLMBackend:
         """Generate ``params.n`` completions per prompt (greedy: one request, copied n times)."""
         if not prompts:
             return []
-        samples = 1 if params.greedy else params.n
-        occ = occurrences(prompts)
         stop_ids = self._stop_token_ids(params.stop)
-        rows = [(p, s) for p in range(len(prompts)) for s in range(samples)]
+        collector = SampleCollector(prompts, params, progress)
+        rows = collector.rows
         requests: list[Request] = [
             (
                 prompts[p],
@@ -218,12 +216,12 @@ class VLLMBackend:
                     "temperature": params.temperature,
                     "top_p": params.top_p,
                     "max_tokens": params.max_tokens,
-                    "seed": derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s)),
+                    "seed": seed,
                     "stop": list(params.stop),
                     "stop_token_ids": stop_ids,
                 },
             )
-            for p, s in rows
+            for p, _, seed in rows
         ]
         # One call when nobody watches (best batching); chunks otherwise, so progress can be reported.
         size = max(len(rows), 1)
@@ -232,25 +230,16 @@ class VLLMBackend:
         if self._replicas:  # at least one chunk per replica, so none sits idle on a small call
             size = min(size, self.chunk_size, -(-len(rows) // len(self._replicas)))
         chunks = [list(range(i, min(i + size, len(rows)))) for i in range(0, len(rows), size)]
-        results: list[list[Completion | None]] = [[None] * samples for _ in prompts]
-        pending = [samples] * len(prompts)
 
         def store(chunk: list[int], completions: list[Completion]) -> None:
-            finished = 0
-            for row_index, completion in zip(chunk, completions, strict=True):
-                p, s = rows[row_index]
-                results[p][s] = completion
-                pending[p] -= 1
-                finished += pending[p] == 0
-            if progress is not None and finished:
-                progress(finished)
+            collector.store((rows[i][0], rows[i][1], c) for i, c in zip(chunk, completions, strict=True))
 
         if self._engine is not None:
             for chunk in chunks:
                 store(chunk, self._engine.run([requests[i] for i in chunk]))
         else:
             self._run_on_replicas(chunks, requests, store)
-        return [[c for c in row if c is not None] * (params.n // samples) for row in results]
+        return collector.completions()
 
     def _run_on_replicas(self, chunks: list[list[int]], requests: list[Request], store: Any) -> None:
         """Give each free replica the next chunk; a faster replica simply takes more chunks."""

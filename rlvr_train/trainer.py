@@ -325,7 +325,7 @@ def has_requested_answer(verdict: Any) -> bool:
     ``format_ok`` is not used: it is False for truncated responses even when they hold a box, and
     with ``strict=False`` it is True for unboxed fallbacks.
     """
-    return verdict.extraction_method == "requested" and bool(verdict.extracted)
+    return bool(verdict.answered_in_format)
 
 
 def step_metrics(

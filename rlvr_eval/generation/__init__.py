@@ -15,6 +15,8 @@ from rlvr_eval.generation.base import (
     Backend,
     BackendError,
     Completion,
+    LiveEngine,
+    Prompt,
     SamplingParams,
     derive_seed,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "Backend",
     "BackendError",
     "Completion",
+    "LiveEngine",
+    "Prompt",
     "SamplingParams",
     "default_backend_name",
     "derive_seed",

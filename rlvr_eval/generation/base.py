@@ -1,15 +1,18 @@
 """The generation contract shared by every backend (HF, vLLM, OpenAI-compatible server, saved predictions).
 
-Prompts are plain strings: templates are rendered by ``rlvr_eval.templates`` before generation, so a
-backend never applies a chat template of its own. Keeping the contract this small is what lets the
-evaluation runner, the trainer's rollouts and ``rescore`` swap backends freely.
+One layer serves evaluation and training. A prompt is either text (rendered by ``rlvr_eval.templates``;
+a backend never applies a chat template of its own) or the token ids of such a text (the trainer's
+rollouts, which must train on exactly the tokens that were sampled from). A ``Completion`` carries the
+decoded text, the finish reason and, where the backend has them, the generated token ids. A backend
+whose weights the trainer updates in place also implements ``LiveEngine``. Keeping the contract this
+small is what lets the evaluation runner, the trainer's rollouts and ``rescore`` swap backends freely.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +20,9 @@ DEFAULT_STOP: tuple[str, ...] = ("<|im_end|>", "<|endoftext|>")
 """The Qwen2.5(-Math) end-of-turn / end-of-text markers the paper's evaluation stops at."""
 
 FinishReason = Literal["stop", "length"]
+
+Prompt = str | list[int]
+"""A rendered prompt as text, or as its token ids (no special tokens added by the backend)."""
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of prompts that just finished (an increment, like ``tqdm.update``)."""
@@ -36,6 +42,11 @@ class Completion(BaseModel):
         description="'stop': a stop string / end-of-sequence token ended it; 'length': max_tokens was hit."
     )
     num_tokens: int = Field(ge=0, description="Generated tokens (0 when unknown, e.g. old predictions).")
+    token_ids: tuple[int, ...] = Field(
+        (),
+        description="Generated token ids, the end token included when one ended the sample (it is a "
+        "sampled action the trainer learns from); empty when the backend does not report ids.",
+    )
 
 
 class SamplingParams(BaseModel):
@@ -47,6 +58,10 @@ class SamplingParams(BaseModel):
     temperature: float = Field(0.0, ge=0.0, description="0 means greedy (then the n samples are equal).")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     max_tokens: int = Field(3072, ge=1, description="Maximum new tokens per sample.")
+    min_tokens: int = Field(
+        0, ge=0, description="Minimum new tokens before an end token may stop a sample (benchmarks force "
+        "full-length samples with min_tokens = max_tokens)."
+    )
     seed: int = Field(0, ge=0, description="Base seed; per-sample seeds are derived from it.")
     stop: list[str] = Field(default_factory=lambda: list(DEFAULT_STOP), description="Stop strings.")
     sample_indices: list[int] | None = Field(
@@ -57,6 +72,8 @@ class SamplingParams(BaseModel):
 
     @model_validator(mode="after")
     def _indices_match_n(self) -> SamplingParams:
+        if self.min_tokens > self.max_tokens:
+            raise ValueError(f"min_tokens={self.min_tokens} exceeds max_tokens={self.max_tokens}")
         if self.sample_indices is not None and (
             len(self.sample_indices) != self.n or min(self.sample_indices, default=0) < 0
         ):
@@ -80,9 +97,12 @@ class Backend(Protocol):
     name: str
 
     def generate(
-        self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
+        self, prompts: Sequence[Prompt], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
-        """Return ``params.n`` completions for each prompt, outer list in prompt order."""
+        """Return ``params.n`` completions for each prompt, outer list in prompt order.
+
+        Backends that only take text (``openai``, ``predictions``) raise ``BackendError`` on token-id
+        prompts."""
         ...
 
     def close(self) -> None:
@@ -90,7 +110,34 @@ class Backend(Protocol):
         ...
 
 
-def derive_seed(seed: int, prompt: str, occurrence: int, sample_index: int) -> int:
+@runtime_checkable
+class LiveEngine(Protocol):
+    """A backend whose weights the trainer replaces between rollouts (a colocated vLLM engine).
+
+    The trainer calls ``sleep`` before its update (the engine frees its KV cache, where it can),
+    ``wake_up`` before the next rollout, and ``load_weights`` with the policy's new parameters in
+    between, one tensor at a time, so no second full copy of the model is ever held.
+    """
+
+    def load_weights(self, weights: Iterable[tuple[str, Any]]) -> None:
+        """Copy ``(name, tensor)`` pairs (Hugging Face parameter names) into the engine's model."""
+        ...
+
+    def sleep(self) -> None:
+        """Free generation memory (KV cache) until ``wake_up``; a no-op where unsupported."""
+        ...
+
+    def wake_up(self) -> None:
+        """Undo ``sleep`` before the next ``generate``."""
+        ...
+
+
+def prompt_key(prompt: Prompt) -> str:
+    """A text key for a prompt: itself, or its token ids spelled out (token ids never collide with text)."""
+    return prompt if isinstance(prompt, str) else "\x01ids:" + ",".join(map(str, prompt))
+
+
+def derive_seed(seed: int, prompt: Prompt, occurrence: int, sample_index: int) -> int:
     """A per-sample seed that depends on the prompt text, not on its position in a call.
 
     Keyed by the prompt's content (plus how many identical prompts preceded it in the call, so
@@ -98,18 +145,19 @@ def derive_seed(seed: int, prompt: str, occurrence: int, sample_index: int) -> i
     missing items, or a different batch size, then draws exactly the same samples as an uninterrupted
     run. The result fits a signed 32-bit int, which every backend's seed argument accepts.
     """
-    key = f"{seed}\x00{occurrence}\x00{sample_index}\x00{prompt}".encode()
+    key = f"{seed}\x00{occurrence}\x00{sample_index}\x00{prompt_key(prompt)}".encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") % (2**31 - 1)
 
 
-def occurrences(prompts: list[str]) -> list[int]:
+def occurrences(prompts: Sequence[Prompt]) -> list[int]:
     """For each prompt, how many identical prompts came before it in the list (for ``derive_seed``)."""
     seen: dict[str, int] = {}
     result = []
     for prompt in prompts:
-        count = seen.get(prompt, 0)
+        key = prompt_key(prompt)
+        count = seen.get(key, 0)
         result.append(count)
-        seen[prompt] = count + 1
+        seen[key] = count + 1
     return result
 
 
@@ -124,7 +172,7 @@ class SampleCollector:
     from `derive_seed`, results stored as rows finish, ``progress`` told of each prompt whose samples
     are all done, and greedy's single sample copied ``n`` times at the end."""
 
-    def __init__(self, prompts: list[str], params: SamplingParams, progress: ProgressCallback | None):
+    def __init__(self, prompts: Sequence[Prompt], params: SamplingParams, progress: ProgressCallback | None):
         self.n = params.n
         self.samples = 1 if params.greedy else params.n  # greedy: one generation per prompt
         occ = occurrences(prompts)

@@ -113,3 +113,13 @@ class Verdict(BaseModel):
     def lenient_correct(self) -> bool:
         """Any extractable answer equals the reference, whatever the format."""
         return self.content is ContentStatus.EQUAL
+
+    @property
+    def answered_in_format(self) -> bool:
+        """The requested format holds a non-empty answer, even if generation ran on (truncated) after it.
+
+        This is the format condition of the paper's training reward (the last box of the decoded
+        response counts whatever the finish reason); ``format_ok`` is the stricter evaluation
+        condition (not truncated, or any lenient answer when ``strict=False``).
+        """
+        return self.extraction_method == "requested" and bool(self.extracted)

@@ -148,7 +148,7 @@ class _null:
 def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path) -> None:
     def nan_verify(texts: list[str], refs: list[str], **kwargs: Any) -> list[Any]:
         return [SimpleNamespace(correct=False, reward=float("nan"), format_ok=False, extracted=None,
-                                extraction_method="none") for _ in texts]
+                                extraction_method="none", answered_in_format=False) for _ in texts]
 
     out = tmp_path / "run"
     train(toy_config(tiny_model_dir, out, steps=1, kl_coef=0.0), verify_fn=nan_verify, progress=False)

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,18 +51,17 @@ from rlvr_train import checkpoint as ckpt
 from rlvr_train import distributed as dist
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
-from rlvr_train.grpo import group_advantages, grpo_loss, token_log_probs_and_entropy
+from rlvr_train.grpo import group_advantages
 from rlvr_train.metrics_io import METRICS_FILE
 from rlvr_train.rollout import (
     HFRollout,
-    Packed,
     RolloutBackend,
     Rollouts,
     VLLMRollout,
     pack,
     pad_id_of,
-    response_logits,
 )
+from rlvr_train.update import policy_update
 
 VerifyFn = Callable[..., Sequence[Any]]
 StepHook = Callable[[int, dict[str, Any]], None]
@@ -107,8 +105,9 @@ def train(
     prompt_ids = [encode_prompt(ex.question, cfg, tokenizer) for ex in examples]  # one-shot: one prompt
     torch.manual_seed(cfg.seed)
     policy = load_model(source, device)
-    if cfg.gradient_checkpointing:
-        policy.gradient_checkpointing_enable()
+    if use_gradient_checkpointing(cfg, device):
+        # non-reentrant: works with FSDP2 and with inputs that do not require grad
+        policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     disable_dropout(policy)  # log-probs must be those of the policy that sampled (Qwen ships with 0)
     dist.shard_policy(policy)  # FSDP2 under torchrun; the optimizer below then holds only this shard
     policy.train()
@@ -245,67 +244,9 @@ def _log_eval(
         log_metrics(path, writer, row)
 
 
-def policy_update(
-    policy: Any, ref: Any, optimizer: torch.optim.Optimizer, batch: Packed, advantages: torch.Tensor,
-    cfg: TrainConfig, device: torch.device, autocast: Callable[[], Any],
-) -> dict[str, Any]:
-    """Accumulate the GRPO loss over micro-batches, clip the gradient norm, step (or skip if non-finite)."""
-    n_local = batch.response_ids.shape[0]
-    # Under torchrun each rank holds only its groups, but the normalisers are the WHOLE step's counts
-    # (summed over ranks): rank r's gradient is then sum_{its tokens} g_t / T_global, and the FSDP
-    # reduce-scatter, set to a plain sum (distributed.shard_policy), adds these into exactly the
-    # single-process gradient sum_{all tokens} g_t / T_global. Dividing by a local count instead would
-    # weight each rank's tokens by 1 / T_rank, which differs whenever ranks' response lengths differ.
-    n = int(dist.all_sum(n_local))
-    total_tokens = int(max(dist.all_sum(int(batch.response_mask.sum())), 1))
-    optimizer.zero_grad(set_to_none=True)
-    sums: dict[str, float] = {}
-    finite = True
-    for start in range(0, n_local, cfg.micro_batch_size):
-        mb = batch.slice(start, start + cfg.micro_batch_size).to(device)
-        mask = mb.response_mask  # [m, R]
-        # Departure 2: weight = this micro-batch's share of the batch's tokens (or responses).
-        share = float(mask.sum()) / total_tokens if cfg.aggregation == "token_mean" else mask.shape[0] / n
-        with autocast():
-            logits = response_logits(policy, mb)  # [m, R, V]
-        logp, entropy = token_log_probs_and_entropy(logits, mb.response_ids, cfg.temperature)  # [m, R] each
-        ref_logp = None
-        if ref is not None:
-            with torch.no_grad(), autocast():
-                ref_logits = response_logits(ref, mb)  # [m, R, V]
-            ref_logp = token_log_probs_and_entropy(ref_logits, mb.response_ids, cfg.temperature)[0]
-        loss, stats = grpo_loss(
-            logp, advantages[start : start + cfg.micro_batch_size].to(device), mask,
-            old_logp=None, ref_logp=ref_logp, entropy=entropy, clip_low=cfg.clip_low,
-            clip_high=cfg.clip_high, kl_coef=cfg.kl_coef if ref is not None else 0.0,
-            entropy_coef=cfg.entropy_coef, aggregation=cfg.aggregation,
-            norm_length=cfg.max_response_tokens,
-        )
-        if not torch.isfinite(loss):
-            finite = False
-            if not dist.is_distributed():
-                break
-            # other ranks still run this micro-batch's gradient reduce-scatter: take part in it too
-            # (the non-finite gradient is never applied, the step is skipped on every rank below)
-        (loss * share).backward()
-        if finite:
-            for key, value in stats.items():
-                sums[key] = sums.get(key, 0.0) + value * share
-    sums = dist.sum_dicts(sums)  # each rank's sums are already weighted by global shares
-    finite = dist.all_true(finite)
-    grad_norm = dist.to_float(torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip))
-    skipped = not finite or not math.isfinite(grad_norm)
-    if skipped:  # Departure 6: never apply a NaN/inf update
-        optimizer.zero_grad(set_to_none=True)
-    else:
-        optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    return {
-        "loss": sums.get("loss", math.nan), "policy_loss": sums.get("pg_loss", math.nan),
-        "kl": sums.get("kl", 0.0), "entropy": sums.get("entropy", math.nan),
-        "clip_frac": sums.get("clip_frac", 0.0), "ratio_mean": sums.get("ratio_mean", 1.0),
-        "grad_norm": grad_norm if math.isfinite(grad_norm) else None, "skipped": skipped,
-    }
+def use_gradient_checkpointing(cfg: TrainConfig, device: torch.device) -> bool:
+    """The configured choice, or by default on for GPUs (memory-bound) and off for CPUs (compute-bound)."""
+    return cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device.type == "cuda"
 
 
 def reward_of(verdict: Any, mode: str) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,8 +12,7 @@ import torch
 
 from rlvr_train.checkpoint import list_checkpoints, load_trainer_state
 from rlvr_train.config import TrainConfig
-from rlvr_train.rollout import Rollouts, pack
-from rlvr_train.trainer import TrainError, policy_update, train
+from rlvr_train.trainer import TrainError, train
 
 TRAIN_KEYS = {
     "step", "reward_mean", "accuracy", "format_rate", "adv_mean", "adv_std", "policy_loss", "loss", "kl",
@@ -106,43 +104,6 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tiny_model_dir: Path, tmp_
     final_a = torch.load(straight / "checkpoint-5" / "trainer_state.pt", weights_only=False)["step"]
     final_b = torch.load(broken / "checkpoint-5" / "trainer_state.pt", weights_only=False)["step"]
     assert final_a == final_b == 5
-
-
-def _fake_rollouts(tokens: int = 40) -> Rollouts:
-    gen = torch.Generator().manual_seed(0)
-    lengths = [1, 5, 2, 7, 3, 6, 4, 2]
-    prompts = [[5, 6, 7], [5, 6, 7, 8]] * 4
-    responses = [torch.randint(3, tokens, (n,), generator=gen).tolist() for n in lengths]
-    return Rollouts(prompts, responses, [""] * 8, ["stop"] * 8)
-
-
-def test_micro_batches_give_the_full_batch_gradient(tiny_model_dir: Path) -> None:
-    from transformers import AutoModelForCausalLM
-
-    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    ref = copy.deepcopy(base).eval()
-    batch = pack(_fake_rollouts(), pad_id=0)
-    advantages = torch.tensor([1.0, -1.0, 0.5, -0.5, 2.0, 0.0, -2.0, 0.3])
-    results = []
-    for micro in (8, 3, 1):
-        model = copy.deepcopy(base)
-        opt = torch.optim.SGD(model.parameters(), lr=1.0)
-        cfg = TrainConfig(micro_batch_size=micro, kl_coef=0.001, temperature=0.6)
-        stats = policy_update(model, ref, opt, batch, advantages, cfg, torch.device("cpu"), lambda: _null())
-        results.append((stats, torch.cat([p.detach().flatten() for p in model.parameters()])))
-    (full, w_full), *others = results
-    for stats, weights in others:
-        assert stats["grad_norm"] == pytest.approx(full["grad_norm"], rel=1e-4)
-        assert stats["loss"] == pytest.approx(full["loss"], rel=1e-4, abs=1e-7)
-        torch.testing.assert_close(weights, w_full, rtol=1e-5, atol=1e-6)
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
 
 
 def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path) -> None:

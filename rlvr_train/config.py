@@ -151,10 +151,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(exc)) from None
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """Defaults, then the YAML file, then ``overrides`` (None values are ignored: flag not given)."""
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, *, none_is_unset: bool = True
+) -> TrainConfig:
+    """Defaults, then the YAML file, then ``overrides``.
+
+    ``none_is_unset``: None values in ``overrides`` mean "not given" and are dropped; with False they
+    set the field to None (the CLI passes only the flags that were typed, ``--keep-last none`` included).
+    """
     values: dict[str, Any] = read_yaml(path) if path is not None else {}
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    given = {k: v for k, v in (overrides or {}).items() if v is not None or not none_is_unset}
     if _SOURCE_KEYS & given.keys():  # a training source on the command line replaces the file's source
         for key in _SOURCE_KEYS:
             values.pop(key, None)

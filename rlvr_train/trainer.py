@@ -49,10 +49,12 @@ import torch
 
 from rlvr_train import checkpoint as ckpt
 from rlvr_train import distributed as dist
+from rlvr_train import resume
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
 from rlvr_train.grpo import group_advantages
 from rlvr_train.metrics_io import METRICS_FILE
+from rlvr_train.resume import examples_digest
 from rlvr_train.rollout import (
     HFRollout,
     RolloutBackend,
@@ -95,40 +97,48 @@ def train(
         raise TrainError("backend 'vllm' runs in a single process only; use backend 'hf' under torchrun")
     autocast = _autocast(cfg, device)
 
-    # 1. Tokenizer and prompts first (template errors surface before weights load), then the policy
-    #    (from the newest checkpoint when resuming), the frozen reference and the optimizer.
-    resume_from = ckpt.latest_checkpoint(out) if cfg.resume else None
-    if resume_from is None and not cfg.resume and ckpt.list_checkpoints(out):
+    # 1. Resume point (newest checkpoint that loads; refuses a changed training-defining setting), then
+    #    tokenizer and prompts (template errors surface before weights load), the policy (the checkpoint's
+    #    fp32 weights when resuming), the frozen reference and the optimizer.
+    digest = examples_digest(examples)
+    point = _resume_point(out, cfg, digest) if cfg.resume else None
+    if point is None and not cfg.resume and ckpt.list_checkpoints(out):
         raise TrainError(f"{out} already holds checkpoints; pass --resume or choose another --output-dir")
-    source = str(resume_from or cfg.model)
+    source = str(point.path if point else cfg.model)
     tokenizer = load_tokenizer(source)
     prompt_ids = [encode_prompt(ex.question, cfg, tokenizer) for ex in examples]  # one-shot: one prompt
     torch.manual_seed(cfg.seed)
     policy = load_model(source, device)
+    if point is not None:  # the optimizer's fp32 master weights, not the checkpoint's bf16 copy
+        ckpt.load_weights(policy, point.state["model"])
     if use_gradient_checkpointing(cfg, device):
         # non-reentrant: works with FSDP2 and with inputs that do not require grad
         policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     disable_dropout(policy)  # log-probs must be those of the policy that sampled (Qwen ships with 0)
-    dist.shard_policy(policy)  # FSDP2 under torchrun; the optimizer below then holds only this shard
+    mixed_precision = cfg.bf16 and device.type == "cuda"  # bf16 compute, fp32 masters and reduction
+    dist.shard_policy(policy, mixed_precision=mixed_precision)  # FSDP2 under torchrun; optimizer: own shard
     policy.train()
     ref = None
-    if cfg.kl_coef > 0:  # the paper's reference is the initial policy, frozen
+    if cfg.kl_coef > 0:  # the paper's reference: the initial policy, frozen (resume refuses a new --model)
         ref = load_model(cfg.model, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
         ref.eval().requires_grad_(False)
-        dist.shard_policy(ref)
+        dist.shard_policy(ref, mixed_precision=mixed_precision)
     optimizer = torch.optim.AdamW(
         policy.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
     )
     start_step = 0
-    if resume_from is not None:
-        state = ckpt.load_trainer_state(resume_from)
-        optimizer.load_state_dict(dist.shard_optimizer_state(optimizer, state["optimizer"]))
-        ckpt.set_rng_state(state["rng"])
-        start_step = int(state["step"])
+    if point is not None:
+        optimizer.load_state_dict(dist.shard_optimizer_state(optimizer, point.state["optimizer"]))
+        ckpt.set_rng_state(point.state["rng"])
+        start_step = point.step
     metrics_path = out / METRICS_FILE
+    dist.barrier()  # every rank has read the checkpoints before rank 0 renames a broken one
     if main:
+        if point is not None:
+            resume.set_aside(point)
+            resume.log_resume(out, start_step, point.path, resume.config_changes(point.config, cfg))
         truncate_metrics(metrics_path, start_step)  # drop steps logged after the checkpoint: no repeats
-        (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+        ckpt.write_atomic(out / "config.yaml", cfg.to_yaml())
     dist.barrier()  # other ranks read metrics.jsonl below only after rank 0 has rewritten it
 
     # 2. Rollout engine and logging.
@@ -201,11 +211,7 @@ def train(
         bar.set_postfix(reward=f"{row['reward_mean']:.3f}", acc=f"{row['accuracy']:.3f}",
                         kl=f"{row['kl']:.4f}", len=f"{row['response_length']:.0f}")
         if (cfg.save_every and done % cfg.save_every == 0) or done == cfg.steps:
-            if not dist.is_distributed():
-                ckpt.save_checkpoint(out, done, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
-                                     cfg.keep_last)
-            else:
-                _save_sharded(out, done, policy, tokenizer, optimizer, cfg)
+            _save(out, done, policy, tokenizer, optimizer, cfg, row, digest)
         if cfg.eval_every and cfg.eval_tasks and (done % cfg.eval_every == 0 or done == cfg.steps):
             _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, done, progress)
         if on_step is not None:
@@ -220,15 +226,31 @@ def train(
     return out
 
 
-def _save_sharded(
-    out: Path, step: int, policy: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, cfg: TrainConfig
+def _resume_point(out: Path, cfg: TrainConfig, digest: str) -> resume.ResumePoint | None:
+    """Where ``--resume`` continues from, after checking that it continues the same run."""
+    try:
+        point = resume.find_resume_point(out)
+        if point is not None:
+            resume.config_changes(point.config, cfg)  # raises on a changed training-defining setting
+            resume.check_examples(point.state, digest)
+    except resume.ResumeError as exc:
+        raise TrainError(str(exc)) from None
+    return point
+
+
+def _save(
+    out: Path, step: int, policy: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, cfg: TrainConfig,
+    metrics: dict[str, Any], digest: str,
 ) -> None:
-    """Under torchrun: gather full weights and optimizer state (collectives), rank 0 writes them."""
+    """Gather full weights and optimizer state (collectives under torchrun); rank 0 writes them."""
     weights = dist.full_state_dict(policy)
     optimizer_state = dist.full_optimizer_state(optimizer)
     if dist.is_main():
-        ckpt.save_checkpoint(out, step, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
-                             cfg.keep_last, model_state=weights, optimizer_state=optimizer_state)
+        ckpt.save_checkpoint(
+            out, step, model=policy, tokenizer=tokenizer, weights=weights, optimizer_state=optimizer_state,
+            config=cfg.model_dump(mode="json"), metrics=metrics, examples_digest=digest,
+            keep_last=cfg.keep_last, keep_trainer_state=cfg.keep_trainer_state,
+        )
     dist.barrier()  # no rank runs ahead (or exits) while the checkpoint is being written
 
 
@@ -394,7 +416,7 @@ def truncate_metrics(path: Path, step: int) -> None:
             continue
         if int(row.get("step", 0)) <= step and step > 0:
             kept.append(line)
-    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    ckpt.write_atomic(path, "".join(f"{line}\n" for line in kept))  # a crash here must not lose the log
 
 
 def log_metrics(path: Path, writer: Any, row: dict[str, Any]) -> None:

@@ -53,6 +53,11 @@ class TrainConfig(BaseModel):
     )
     answer_format: Literal["boxed"] = Field("boxed", description="Where the answer must be (paper: boxed).")
     strict: bool = Field(True, description="Reward only answers in the requested format (paper: yes).")
+    truncated_reward: Literal["score", "zero"] = Field(
+        "score",
+        description="Responses cut at max_response_tokens: score their last answer as any other (paper) "
+        "or give them 0 (an overlong penalty).",
+    )
     verify_workers: int | None = Field(None, description="Verifier processes (None: the verifier's default).")
     verify_timeout: float = Field(3.0, description="Seconds per verification before it counts as wrong.")
 
@@ -61,6 +66,9 @@ class TrainConfig(BaseModel):
     rollouts: int = Field(8, ge=1, description="Responses per prompt = GRPO group size.")
     max_prompt_tokens: int = Field(1024, ge=1, description="Longer prompts are an error (paper: 1024).")
     max_response_tokens: int = Field(3072, ge=1, description="Generation limit per response (paper: 3072).")
+    min_response_tokens: int = Field(
+        0, ge=0, description="End tokens are masked until this many tokens (benchmarks: = max; paper: 0)."
+    )
     temperature: float = Field(0.6, gt=0, description="Sampling temperature; log-probs use logits / T.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass (paper: 1, i.e. off).")
 
@@ -94,9 +102,17 @@ class TrainConfig(BaseModel):
     seed: int = Field(0, description="Seeds torch, per-step sampling and the batch order.")
 
     # --- generation backend ---
-    backend: Literal["hf", "vllm"] = Field("hf", description="Rollout engine: hf generate or vLLM.")
-    rollout_prompts_per_call: int = Field(16, ge=1, description="Prompts per generate call (memory bound).")
+    backend: Literal["hf", "vllm"] = Field(
+        "hf", description="Engine for rollouts and evaluation: hf generate on the policy, or vLLM per rank."
+    )
+    rollout_prompts_per_call: int = Field(16, ge=1, description="hf: prompts per generate call (memory).")
     vllm_gpu_memory_utilization: float = Field(0.4, gt=0, le=1, description="vLLM memory share.")
+    vllm_kv_cache_memory_gb: float | None = Field(
+        None, gt=0, description="vLLM KV cache size in GiB instead of the memory share (CPU: share of RAM)."
+    )
+    vllm_tensor_parallel_size: int = Field(
+        1, ge=1, description="Ranks sharing one vLLM engine under torchrun (within a node)."
+    )
 
     # --- checkpoints, logging, evaluation ---
     save_every: int = Field(20, ge=0, description="Checkpoint every k steps (0: only at the end).")
@@ -122,6 +138,8 @@ class TrainConfig(BaseModel):
         sources = [s for s in (self.example, self.problem, self.data) if s is not None]
         if len(sources) > 1:
             raise ValueError("give only one of example, problem/answer, data")
+        if self.min_response_tokens > self.max_response_tokens:
+            raise ValueError("min_response_tokens exceeds max_response_tokens")
         return self
 
     @property

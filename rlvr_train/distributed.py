@@ -174,6 +174,14 @@ def full_weights(model: torch.nn.Module) -> Iterator[None]:
             unit.set_reshard_after_forward(unit is not model, recurse=False)
 
 
+def iter_full_parameters(model: torch.nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+    """``(name, full tensor)`` of each parameter, gathered one at a time (a weight sync that never holds
+    a second copy of the model). Under FSDP2 each step is a collective: every rank must consume the
+    iterator to the end, in the same order. Tied parameters appear once (``named_parameters``)."""
+    for name, param in model.named_parameters():
+        yield name, to_full(param.detach())
+
+
 def full_state_dict(model: torch.nn.Module, *, rank0_only: bool = True) -> dict[str, torch.Tensor]:
     """The model's full (unsharded) weights; a collective, so every rank must call it.
 
@@ -239,11 +247,6 @@ def my_share(items: Sequence[T]) -> list[T]:
     return list(items[rank() :: world_size()])
 
 
-def rank_seed(seed: int) -> int:
-    """Distinct sampling seed per rank; equals ``seed`` in a single process."""
-    return seed * world_size() + rank()
-
-
 def all_sum(value: float) -> float:
     """Sum of ``value`` over ranks (float64 on CPU, exact for the token counts it is used for)."""
     if not is_distributed():
@@ -296,6 +299,15 @@ def gather_step(
         torch.tensor(all_gather_list(rewards.tolist()), dtype=rewards.dtype),
         torch.tensor(all_gather_list(advantages.tolist()), dtype=advantages.dtype), all_gather_list(owner),
     )
+
+
+def broadcast_object(obj: Any = None) -> Any:
+    """Rank 0's ``obj`` on every rank (picklable); the others pass anything."""
+    if not is_distributed():
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def sum_dicts(values: dict[str, float]) -> dict[str, float]:

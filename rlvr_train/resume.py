@@ -36,7 +36,8 @@ SAFE_TO_CHANGE = frozenset({
     "eval_data_dir",
     "verify_workers", "verify_timeout",
     "micro_batch_size", "max_tokens_per_micro_batch", "logprob_chunk_size", "gradient_checkpointing",
-    "rollout_prompts_per_call", "vllm_gpu_memory_utilization",
+    "rollout_prompts_per_call", "vllm_gpu_memory_utilization", "vllm_kv_cache_memory_gb",
+    "vllm_tensor_parallel_size",  # engine layout: like the number of ranks, it does not change the run
     "data_dir", "hub_dataset",  # where the examples are found; their content is checked by digest
 })
 

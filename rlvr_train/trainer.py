@@ -52,17 +52,18 @@ from rlvr_train import distributed as dist
 from rlvr_train import resume
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
+from rlvr_train.engine import (
+    EngineFactory,
+    PolicyEngine,
+    build_engine,
+    check_layout,
+    engine_size,
+    sample_rollouts,
+)
 from rlvr_train.grpo import group_advantages
 from rlvr_train.metrics_io import METRICS_FILE
 from rlvr_train.resume import examples_digest
-from rlvr_train.rollout import (
-    HFRollout,
-    RolloutBackend,
-    Rollouts,
-    VLLMRollout,
-    pack,
-    pad_id_of,
-)
+from rlvr_train.rollout import Rollouts, pack, pad_id_of
 from rlvr_train.update import policy_update
 
 VerifyFn = Callable[..., Sequence[Any]]
@@ -80,8 +81,10 @@ def train(
     verify_fn: VerifyFn | None = None,
     on_step: StepHook | None = None,
     progress: bool = True,
+    make_engine: EngineFactory | None = None,
 ) -> Path:
-    """Run GRPO as configured; return the output dir. ``on_step(step, metrics)`` runs after each step."""
+    """Run GRPO as configured; return the output dir. ``on_step(step, metrics)`` runs after each step;
+    ``make_engine(policy, tokenizer)`` replaces the configured generation engine (tests, custom engines)."""
     from tqdm.auto import tqdm
 
     started_group = dist.init()  # under torchrun (WORLD_SIZE > 1): one process per device, FSDP2
@@ -93,8 +96,9 @@ def train(
     device = dist.device()
     if cfg.batch_size % dist.world_size():  # equal shares: every rank runs the same collectives
         raise TrainError(f"batch_size {cfg.batch_size} must be a multiple of the {dist.world_size()} ranks")
-    if cfg.backend == "vllm" and dist.is_distributed():
-        raise TrainError("backend 'vllm' runs in a single process only; use backend 'hf' under torchrun")
+    layout_error = check_layout(cfg)
+    if layout_error is not None:
+        raise TrainError(layout_error)
     autocast = _autocast(cfg, device)
 
     # 1. Resume point (newest checkpoint that loads; refuses a changed training-defining setting), then
@@ -141,17 +145,9 @@ def train(
         ckpt.write_atomic(out / "config.yaml", cfg.to_yaml())
     dist.barrier()  # other ranks read metrics.jsonl below only after rank 0 has rewritten it
 
-    # 2. Rollout engine and logging.
-    backend: RolloutBackend
-    if cfg.backend == "vllm":  # weights are pushed from the policy into the engine before each step
-        backend = VLLMRollout(
-            source, policy, tokenizer, max_model_len=cfg.max_prompt_tokens + cfg.max_response_tokens,
-            gpu_memory_utilization=cfg.vllm_gpu_memory_utilization, seed=cfg.seed,
-        )
-    else:
-        backend = HFRollout(
-            policy, tokenizer, prompts_per_call=cfg.rollout_prompts_per_call, autocast=autocast
-        )
+    # 2. One generation engine for rollouts and evaluation (rlvr_train.engine), and logging.
+    backend = (make_engine or (lambda p, t: build_engine(cfg, p, t, source, autocast)))(policy, tokenizer)
+    engine = PolicyEngine(backend, policy)
     pad_id = pad_id_of(tokenizer)
     writer = _tensorboard(out) if cfg.tensorboard and main else None
     G = cfg.rollouts
@@ -160,7 +156,7 @@ def train(
     # previous run was killed before it was logged.
     eval_due = bool(cfg.eval_every and cfg.eval_tasks) and start_step % max(cfg.eval_every, 1) == 0
     if eval_due and start_step not in logged_eval_steps(metrics_path):
-        _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, start_step, progress)
+        _log_eval(metrics_path, writer, cfg, engine, start_step, progress)
 
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not (progress and main), desc="grpo",
                dynamic_ncols=True)
@@ -170,15 +166,13 @@ def train(
         for group in optimizer.param_groups:  # constant lr after an optional linear warmup (paper: none)
             group["lr"] = cfg.lr * min(1.0, (step + 1) / (cfg.warmup_steps + 1))
 
-        # 3. Rollouts: B prompts x G samples, each group contiguous.
-        #    Under torchrun rank r takes prompts r, r+W, ... (whole groups) and samples with its own seed.
-        idx = dist.my_share(batch_indices(len(examples), cfg.batch_size, step, cfg.seed))  # [B / W]
-        with dist.full_weights(policy):  # ranks generate different lengths: no per-token collectives
-            rollouts = backend.generate(
-                [prompt_ids[i] for i in idx], n=G, temperature=cfg.temperature, top_p=cfg.top_p,
-                max_tokens=cfg.max_response_tokens, seed=dist.rank_seed(cfg.seed * 1_000_003 + step),
-            )
-        owner = [idx[j // G] for j in range(len(rollouts))]  # [N] example of each response
+        # 3. Rollouts: B prompts x G samples, each group contiguous. Under torchrun rank r takes the
+        #    step's prompts r, r+W, ... (whole groups); seeds depend on the whole step, not the split.
+        step_idx = batch_indices(len(examples), cfg.batch_size, step, cfg.seed)  # [B]
+        with engine.generating() as backend:
+            rollouts, positions = sample_rollouts(backend, [prompt_ids[i] for i in step_idx], cfg, step)
+        engine.sleep()  # frees the KV cache for the update (vLLM on GPU)
+        owner = [step_idx[p] for p in positions for _ in range(G)]  # [N] example of each response
         t_gen = time.perf_counter() - t0
 
         # 4. Rewards from the verifier, then group advantages.
@@ -187,12 +181,17 @@ def train(
             timeout=cfg.verify_timeout, finish_reasons=rollouts.finish_reasons,
             answer_format=cfg.answer_format, strict=cfg.strict,
         )
-        rewards = torch.tensor([reward_of(v, cfg.reward) for v in verdicts], dtype=torch.float32)  # [N]
+        rewards = torch.tensor(
+            [reward_of(v, cfg, reason == "length") for v, reason in zip(verdicts, rollouts.finish_reasons,
+                                                                        strict=True)],
+            dtype=torch.float32,
+        )  # [N]
         advantages = group_advantages(rewards, G, normalize_std=cfg.normalize_std)  # [N]
 
         # 5. One optimizer step over all N responses in micro-batches.
         batch = pack(rollouts, pad_id)  # [N, P + R]
         update = policy_update(policy, ref, optimizer, batch, advantages, cfg, device, autocast)
+        engine.updated()
 
         # 6. Metrics (over all ranks' responses), checkpoint, evaluation.
         if dist.is_distributed():
@@ -200,7 +199,7 @@ def train(
                 rollouts, verdicts, rewards, advantages, owner
             )
         elapsed = time.perf_counter() - t0
-        row = step_metrics(done, rollouts, verdicts, rewards, advantages, owner, examples, G)
+        row = step_metrics(done, rollouts, verdicts, rewards, advantages, owner, examples, G, cfg.strict)
         row.update(update)
         n_tokens = sum(len(r) for r in rollouts.response_ids)
         row.update(lr=optimizer.param_groups[0]["lr"], step_time=elapsed, gen_time=t_gen,
@@ -213,14 +212,14 @@ def train(
         if (cfg.save_every and done % cfg.save_every == 0) or done == cfg.steps:
             _save(out, done, policy, tokenizer, optimizer, cfg, row, digest)
         if cfg.eval_every and cfg.eval_tasks and (done % cfg.eval_every == 0 or done == cfg.steps):
-            _log_eval(metrics_path, writer, cfg, policy, tokenizer, autocast, done, progress)
+            _log_eval(metrics_path, writer, cfg, engine, done, progress)
         if on_step is not None:
             on_step(done, row)
     bar.close()
-    if isinstance(backend, VLLMRollout):
-        backend.close()  # frees the engine's KV cache for whatever runs next in this process
     if writer is not None:
         writer.close()
+    dist.barrier()  # closing a vLLM engine under torchrun also ends the process group: nobody may lag
+    engine.close()  # frees a vLLM engine's memory for whatever runs next in this process
     if started_group:
         dist.teardown()
     return out
@@ -255,15 +254,16 @@ def _save(
 
 
 def _log_eval(
-    path: Path, writer: Any, cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any],
-    step: int, progress: bool = False,
+    path: Path, writer: Any, cfg: TrainConfig, engine: PolicyEngine, step: int, progress: bool = False
 ) -> None:
-    """Evaluate and log (rank 0). Under torchrun every rank evaluates the gathered weights (duplicate
-    work, but no rank waits idle at a collective for the whole evaluation)."""
-    with dist.full_weights(policy):
-        row = run_eval(cfg, policy, tokenizer, autocast, step=step, show_progress=progress and dist.is_main())
-    if dist.is_main():
-        log_metrics(path, writer, row)
+    """Evaluate on the rollout engine and log (rank 0). Under torchrun every rank's engine takes a share."""
+    from rlvr_train.evaluation import evaluate
+
+    with engine.generating(rows_per_call=cfg.eval_batch_size) as backend:
+        show = progress and dist.is_main()
+        row = evaluate(cfg, backend, step=step, tp=engine_size(cfg), show_progress=show)
+    if row is not None:
+        log_metrics(path, writer, {"kind": "eval", "step": step, **row})
 
 
 def use_gradient_checkpointing(cfg: TrainConfig, device: torch.device) -> bool:
@@ -271,15 +271,29 @@ def use_gradient_checkpointing(cfg: TrainConfig, device: torch.device) -> bool:
     return cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device.type == "cuda"
 
 
-def reward_of(verdict: Any, mode: str) -> float:
-    """The scalar reward of one verdict under the configured reward mode."""
-    if mode == "verifier":
-        return float(verdict.reward)
-    if mode == "format":  # the paper's format-only baseline: any non-empty boxed answer earns 1
-        return 1.0 if has_requested_answer(verdict) else 0.0
-    if mode == "entropy":  # entropy-only ablation: no outcome signal at all
+def reward_of(verdict: Any, cfg: TrainConfig, truncated: bool) -> float:
+    """The scalar reward of one verdict under the configured reward mode.
+
+    ``verifier`` is the paper's reward: 1 when the last answer in the requested format (a non-empty
+    ``\\boxed{}``) equals the reference, whether or not the response ran to the token limit; with
+    ``strict=False`` an answer found by the lenient fallback counts too. ``truncated_reward="zero"``
+    gives a truncated response 0 instead (an overlong penalty, not the paper's rule).
+    """
+    if cfg.reward == "entropy":  # entropy-only ablation: no outcome signal at all
         return 0.0
-    raise ValueError(f"unknown reward mode {mode!r}")
+    if truncated and cfg.truncated_reward == "zero":
+        return 0.0
+    if cfg.reward == "format":  # the paper's format-only baseline: any non-empty boxed answer earns 1
+        return 1.0 if has_requested_answer(verdict) else 0.0
+    if cfg.reward == "verifier":
+        return 1.0 if answer_correct(verdict, cfg.strict) else 0.0
+    raise ValueError(f"unknown reward mode {cfg.reward!r}")
+
+
+def answer_correct(verdict: Any, strict: bool) -> bool:
+    """The response's answer equals the reference, truncated or not: in the requested format when
+    ``strict`` (the paper), else wherever the lenient extraction found it."""
+    return bool(verdict.lenient_correct) and (has_requested_answer(verdict) or not strict)
 
 
 def has_requested_answer(verdict: Any) -> bool:
@@ -293,16 +307,23 @@ def has_requested_answer(verdict: Any) -> bool:
 
 def step_metrics(
     step: int, rollouts: Rollouts, verdicts: Sequence[Any], rewards: torch.Tensor,
-    advantages: torch.Tensor, owner: list[int], examples: list[Example], group_size: int,
+    advantages: torch.Tensor, owner: list[int], examples: list[Example], group_size: int, strict: bool = True,
 ) -> dict[str, Any]:
-    """Outcome statistics of one step, including per-example accuracy (for ``rlvr-train rank``)."""
+    """Outcome statistics of one step, including per-example accuracy (for ``rlvr-train rank``).
+
+    ``accuracy`` is the share of responses whose answer is right by the training rule (truncated or
+    not); ``truncated_rewarded`` the share of truncated responses that still earned reward (None when
+    none was truncated).
+    """
     n = len(verdicts)
-    correct = [bool(v.correct) for v in verdicts]
+    correct = [answer_correct(v, strict) for v in verdicts]
     lengths = [len(r) for r in rollouts.response_ids]
+    truncated = [r == "length" for r in rollouts.finish_reasons]
     per_example: dict[str, list[bool]] = {}
     for j, ok in enumerate(correct):
         per_example.setdefault(examples[owner[j]].index, []).append(ok)
     groups = rewards.view(-1, group_size)  # [B, G]
+    paid_cut = [r > 0 for r, cut in zip(rewards.tolist(), truncated, strict=True) if cut]  # truncated
     return {
         "kind": "train",
         "step": step,
@@ -318,22 +339,10 @@ def step_metrics(
         "zero_std_groups": float((groups.amax(dim=1) == groups.amin(dim=1)).float().mean()),
         "response_length": sum(lengths) / n,
         "response_length_max": max(lengths),
-        "truncation_rate": sum(r == "length" for r in rollouts.finish_reasons) / n,
+        "truncation_rate": sum(truncated) / n,
+        "truncated_rewarded": sum(paid_cut) / len(paid_cut) if paid_cut else None,
         "example_accuracy": {k: sum(v) / len(v) for k, v in per_example.items()},
     }
-
-
-def run_eval(
-    cfg: TrainConfig, policy: Any, tokenizer: Any, autocast: Callable[[], Any], *, step: int,
-    show_progress: bool = False,
-) -> dict[str, Any]:
-    """One evaluation row; the model is put back in train mode afterwards."""
-    from rlvr_train.evaluation import evaluate
-
-    metrics = evaluate(cfg, policy, tokenizer, step=step, autocast=autocast, show_progress=show_progress)
-    row = {"kind": "eval", "step": step, **metrics}
-    policy.train()
-    return row
 
 
 def _check_model_path(name: str) -> None:

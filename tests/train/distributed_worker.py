@@ -16,8 +16,10 @@ from typing import Any
 
 import torch
 
+from rlvr_eval.generation.base import occurrences
 from rlvr_train import distributed as dist
 from rlvr_train.config import TrainConfig
+from rlvr_train.engine import my_rollout_positions
 from rlvr_train.grpo import group_advantages
 from rlvr_train.rollout import Packed, Rollouts, pack
 from rlvr_train.trainer import load_model
@@ -109,8 +111,13 @@ def main(model_dir: str, out: str) -> None:
     started = dist.init()
     results: dict[str, Any] = {mode: run(model_dir, mode) for mode in MODES}
     results["nan"] = run(model_dir, "token_mean", nan_on_last_rank=True)
-    # how the trainer splits a step of 8 prompts and seeds each rank's sampling (step seed 5)
-    results["split"] = dist.all_gather_list([(dist.rank(), dist.my_share(list(range(8))), dist.rank_seed(5))])
+    # how the trainer splits a one-shot step (the same prompt 8 times) and which occurrence of the prompt
+    # each rank's samples are seeded with (rlvr_train.engine.sample_rollouts)
+    positions, own = my_rollout_positions(8, 1)
+    occurrence = occurrences([[5, 6, 7]] * 8)
+    results["split"] = dist.all_gather_list(
+        [(dist.rank(), dist.my_share(list(range(8))), positions[own], [occurrence[p] for p in positions])]
+    )
     if dist.is_main():
         torch.save(results, Path(out))
     if started:

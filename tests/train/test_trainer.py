@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -58,7 +57,6 @@ def test_loop_runs_logs_and_checkpoints(tiny_model_dir: Path, tmp_path: Path) ->
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert rows[0].keys() >= TRAIN_KEYS
     for r in rows:
-        assert 0.0 <= r["accuracy"] <= 1.0 and r["reward_mean"] == pytest.approx(r["accuracy"])
         assert 1 <= r["response_length"] <= 8 and r["skipped"] is False
         assert set(r["example_accuracy"]) == {"0"}
         assert r["kl"] >= 0.0 and r["entropy"] > 0.0
@@ -71,6 +69,46 @@ def test_loop_runs_logs_and_checkpoints(tiny_model_dir: Path, tmp_path: Path) ->
         assert model.dtype == torch.bfloat16 and model.config.num_hidden_layers >= 1
         info = json.loads((out / f"checkpoint-{step}" / "checkpoint.json").read_text())
         assert info["step"] == step and info["metrics"]["step"] == step
+
+
+# Known responses to "Say 7" (reference 7), graded by the real verifier with the paper's strict rule.
+SCRIPT = [
+    ("so \\boxed{7}", "stop"),  # right, boxed: reward 1
+    ("so \\boxed{7} and then 7 7 7", "length"),  # right, boxed, cut at the limit: 1 (paper), 0 with zero
+    ("\\boxed{3}", "stop"),  # wrong but boxed: format reward only
+    ("7", "stop"),  # right but unboxed: 0 under the strict (paper) rule
+]
+
+
+@pytest.mark.parametrize(
+    ("reward", "truncated_reward", "expected_reward", "truncated_paid"),
+    [
+        ("verifier", "score", 2 / 4, 1.0),
+        ("verifier", "zero", 1 / 4, 0.0),
+        ("format", "score", 3 / 4, 1.0),
+        ("format", "zero", 2 / 4, 0.0),
+    ],
+)
+def test_rewards_of_known_responses(
+    tiny_model_dir: Path, tmp_path: Path, reward: str, truncated_reward: str, expected_reward: float,
+    truncated_paid: float,
+) -> None:
+    from fake_engine import ScriptedEngine
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    out = tmp_path / "run"
+    cfg = toy_config(tiny_model_dir, out, steps=1, strict=True, batch_size=2, rollouts=4, reward=reward,
+                     truncated_reward=truncated_reward, max_response_tokens=64)
+    train(cfg, progress=False, make_engine=lambda policy, tok: ScriptedEngine(tok, SCRIPT))
+    (row,) = read_rows(out)
+    lengths = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) + (reason == "stop")
+               for text, reason in SCRIPT]
+    assert row["reward_mean"] == pytest.approx(expected_reward)
+    assert row["accuracy"] == pytest.approx(2 / 4)  # right and boxed, truncated or not, whatever pays
+    assert row["format_rate"] == pytest.approx(3 / 4) and row["lenient_accuracy"] == pytest.approx(3 / 4)
+    assert row["truncation_rate"] == pytest.approx(1 / 4) and row["truncated_rewarded"] == truncated_paid
+    assert row["response_length"] == pytest.approx(sum(lengths) / 4) and row["skipped"] is False
 
 
 def test_refuses_to_overwrite_a_run(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -116,13 +154,12 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tiny_model_dir: Path, tmp_
         assert torch.equal(moments["exp_avg_sq"], final_b["optimizer"]["state"][idx]["exp_avg_sq"])
 
 
-def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path) -> None:
-    def nan_verify(texts: list[str], refs: list[str], **kwargs: Any) -> list[Any]:
-        return [SimpleNamespace(correct=False, reward=float("nan"), format_ok=False, extracted=None,
-                                extraction_method="none", answered_in_format=False) for _ in texts]
+def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    import rlvr_train.trainer as trainer_module
 
+    monkeypatch.setattr(trainer_module, "reward_of", lambda *args: float("nan"))
     out = tmp_path / "run"
-    train(toy_config(tiny_model_dir, out, steps=1, kl_coef=0.0), verify_fn=nan_verify, progress=False)
+    train(toy_config(tiny_model_dir, out, steps=1, kl_coef=0.0), progress=False)
     (row,) = read_rows(out)
     assert row["skipped"] is True
     from transformers import AutoModelForCausalLM
@@ -132,6 +169,52 @@ def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path) -> None
     assert after.keys() <= start.keys() and len(after) > 10
     for name, weight in after.items():
         assert torch.equal(weight, start[name]), name  # the NaN update was not applied
+
+
+def test_live_engine_gets_the_policy_weights_before_each_use(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """A live engine (vLLM's role) is sent the weights once per update, sleeps during the update, and
+    serves the evaluation too (the same engine object); rollouts are token-id prompts, evaluation text."""
+    from fake_engine import SCRIPT_EVAL, RecordingLiveEngine
+
+    bench = tmp_path / "toy_eval.jsonl"
+    bench.write_text('{"question": "Say 7", "answer": "7"}\n{"question": "Say 3", "answer": "3"}\n')
+    engines: list[RecordingLiveEngine] = []
+    policies: list[Any] = []
+    snapshots: list[list[tuple[str, list[int], float]]] = []
+
+    def weights() -> list[tuple[str, list[int], float]]:
+        params = policies[0].named_parameters()
+        return [(n, list(p.shape), float(p.detach().double().sum())) for n, p in params]
+
+    def make(policy: Any, tokenizer: Any) -> RecordingLiveEngine:
+        policies.append(policy)
+        snapshots.append(weights())  # before any update
+        engines.append(RecordingLiveEngine(tokenizer, SCRIPT_EVAL))
+        return engines[-1]
+
+    out = tmp_path / "run"
+    cfg = toy_config(tiny_model_dir, out, steps=2, eval_every=2, eval_tasks=[f"jsonl:{bench}"],
+                     eval_template="plain", max_response_tokens=16)
+    train(cfg, progress=False, make_engine=make, on_step=lambda step, row: snapshots.append(weights()))
+    (engine,) = engines
+    kinds = [call[0] for call in engine.calls]
+    assert kinds == [
+        "load_weights", "wake_up", "generate",  # evaluation at step 0
+        "wake_up", "generate", "sleep",  # step 1: weights unchanged since the evaluation
+        "load_weights", "wake_up", "generate", "sleep",  # step 2
+        "load_weights", "wake_up", "generate",  # evaluation at step 2
+        "close",
+    ]
+    generated = [call for call in engine.calls if call[0] == "generate"]
+    assert [call[1] for call in generated] == [["text"], ["ids"], ["ids"], ["text"]]
+    assert len(generated[0][2]) == 2 and generated[1][3]["n"] == 8  # 2 eval items; G rollouts per prompt
+    loads = [call[1] for call in engine.calls if call[0] == "load_weights"]
+    assert len(snapshots) == 3  # initial, after step 1, after step 2
+    for load, expected in zip(loads, snapshots, strict=True):
+        assert [(n, s) for n, s, _ in load] == [(n, s) for n, s, _ in expected]  # each tensor once, whole
+        for (name, _, got), (_, _, want) in zip(load, expected, strict=True):
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-6), name
+    assert loads[1] != loads[0]  # the update changed the weights the engine received
 
 
 def test_eval_is_logged_at_start_and_every_k(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ Layout of one checkpoint (``step`` = optimizer steps completed)::
                                 # moments, RNG states, step, run config, training-examples digest
 
 Sizes for Qwen2.5-Math-1.5B (1,543,714,304 parameters): model.safetensors 3.09 GB; trainer_state.pt
-18.5 GB (fp32 weights 6.17 GB + two fp32 AdamW moments 12.35 GB). 100 checkpoints of the paper's run:
-about 0.33 TB, against 1.85 TB when every checkpoint kept the fp32 weights and the optimizer state.
+18.5 GB (fp32 weights 6.17 GB + two fp32 AdamW moments 12.35 GB; measured on the tiny model: 2.01 and
+12.13 bytes per parameter). The paper's 100 checkpoints: 99 x 3.09 + 21.6 GB = about 0.33 TB, against
+1.85 TB when every checkpoint kept the fp32 weights and the optimizer state.
 
 A checkpoint is written to ``.checkpoint-<step>.tmp``, every file and the directory are fsynced, and
 only then is it renamed (and the parent directory fsynced), so a run killed or a machine that loses

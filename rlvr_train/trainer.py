@@ -10,7 +10,9 @@ Departures from the paper's verl run, all deliberate:
 1. Rollouts come from ``transformers.generate`` on the training weights by default, so no inference
    engine's numerics differ from the trainer's (slower than verl's vLLM). ``backend: vllm`` runs an
    in-process vLLM engine that gets the policy's weights before every step, as verl's hybrid engine.
-2. With gradient accumulation, each micro-batch's loss is weighted by its share of the batch's tokens
+2. With gradient accumulation (micro-batches of at most ``micro_batch_size`` responses and
+   ``max_tokens_per_micro_batch`` padded tokens, longest responses first, like verl's dynamic batch
+   size; ``rlvr_train.update``), each micro-batch's loss is weighted by its share of the batch's tokens
    (or responses, for the sequence-mean modes), so the accumulated gradient equals the gradient of the
    whole batch's token mean. verl divides each micro-batch's own mean by the number of micro-batches,
    which weights tokens of short-response micro-batches more.
@@ -31,6 +33,14 @@ Departures from the paper's verl run, all deliberate:
    Under torchrun the HF backend generates from weights gathered once per step on every rank.
 9. Evaluation during training runs the ``rlvr_eval`` harness greedily on the in-memory policy
    (``rlvr_train.evaluation``); the paper's verl fork validated with its own scoring code.
+10. Token log-probs and entropy come from the final hidden states and the LM head a chunk of
+    ``logprob_chunk_size`` positions at a time (``rlvr_train.chunked_logprobs``, with its own backward),
+    never as whole ``[micro_batch, response, vocab]`` logits: the same values and gradients (tested),
+    summed in another order. verl materialises each micro-batch's logits.
+11. Checkpoints hold the bf16 model every ``save_every`` steps and the fp32 weights + AdamW state only
+    in the newest ``keep_trainer_state`` (``rlvr_train.checkpoint``); verl saves every rank's FSDP
+    shards with the optimizer state every time. ``--resume`` continues from the fp32 copy, exactly as
+    an uninterrupted run, and refuses a changed training-defining setting (``rlvr_train.resume``).
 
 Metrics go to ``<output_dir>/metrics.jsonl`` (one JSON object per step or evaluation), a tqdm bar, and
 TensorBoard when installed.
@@ -116,8 +126,7 @@ def train(
     if point is not None:  # the optimizer's fp32 master weights, not the checkpoint's bf16 copy
         ckpt.load_weights(policy, point.state["model"])
     if use_gradient_checkpointing(cfg, device):
-        # non-reentrant: works with FSDP2 and with inputs that do not require grad
-        policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_gradient_checkpointing(policy)
     disable_dropout(policy)  # log-probs must be those of the policy that sampled (Qwen ships with 0)
     mixed_precision = cfg.bf16 and device.type == "cuda"  # bf16 compute, fp32 masters and reduction
     dist.shard_policy(policy, mixed_precision=mixed_precision)  # FSDP2 under torchrun; optimizer: own shard
@@ -269,6 +278,16 @@ def _log_eval(
 def use_gradient_checkpointing(cfg: TrainConfig, device: torch.device) -> bool:
     """The configured choice, or by default on for GPUs (memory-bound) and off for CPUs (compute-bound)."""
     return cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device.type == "cuda"
+
+
+def enable_gradient_checkpointing(model: Any) -> None:
+    """Recompute each decoder layer's activations in backward (non-reentrant: works with FSDP2 and with
+    inputs that need no grad). transformers 5.24 renamed the method; older versions have the old name."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def reward_of(verdict: Any, cfg: TrainConfig, truncated: bool) -> float:

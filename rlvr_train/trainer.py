@@ -132,8 +132,9 @@ def train(
     dist.shard_policy(policy, mixed_precision=mixed_precision)  # FSDP2 under torchrun; optimizer: own shard
     policy.train()
     ref = None
-    if cfg.kl_coef > 0:  # the paper's reference: the initial policy, frozen (resume refuses a new --model)
-        ref = load_model(cfg.model, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
+    if cfg.kl_coef > 0:  # the paper's reference: the initial policy, frozen; on resume the run's recorded one
+        initial = str(point.config["model"]) if point is not None else cfg.model
+        ref = load_model(initial, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
         ref.eval().requires_grad_(False)
         dist.shard_policy(ref, mixed_precision=mixed_precision)
     optimizer = torch.optim.AdamW(

@@ -17,14 +17,6 @@ from rlvr_train.resume import SAFE_TO_CHANGE
 from rlvr_train.trainer import TrainError, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def toy(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
     values: dict[str, Any] = dict(
         model=str(model_dir), output_dir=str(out), problem="Say 7", answer="7", template="plain",

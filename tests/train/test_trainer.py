@@ -20,14 +20,6 @@ TRAIN_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 shared cores: one thread is faster and leaves the other free
-    yield
-    torch.set_num_threads(threads)
-
-
 def toy_config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
     """'Say 7': reward 1 when the last number of a short sample is 7 (strict=False: no box needed).
 

@@ -27,14 +27,6 @@ ADVANTAGES = torch.tensor([1.0, -1.0, 0.5, -0.5, 2.0, 0.0, -2.0, 0.3])
 COMMON = dict(kl_coef=0.01, entropy_coef=0.01, temperature=0.6, grad_clip=1e9, max_response_tokens=10)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def fake_batch(vocab: int) -> Packed:
     """8 responses of lengths 1..7 to two prompts of different lengths (so both paddings occur)."""
     gen = torch.Generator().manual_seed(0)

@@ -10,7 +10,9 @@ Departures from the paper's verl run, all deliberate:
 1. Rollouts come from ``transformers.generate`` on the training weights by default, so no inference
    engine's numerics differ from the trainer's (slower than verl's vLLM). ``backend: vllm`` runs an
    in-process vLLM engine that gets the policy's weights before every step, as verl's hybrid engine.
-2. With gradient accumulation, each micro-batch's loss is weighted by its share of the batch's tokens
+2. With gradient accumulation (micro-batches of at most ``micro_batch_size`` responses and
+   ``max_tokens_per_micro_batch`` padded tokens, longest responses first, like verl's dynamic batch
+   size; ``rlvr_train.update``), each micro-batch's loss is weighted by its share of the batch's tokens
    (or responses, for the sequence-mean modes), so the accumulated gradient equals the gradient of the
    whole batch's token mean. verl divides each micro-batch's own mean by the number of micro-batches,
    which weights tokens of short-response micro-batches more.
@@ -31,6 +33,14 @@ Departures from the paper's verl run, all deliberate:
    Under torchrun the HF backend generates from weights gathered once per step on every rank.
 9. Evaluation during training runs the ``rlvr_eval`` harness greedily on the in-memory policy
    (``rlvr_train.evaluation``); the paper's verl fork validated with its own scoring code.
+10. Token log-probs and entropy come from the final hidden states and the LM head a chunk of
+    ``logprob_chunk_size`` positions at a time (``rlvr_train.chunked_logprobs``, with its own backward),
+    never as whole ``[micro_batch, response, vocab]`` logits: the same values and gradients (tested),
+    summed in another order. verl materialises each micro-batch's logits.
+11. Checkpoints hold the bf16 model every ``save_every`` steps and the fp32 weights + AdamW state only
+    in the newest ``keep_trainer_state`` (``rlvr_train.checkpoint``); verl saves every rank's FSDP
+    shards with the optimizer state every time. ``--resume`` continues from the fp32 copy, exactly as
+    an uninterrupted run, and refuses a changed training-defining setting (``rlvr_train.resume``).
 
 Metrics go to ``<output_dir>/metrics.jsonl`` (one JSON object per step or evaluation), a tqdm bar, and
 TensorBoard when installed.
@@ -40,7 +50,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,6 +59,7 @@ import torch
 
 from rlvr_train import checkpoint as ckpt
 from rlvr_train import distributed as dist
+from rlvr_train import resume
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
 from rlvr_train.engine import (
@@ -60,9 +70,11 @@ from rlvr_train.engine import (
     engine_size,
     sample_rollouts,
 )
-from rlvr_train.grpo import group_advantages, grpo_loss, token_log_probs_and_entropy
+from rlvr_train.grpo import group_advantages
 from rlvr_train.metrics_io import METRICS_FILE
-from rlvr_train.rollout import Packed, Rollouts, pack, pad_id_of, response_logits
+from rlvr_train.resume import examples_digest
+from rlvr_train.rollout import Rollouts, pack, pad_id_of
+from rlvr_train.update import policy_update
 
 VerifyFn = Callable[..., Sequence[Any]]
 StepHook = Callable[[int, dict[str, Any]], None]
@@ -99,39 +111,48 @@ def train(
         raise TrainError(layout_error)
     autocast = _autocast(cfg, device)
 
-    # 1. Tokenizer and prompts first (template errors surface before weights load), then the policy
-    #    (from the newest checkpoint when resuming), the frozen reference and the optimizer.
-    resume_from = ckpt.latest_checkpoint(out) if cfg.resume else None
-    if resume_from is None and not cfg.resume and ckpt.list_checkpoints(out):
+    # 1. Resume point (newest checkpoint that loads; refuses a changed training-defining setting), then
+    #    tokenizer and prompts (template errors surface before weights load), the policy (the checkpoint's
+    #    fp32 weights when resuming), the frozen reference and the optimizer.
+    digest = examples_digest(examples)
+    point = _resume_point(out, cfg, digest) if cfg.resume else None
+    if point is None and not cfg.resume and ckpt.list_checkpoints(out):
         raise TrainError(f"{out} already holds checkpoints; pass --resume or choose another --output-dir")
-    source = str(resume_from or cfg.model)
+    source = str(point.path if point else cfg.model)
     tokenizer = load_tokenizer(source)
     prompt_ids = [encode_prompt(ex.question, cfg, tokenizer) for ex in examples]  # one-shot: one prompt
     torch.manual_seed(cfg.seed)
     policy = load_model(source, device)
-    if cfg.gradient_checkpointing:
-        policy.gradient_checkpointing_enable()
+    if point is not None:  # the optimizer's fp32 master weights, not the checkpoint's bf16 copy
+        ckpt.load_weights(policy, point.state["model"])
+    if use_gradient_checkpointing(cfg, device):
+        enable_gradient_checkpointing(policy)
     disable_dropout(policy)  # log-probs must be those of the policy that sampled (Qwen ships with 0)
-    dist.shard_policy(policy)  # FSDP2 under torchrun; the optimizer below then holds only this shard
+    mixed_precision = cfg.bf16 and device.type == "cuda"  # bf16 compute, fp32 masters and reduction
+    dist.shard_policy(policy, mixed_precision=mixed_precision)  # FSDP2 under torchrun; optimizer: own shard
     policy.train()
     ref = None
-    if cfg.kl_coef > 0:  # the paper's reference is the initial policy, frozen
-        ref = load_model(cfg.model, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
+    if cfg.kl_coef > 0:  # the paper's reference: the initial policy, frozen; on resume the run's recorded one
+        initial = str(point.config["model"]) if point is not None else cfg.model
+        ref = load_model(initial, device, dtype=torch.bfloat16 if device.type == "cuda" else None)
         ref.eval().requires_grad_(False)
-        dist.shard_policy(ref)
+        dist.shard_policy(ref, mixed_precision=mixed_precision)
     optimizer = torch.optim.AdamW(
         policy.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
     )
     start_step = 0
-    if resume_from is not None:
-        state = ckpt.load_trainer_state(resume_from)
-        optimizer.load_state_dict(dist.shard_optimizer_state(optimizer, state["optimizer"]))
-        ckpt.set_rng_state(state["rng"])
-        start_step = int(state["step"])
+    if point is not None:
+        optimizer.load_state_dict(dist.shard_optimizer_state(optimizer, point.state["optimizer"]))
+        ckpt.set_rng_state(point.state["rng"])
+        start_step = point.step
     metrics_path = out / METRICS_FILE
+    dist.barrier()  # every rank has read the checkpoints before rank 0 renames a broken one
     if main:
+        if point is not None:
+            resume.set_aside(point)
+            resume.log_resume(out, start_step, point.path, resume.config_changes(point.config, cfg))
         truncate_metrics(metrics_path, start_step)  # drop steps logged after the checkpoint: no repeats
-        (out / "config.yaml").write_text(cfg.to_yaml(), encoding="utf-8")
+        ckpt.write_atomic(out / "config.yaml", cfg.to_yaml())
     dist.barrier()  # other ranks read metrics.jsonl below only after rank 0 has rewritten it
 
     # 2. One generation engine for rollouts and evaluation (rlvr_train.engine), and logging.
@@ -199,11 +220,7 @@ def train(
         bar.set_postfix(reward=f"{row['reward_mean']:.3f}", acc=f"{row['accuracy']:.3f}",
                         kl=f"{row['kl']:.4f}", len=f"{row['response_length']:.0f}")
         if (cfg.save_every and done % cfg.save_every == 0) or done == cfg.steps:
-            if not dist.is_distributed():
-                ckpt.save_checkpoint(out, done, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
-                                     cfg.keep_last)
-            else:
-                _save_sharded(out, done, policy, tokenizer, optimizer, cfg)
+            _save(out, done, policy, tokenizer, optimizer, cfg, row, digest)
         if cfg.eval_every and cfg.eval_tasks and (done % cfg.eval_every == 0 or done == cfg.steps):
             _log_eval(metrics_path, writer, cfg, engine, done, progress)
         if on_step is not None:
@@ -218,15 +235,31 @@ def train(
     return out
 
 
-def _save_sharded(
-    out: Path, step: int, policy: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, cfg: TrainConfig
+def _resume_point(out: Path, cfg: TrainConfig, digest: str) -> resume.ResumePoint | None:
+    """Where ``--resume`` continues from, after checking that it continues the same run."""
+    try:
+        point = resume.find_resume_point(out)
+        if point is not None:
+            resume.config_changes(point.config, cfg)  # raises on a changed training-defining setting
+            resume.check_examples(point.state, digest)
+    except resume.ResumeError as exc:
+        raise TrainError(str(exc)) from None
+    return point
+
+
+def _save(
+    out: Path, step: int, policy: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, cfg: TrainConfig,
+    metrics: dict[str, Any], digest: str,
 ) -> None:
-    """Under torchrun: gather full weights and optimizer state (collectives), rank 0 writes them."""
+    """Gather full weights and optimizer state (collectives under torchrun); rank 0 writes them."""
     weights = dist.full_state_dict(policy)
     optimizer_state = dist.full_optimizer_state(optimizer)
     if dist.is_main():
-        ckpt.save_checkpoint(out, step, policy, tokenizer, optimizer, cfg.model_dump(mode="json"),
-                             cfg.keep_last, model_state=weights, optimizer_state=optimizer_state)
+        ckpt.save_checkpoint(
+            out, step, model=policy, tokenizer=tokenizer, weights=weights, optimizer_state=optimizer_state,
+            config=cfg.model_dump(mode="json"), metrics=metrics, examples_digest=digest,
+            keep_last=cfg.keep_last, keep_trainer_state=cfg.keep_trainer_state,
+        )
     dist.barrier()  # no rank runs ahead (or exits) while the checkpoint is being written
 
 
@@ -243,67 +276,19 @@ def _log_eval(
         log_metrics(path, writer, {"kind": "eval", "step": step, **row})
 
 
-def policy_update(
-    policy: Any, ref: Any, optimizer: torch.optim.Optimizer, batch: Packed, advantages: torch.Tensor,
-    cfg: TrainConfig, device: torch.device, autocast: Callable[[], Any],
-) -> dict[str, Any]:
-    """Accumulate the GRPO loss over micro-batches, clip the gradient norm, step (or skip if non-finite)."""
-    n_local = batch.response_ids.shape[0]
-    # Under torchrun each rank holds only its groups, but the normalisers are the WHOLE step's counts
-    # (summed over ranks): rank r's gradient is then sum_{its tokens} g_t / T_global, and the FSDP
-    # reduce-scatter, set to a plain sum (distributed.shard_policy), adds these into exactly the
-    # single-process gradient sum_{all tokens} g_t / T_global. Dividing by a local count instead would
-    # weight each rank's tokens by 1 / T_rank, which differs whenever ranks' response lengths differ.
-    n = int(dist.all_sum(n_local))
-    total_tokens = int(max(dist.all_sum(int(batch.response_mask.sum())), 1))
-    optimizer.zero_grad(set_to_none=True)
-    sums: dict[str, float] = {}
-    finite = True
-    for start in range(0, n_local, cfg.micro_batch_size):
-        mb = batch.slice(start, start + cfg.micro_batch_size).to(device)
-        mask = mb.response_mask  # [m, R]
-        # Departure 2: weight = this micro-batch's share of the batch's tokens (or responses).
-        share = float(mask.sum()) / total_tokens if cfg.aggregation == "token_mean" else mask.shape[0] / n
-        with autocast():
-            logits = response_logits(policy, mb)  # [m, R, V]
-        logp, entropy = token_log_probs_and_entropy(logits, mb.response_ids, cfg.temperature)  # [m, R] each
-        ref_logp = None
-        if ref is not None:
-            with torch.no_grad(), autocast():
-                ref_logits = response_logits(ref, mb)  # [m, R, V]
-            ref_logp = token_log_probs_and_entropy(ref_logits, mb.response_ids, cfg.temperature)[0]
-        loss, stats = grpo_loss(
-            logp, advantages[start : start + cfg.micro_batch_size].to(device), mask,
-            old_logp=None, ref_logp=ref_logp, entropy=entropy, clip_low=cfg.clip_low,
-            clip_high=cfg.clip_high, kl_coef=cfg.kl_coef if ref is not None else 0.0,
-            entropy_coef=cfg.entropy_coef, aggregation=cfg.aggregation,
-            norm_length=cfg.max_response_tokens,
-        )
-        if not torch.isfinite(loss):
-            finite = False
-            if not dist.is_distributed():
-                break
-            # other ranks still run this micro-batch's gradient reduce-scatter: take part in it too
-            # (the non-finite gradient is never applied, the step is skipped on every rank below)
-        (loss * share).backward()
-        if finite:
-            for key, value in stats.items():
-                sums[key] = sums.get(key, 0.0) + value * share
-    sums = dist.sum_dicts(sums)  # each rank's sums are already weighted by global shares
-    finite = dist.all_true(finite)
-    grad_norm = dist.to_float(torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip))
-    skipped = not finite or not math.isfinite(grad_norm)
-    if skipped:  # Departure 6: never apply a NaN/inf update
-        optimizer.zero_grad(set_to_none=True)
+def use_gradient_checkpointing(cfg: TrainConfig, device: torch.device) -> bool:
+    """The configured choice, or by default on for GPUs (memory-bound) and off for CPUs (compute-bound)."""
+    return cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device.type == "cuda"
+
+
+def enable_gradient_checkpointing(model: Any) -> None:
+    """Recompute each decoder layer's activations in backward (non-reentrant: works with FSDP2 and with
+    inputs that need no grad). transformers 5.24 renamed the method; older versions have the old name."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
     else:
-        optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    return {
-        "loss": sums.get("loss", math.nan), "policy_loss": sums.get("pg_loss", math.nan),
-        "kl": sums.get("kl", 0.0), "entropy": sums.get("entropy", math.nan),
-        "clip_frac": sums.get("clip_frac", 0.0), "ratio_mean": sums.get("ratio_mean", 1.0),
-        "grad_norm": grad_norm if math.isfinite(grad_norm) else None, "skipped": skipped,
-    }
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def reward_of(verdict: Any, cfg: TrainConfig, truncated: bool) -> float:
@@ -460,7 +445,7 @@ def truncate_metrics(path: Path, step: int) -> None:
             continue
         if int(row.get("step", 0)) <= step and step > 0:
             kept.append(line)
-    path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    ckpt.write_atomic(path, "".join(f"{line}\n" for line in kept))  # a crash here must not lose the log
 
 
 def log_metrics(path: Path, writer: Any, row: dict[str, Any]) -> None:

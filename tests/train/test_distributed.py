@@ -65,7 +65,7 @@ def both_runs(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return single, torch.load(out, weights_only=False)
 
 
-@pytest.mark.parametrize("mode", ["token_mean", "seq_mean_token_sum_norm"])
+@pytest.mark.parametrize("mode", ["token_mean", "seq_mean_token_sum_norm", "token_budget"])
 def test_fsdp_update_equals_single_process(
     both_runs: tuple[Any, Any], mode: str, tiny_model_dir: Path
 ) -> None:
@@ -88,6 +88,32 @@ def test_fsdp_update_equals_single_process(
     assert moved > 5e-5  # the step moved weights by ~lr=1e-4: far above the tolerance below
     for name, weight in single["weights"].items():
         torch.testing.assert_close(dist["weights"][name], weight, atol=1e-6, rtol=0, msg=name)
+
+
+def test_token_budget_plans_are_balanced_across_ranks(both_runs: tuple[Any, Any]) -> None:
+    """The ranks' own greedy plans differ in length, yet both ran the same number of micro-batches
+    (else the FSDP collectives would have hung) and the update equals one process's (test above)."""
+    dist = both_runs[1]["token_budget"]
+    assert len(set(dist["greedy_plans"])) == 2, dist["greedy_plans"]
+    assert dist["metrics"]["micro_batches"] == max(dist["greedy_plans"])
+
+
+def test_fsdp_mixed_precision_computes_in_bf16_and_keeps_fp32_masters(
+    both_runs: tuple[Any, Any], tiny_model_dir: Path
+) -> None:
+    """FSDP2 mixed precision, run for real on gloo: layers compute with bf16 weights, while the sharded
+    parameters (AdamW's master weights) and the reduced gradients stay fp32. The step is the fp32 step
+    to bf16 accuracy."""
+    single, dist = both_runs[0]["bf16"], both_runs[1]["bf16"]
+    assert dist["compute_dtypes"] == {torch.bfloat16} and single["compute_dtypes"] == {torch.float32}
+    assert dist["param_dtypes"] == dist["grad_dtypes"] == {torch.float32}
+    scale = max(float(g.abs().max()) for g in single["grads"].values())
+    worst = max(float((dist["grads"][k] - g).abs().max()) for k, g in single["grads"].items())
+    assert 0 < worst < 0.05 * scale  # bf16 compute: close to the fp32 gradient, but not bit-equal
+    assert dist["metrics"]["loss"] == pytest.approx(single["metrics"]["loss"], rel=0.05, abs=1e-3)
+    for name, weight in single["weights"].items():  # Adam's first step moves every weight by <= ~lr
+        assert dist["weights"][name].dtype == torch.float32  # fp32 masters: a 1e-4 step survives
+        torch.testing.assert_close(dist["weights"][name], weight, atol=2.5e-4, rtol=0, msg=name)
 
 
 def test_nan_on_one_rank_skips_the_step_on_every_rank(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,13 @@ import torch
 
 from rlvr_train.checkpoint import list_checkpoints, load_trainer_state
 from rlvr_train.config import TrainConfig
-from rlvr_train.rollout import Rollouts, pack
-from rlvr_train.trainer import TrainError, policy_update, train
+from rlvr_train.trainer import TrainError, train
 
 TRAIN_KEYS = {
     "step", "reward_mean", "accuracy", "format_rate", "adv_mean", "adv_std", "policy_loss", "loss", "kl",
     "entropy", "clip_frac", "grad_norm", "response_length", "truncation_rate", "step_time", "tokens_per_s",
     "example_accuracy", "skipped", "lr",
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 shared cores: one thread is faster and leaves the other free
-    yield
-    torch.set_num_threads(threads)
 
 
 def toy_config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
@@ -65,8 +55,12 @@ def test_loop_runs_logs_and_checkpoints(tiny_model_dir: Path, tmp_path: Path) ->
     assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6)  # step 1: policy == reference
     assert [s for s, _ in list_checkpoints(out)] == [2, 3]  # every 2 steps plus the final one
     assert load_trainer_state(out / "checkpoint-3")["step"] == 3
-    model = AutoModelForCausalLM.from_pretrained(out / "checkpoint-3")
-    assert model.config.num_hidden_layers >= 1
+    assert not (out / "checkpoint-2" / "trainer_state.pt").exists()  # keep_trainer_state=1: newest only
+    for step in (2, 3):
+        model = AutoModelForCausalLM.from_pretrained(out / f"checkpoint-{step}")
+        assert model.dtype == torch.bfloat16 and model.config.num_hidden_layers >= 1
+        info = json.loads((out / f"checkpoint-{step}" / "checkpoint.json").read_text())
+        assert info["step"] == step and info["metrics"]["step"] == step
 
 
 # Known responses to "Say 7" (reference 7), graded by the real verifier with the paper's strict rule.
@@ -141,46 +135,15 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tiny_model_dir: Path, tmp_
     for a, b in zip(rows_a, rows_b, strict=True):  # same rollouts and updates as without the kill
         assert a["reward_mean"] == b["reward_mean"] and a["response_length"] == b["response_length"]
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
-    final_a = torch.load(straight / "checkpoint-5" / "trainer_state.pt", weights_only=False)["step"]
-    final_b = torch.load(broken / "checkpoint-5" / "trainer_state.pt", weights_only=False)["step"]
-    assert final_a == final_b == 5
-
-
-def _fake_rollouts(tokens: int = 40) -> Rollouts:
-    gen = torch.Generator().manual_seed(0)
-    lengths = [1, 5, 2, 7, 3, 6, 4, 2]
-    prompts = [[5, 6, 7], [5, 6, 7, 8]] * 4
-    responses = [torch.randint(3, tokens, (n,), generator=gen).tolist() for n in lengths]
-    return Rollouts(prompts, responses, [""] * 8, ["stop"] * 8)
-
-
-def test_micro_batches_give_the_full_batch_gradient(tiny_model_dir: Path) -> None:
-    from transformers import AutoModelForCausalLM
-
-    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    ref = copy.deepcopy(base).eval()
-    batch = pack(_fake_rollouts(), pad_id=0)
-    advantages = torch.tensor([1.0, -1.0, 0.5, -0.5, 2.0, 0.0, -2.0, 0.3])
-    results = []
-    for micro in (8, 3, 1):
-        model = copy.deepcopy(base)
-        opt = torch.optim.SGD(model.parameters(), lr=1.0)
-        cfg = TrainConfig(micro_batch_size=micro, kl_coef=0.001, temperature=0.6)
-        stats = policy_update(model, ref, opt, batch, advantages, cfg, torch.device("cpu"), lambda: _null())
-        results.append((stats, torch.cat([p.detach().flatten() for p in model.parameters()])))
-    (full, w_full), *others = results
-    for stats, weights in others:
-        assert stats["grad_norm"] == pytest.approx(full["grad_norm"], rel=1e-4)
-        assert stats["loss"] == pytest.approx(full["loss"], rel=1e-4, abs=1e-7)
-        torch.testing.assert_close(weights, w_full, rtol=1e-5, atol=1e-6)
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
+    final_a = load_trainer_state(straight / "checkpoint-5")
+    final_b = load_trainer_state(broken / "checkpoint-5")
+    assert final_a["step"] == final_b["step"] == 5
+    # resumed from the fp32 master weights and optimizer moments: bitwise the uninterrupted run
+    assert final_a["model"].keys() == final_b["model"].keys()
+    for name, weight in final_a["model"].items():
+        assert torch.equal(weight, final_b["model"][name]), name
+    for idx, moments in final_a["optimizer"]["state"].items():
+        assert torch.equal(moments["exp_avg_sq"], final_b["optimizer"]["state"][idx]["exp_avg_sq"])
 
 
 def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path, monkeypatch: Any) -> None:
@@ -193,10 +156,11 @@ def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path, monkeyp
     assert row["skipped"] is True
     from transformers import AutoModelForCausalLM
 
-    start = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    after = AutoModelForCausalLM.from_pretrained(out / "checkpoint-1")
-    for p, q in zip(start.parameters(), after.parameters(), strict=True):
-        assert torch.equal(p, q)  # the NaN update was not applied
+    start = AutoModelForCausalLM.from_pretrained(tiny_model_dir).state_dict()
+    after = load_trainer_state(out / "checkpoint-1")["model"]  # the fp32 weights, not the bf16 copy
+    assert after.keys() <= start.keys() and len(after) > 10
+    for name, weight in after.items():
+        assert torch.equal(weight, start[name]), name  # the NaN update was not applied
 
 
 def test_live_engine_gets_the_policy_weights_before_each_use(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ def build_engine(cfg: TrainConfig, policy: Any, tokenizer: Any, source: str, aut
     on_gpu = torch.cuda.is_available()
     if on_gpu:  # vLLM sizes its memory from what is free: return the trainer's cached blocks first
         torch.cuda.empty_cache()
+    eval_tokens = cfg.eval_max_tokens if cfg.eval_every and cfg.eval_tasks else 0
     extra: dict[str, Any] = {}
     if cfg.vllm_kv_cache_memory_gb is not None:
         extra["kv_cache_memory_bytes"] = int(cfg.vllm_kv_cache_memory_gb * 2**30)
@@ -71,7 +72,7 @@ def build_engine(cfg: TrainConfig, policy: Any, tokenizer: Any, source: str, aut
         tensor_parallel_size=cfg.vllm_tensor_parallel_size,
         dtype="bfloat16" if on_gpu and cfg.bf16 else "float32", enforce_eager=not on_gpu,
         gpu_memory_utilization=cfg.vllm_gpu_memory_utilization, seed=cfg.seed,
-        max_model_len=cfg.max_prompt_tokens + max(cfg.max_response_tokens, cfg.eval_max_tokens),
+        max_model_len=cfg.max_prompt_tokens + max(cfg.max_response_tokens, eval_tokens),
         engine_kwargs=extra,
     )
 

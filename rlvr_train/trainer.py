@@ -210,9 +210,11 @@ def train(
         advantages = group_advantages(rewards, G, normalize_std=cfg.normalize_std)  # [N]
 
         # 5. One optimizer step over all N responses in micro-batches.
+        t_update = time.perf_counter()
         batch = pack(rollouts, pad_id)  # [N, P + R]
         update = policy_update(policy, ref, optimizer, batch, advantages, cfg, device, autocast)
         engine.updated()
+        t_update = time.perf_counter() - t_update
 
         # 6. Metrics (over all ranks' responses), checkpoint, evaluation.
         if dist.is_distributed():
@@ -224,7 +226,7 @@ def train(
         row.update(update)
         n_tokens = sum(len(r) for r in rollouts.response_ids)
         row.update(lr=optimizer.param_groups[0]["lr"], step_time=elapsed, gen_time=t_gen,
-                   tokens_per_s=n_tokens / max(elapsed, 1e-9))
+                   update_time=t_update, tokens_per_s=n_tokens / max(elapsed, 1e-9))
         if main:
             log_metrics(metrics_path, writer, row)
         bar.update(1)

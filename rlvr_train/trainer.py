@@ -68,6 +68,7 @@ from typing import Any
 
 import torch
 
+from rlvr_eval.generation import BackendError
 from rlvr_train import checkpoint as ckpt
 from rlvr_train import distributed as dist
 from rlvr_train import resume
@@ -167,7 +168,10 @@ def train(
     dist.barrier()  # other ranks read metrics.jsonl below only after rank 0 has rewritten it
 
     # 2. One generation engine for rollouts and evaluation (rlvr_train.engine), and logging.
-    backend = (make_engine or (lambda p, t: build_engine(cfg, p, t, source, autocast)))(policy, tokenizer)
+    try:
+        backend = (make_engine or (lambda p, t: build_engine(cfg, p, t, source, autocast)))(policy, tokenizer)
+    except BackendError as exc:  # e.g. backend vllm without vLLM installed: one line, with the fix
+        raise TrainError(str(exc)) from None
     engine = PolicyEngine(backend, policy)
     pad_id = pad_id_of(tokenizer)
     writer = _tensorboard(out) if cfg.tensorboard and main else None

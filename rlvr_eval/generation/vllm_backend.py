@@ -102,6 +102,15 @@ def _completion(out: Any) -> Completion:
     return Completion(text=out.text, finish_reason=reason, num_tokens=len(tokens), token_ids=tuple(tokens))
 
 
+def _release_cached_gpu_memory() -> None:
+    """Give the trainer's cached (freed) CUDA blocks back before vLLM maps its memory again: PyTorch's
+    allocator keeps them for itself, and a colocated engine would otherwise run out on wake-up."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _replica_main(conn: Connection, devices: str | None, model: str, engine_kwargs: dict[str, Any]) -> None:
     """Entry of a data-parallel replica process: build an engine, then serve chunks until told to stop."""
     if devices is not None:
@@ -319,6 +328,7 @@ class VLLMBackend:
         at a time: the caller may gather each tensor just before it is yielded and free it after."""
         engine = self._live_engine()
         if self._weights_discarded:  # level-2 sleep dropped the weights' memory: map it back first
+            _release_cached_gpu_memory()
             engine.llm.wake_up(tags=["weights"])
             self._weights_discarded = False
         # reload_weights, not model.load_weights: the engine post-processes weights after loading
@@ -344,6 +354,7 @@ class VLLMBackend:
             return
         if self._weights_discarded:
             raise BackendError("the engine slept at level 2 and lost its weights: call load_weights first")
+        _release_cached_gpu_memory()
         engine.llm.wake_up(tags=["kv_cache"])
         self._asleep = False
 

@@ -259,9 +259,10 @@ class VLLMBackend:
         stop_ids = self._stop_token_ids(params.stop)
         collector = SampleCollector(prompts, params, progress)
         rows = collector.rows
+        inputs = [p if isinstance(p, str) else {"prompt_token_ids": list(p)} for p in prompts]
         requests: list[Request] = [
             (
-                prompts[p] if isinstance(prompts[p], str) else {"prompt_token_ids": list(prompts[p])},
+                inputs[p],
                 {
                     "n": 1,
                     "temperature": params.temperature,

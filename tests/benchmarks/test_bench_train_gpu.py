@@ -16,21 +16,18 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_train_gpu.py"
 
 
-def load_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_train_gpu", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    return importlib.import_module("bench_train_gpu")
 
 
-def test_stand_in_has_qwen_math_shape_and_vocabulary() -> None:
+def test_stand_in_has_qwen_math_shape_and_vocabulary(bench: Any) -> None:
     """The random model has exactly Qwen2.5-Math-1.5B's parameter count, and its tokenizer decodes any of
     the 151,936 ids the model may sample."""
     import torch
     from transformers import Qwen2ForCausalLM
 
-    bench = load_bench()
     tokenizer = bench.build_tokenizer(151936)
     assert len(tokenizer) == 151936
     ids = random.Random(0).choices(range(151936), k=500)

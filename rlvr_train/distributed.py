@@ -177,8 +177,9 @@ def full_weights(model: torch.nn.Module) -> Iterator[None]:
 def iter_full_parameters(model: torch.nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
     """``(name, full tensor)`` of each parameter, gathered one at a time (a weight sync that never holds
     a second copy of the model). Under FSDP2 each step is a collective: every rank must consume the
-    iterator to the end, in the same order. Tied parameters appear once (``named_parameters``)."""
-    for name, param in model.named_parameters():
+    iterator to the end, in the same order. A tied parameter comes under each of its names: vLLM's
+    reload keeps a tied LM head's old weights unless it is sent too."""
+    for name, param in model.named_parameters(remove_duplicate=False):
         yield name, to_full(param.detach())
 
 

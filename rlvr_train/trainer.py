@@ -7,9 +7,13 @@ surrogate + k3 KL to the frozen initial policy - entropy bonus (``rlvr_train.grp
 
 Departures from the paper's verl run, all deliberate:
 
-1. Rollouts come from ``transformers.generate`` on the training weights by default, so no inference
-   engine's numerics differ from the trainer's (slower than verl's vLLM). ``backend: vllm`` runs an
-   in-process vLLM engine that gets the policy's weights before every step, as verl's hybrid engine.
+1. Rollouts and in-training evaluation share ONE ``rlvr_eval.generation`` engine (``rlvr_train.engine``).
+   ``backend: hf`` (default) samples with ``transformers.generate`` on the training weights themselves,
+   so no engine's numerics differ from the trainer's (slower than verl's vLLM). ``backend: vllm`` runs a
+   colocated vLLM engine on every rank (vLLM's ``external_launcher`` under torchrun, as verl's hybrid
+   engine and TRL's colocate mode), sent the policy's weights one tensor at a time after each update
+   and asleep (KV cache freed, where vLLM supports it) during the update. Either way the trainer
+   recomputes the log-probs of the sampled tokens itself.
 2. With gradient accumulation (micro-batches of at most ``micro_batch_size`` responses and
    ``max_tokens_per_micro_batch`` padded tokens, longest responses first, like verl's dynamic batch
    size; ``rlvr_train.update``), each micro-batch's loss is weighted by its share of the batch's tokens
@@ -20,19 +24,26 @@ Departures from the paper's verl run, all deliberate:
    makes the sampler and the learner the same policy); verl recomputes old log-probs in a separate
    forward pass, which equals this up to numerical noise.
 4. The reference log-probs are computed inside the same micro-batch loop instead of a separate pass.
-5. Reward modes ``format`` (1 for any non-empty ``\\boxed{}``, truncated or not) and ``entropy``
-   (no reward: only the entropy term trains) give the paper's format-only and entropy-only
-   baselines as options of the same loop.
+5. The reward is the paper's: the last requested-format answer (``\\boxed{}``) against the label,
+   whether or not the response ran into ``max_response_tokens`` (verdicts still say ``truncated``;
+   ``truncation_rate`` and ``truncated_rewarded`` are logged). ``truncated_reward: zero`` is an option
+   the paper did not use: 0 for a cut response (an overlong penalty). Reward modes ``format`` (1 for any
+   non-empty ``\\boxed{}``) and ``entropy`` (no reward: only the entropy term trains) give the paper's
+   format-only and entropy-only baselines as options of the same loop.
 6. A non-finite loss or gradient norm skips the optimizer step (logged as ``skipped``), where verl
    would apply it.
-7. Sampling is seeded per step (``seed``, step), so a resumed run draws the rollouts an uninterrupted
-   run would have drawn from the same weights.
+7. Each sample is seeded from (``seed``, step, prompt, occurrence of the prompt in the whole step, sample
+   index), so a resumed run draws the rollouts an uninterrupted run would have drawn from the same
+   weights, and the split over ranks does not change which samples are drawn (engine numerics aside);
+   verl seeds its vLLM engine once per run.
 8. Data parallelism (the paper ran verl on 8 GPUs) is ``torchrun`` + FSDP2 (``rlvr_train.distributed``):
    each rank samples and trains on whole groups, with the loss normalised by the global token count,
    so the gradient equals the one-process gradient of the same batch, as for any micro-batch size.
-   Under torchrun the HF backend generates from weights gathered once per step on every rank.
-9. Evaluation during training runs the ``rlvr_eval`` harness greedily on the in-memory policy
-   (``rlvr_train.evaluation``); the paper's verl fork validated with its own scoring code.
+   Under torchrun the hf engine generates from weights gathered once per generation on every rank;
+   vLLM engines hold their own copy (ranks of one ``vllm_tensor_parallel_size`` group share one).
+9. Evaluation during training runs the ``rlvr_eval`` harness greedily on the rollout engine
+   (``rlvr_train.evaluation``), each benchmark split over every rank's engine and written by rank 0
+   (``rlvr_train.eval_shards``); the paper's verl fork validated with its own scoring code.
 10. Token log-probs and entropy come from the final hidden states and the LM head a chunk of
     ``logprob_chunk_size`` positions at a time (``rlvr_train.chunked_logprobs``, with its own backward),
     never as whole ``[micro_batch, response, vocab]`` logits: the same values and gradients (tested),

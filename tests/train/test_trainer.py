@@ -175,7 +175,7 @@ def test_live_engine_gets_the_policy_weights_before_each_use(tiny_model_dir: Pat
     snapshots: list[list[tuple[str, list[int], float]]] = []
 
     def weights() -> list[tuple[str, list[int], float]]:
-        params = policies[0].named_parameters()
+        params = policies[0].named_parameters(remove_duplicate=False)
         return [(n, list(p.shape), float(p.detach().double().sum())) for n, p in params]
 
     def make(policy: Any, tokenizer: Any) -> RecordingLiveEngine:
@@ -202,8 +202,8 @@ def test_live_engine_gets_the_policy_weights_before_each_use(tiny_model_dir: Pat
     assert len(generated[0][2]) == 2 and generated[1][3]["n"] == 8  # 2 eval items; G rollouts per prompt
     loads = [call[1] for call in engine.calls if call[0] == "load_weights"]
     assert len(snapshots) == 3  # initial, after step 1, after step 2
-    for load, expected in zip(loads, snapshots, strict=True):
-        assert [(n, s) for n, s, _ in load] == [(n, s) for n, s, _ in expected]  # each tensor once, whole
+    for load, expected in zip(loads, snapshots, strict=True):  # whole tensors, tied ones under each name
+        assert [(n, s) for n, s, _ in load] == [(n, s) for n, s, _ in expected]
         for (name, _, got), (_, _, want) in zip(load, expected, strict=True):
             assert got == pytest.approx(want, rel=1e-6, abs=1e-6), name
     assert loads[1] != loads[0]  # the update changed the weights the engine received

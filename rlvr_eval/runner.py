@@ -4,17 +4,20 @@
 
 1. load the items and render their prompts;
 2. skip every (task, item, sample) already in ``samples.jsonl`` (a crash or Ctrl-C loses at most
-   the chunk in flight: lines are flushed and fsync'd, a torn last line is ignored on reload);
+   the chunk in flight: lines are flushed and fsync'd, a torn last line is repaired on resume);
 3. generate the missing samples chunk by chunk, verify each chunk with ``verify_batch`` and append
    its records;
 4. compute the metrics and write ``results.json``, ``report.md`` and ``report.html``.
 
 ``rescore(run_dir)`` re-verifies a run's saved completions (e.g. after a verifier fix) and rewrites
 the samples, results and reports without generating anything.
+
+Both hold the run directory's lock (``scoring.run_lock``) while they read and write it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import sys
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rlvr_eval.config import EvalConfig
+from rlvr_eval.config import EvalConfig, check_seconds
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams, default_backend_name
 from rlvr_eval.scoring.metrics import summarize_task
 from rlvr_eval.scoring.records import (
@@ -44,6 +47,7 @@ from rlvr_eval.scoring.results import (
     package_versions,
     save_results,
 )
+from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt
 from rlvr_eval.verifier.schema import AnswerFormat, EquivalenceOptions, Verdict
@@ -158,6 +162,8 @@ def make_backend(config: EvalConfig) -> Backend:
         "base_url": config.base_url,
         "base_urls": config.base_url,
         "max_concurrency": config.max_concurrency,
+        "request_timeout": config.request_timeout,
+        "max_retries": config.max_retries,
         "batch_size": config.batch_size,
         "dtype": config.dtype,
         "gpu_memory_utilization": config.gpu_memory_utilization,
@@ -394,6 +400,15 @@ def score(
     """Evaluate ``config.model`` on ``config.tasks``, resuming from the run directory if it has samples."""
     out = Path(config.output_dir).expanduser()
     plans = plan_tasks(config)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked_run_dir(out):
+        return _score_locked(out, plans, config, backend, verifier, show_progress)
+
+
+def _score_locked(
+    out: Path, plans: list[TaskPlan], config: EvalConfig, backend: Backend | None,
+    verifier: VerifyFn | None, show_progress: bool | None,
+) -> RunResults:
     check_run_dir(out, config)
     verify = verifier or batch_verifier(timeout=config.verify_timeout, workers=config.verify_workers)
     samples_path = out / SAMPLES_FILE
@@ -433,8 +448,14 @@ def rescore(
     score_mode: ScoreMode | None = None,
 ) -> RunResults:
     """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports."""
-    with gc_paused():  # 100k records and verdicts: see gc_paused
-        return _rescore(Path(run_dir).expanduser(), verifier, timeout, workers, score_mode)
+    out = Path(run_dir).expanduser()
+    if timeout is not None:
+        check_seconds(timeout)
+    with contextlib.ExitStack() as stack:
+        if (out / SAMPLES_FILE).is_file():  # a run directory: ours to lock and repair
+            stack.enter_context(locked_run_dir(out))
+        stack.enter_context(gc_paused())  # 100k records and verdicts: see gc_paused
+        return _rescore(out, verifier, timeout, workers, score_mode)
 
 
 def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,

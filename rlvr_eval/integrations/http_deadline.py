@@ -28,7 +28,7 @@ def deadline_protocol(header_timeout: float, body_timeout: float) -> type[asynci
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class DeadlineH11Protocol(H11Protocol):  # type: ignore[misc]
+    class DeadlineH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
         _phase: str | None = None  # "head", "body", or None while no request is being received
 

@@ -15,12 +15,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_cli import assert_one_line_error, cli
-from test_generation_openai import StubState, start_stub
+from test_generation_openai import StubState
 
 from rlvr_eval.cli import _score_config, build_parser
 from rlvr_eval.tasks import PAPER_MATH_TASKS, TASKS
@@ -39,15 +38,6 @@ def write_data(root: Path, rows_by_task: dict[str, list[dict]]) -> Path:
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     return write_data(tmp_path / "data", {"math500": MATH_ROWS, "gsm8k": GSM_ROWS})
-
-
-@pytest.fixture
-def stub() -> Iterator[tuple[StubState, str]]:
-    state = StubState()
-    server, url = start_stub(state)
-    yield state, url
-    server.shutdown()
-    server.server_close()
 
 
 def score_args(url: str, data: Path, out: Path, *extra: str) -> list[str]:

@@ -148,6 +148,8 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ValueError(f"cannot read config {path}: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(f"config {path} is not UTF-8 text (byte offset {err.start})") from err
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

@@ -161,9 +161,10 @@ def test_torn_tail_is_repaired_on_resume(tmp_path: Path, data: Path, stub: tuple
 def test_one_process_per_run_directory(tmp_path: Path, data: Path, stub: tuple[StubState, str]) -> None:
     """A second score on a busy directory fails at once; a lock left by a killed process blocks nothing."""
     state, url = stub
-    state.delay = 120  # the first run stalls in generation, holding the directory
     out = tmp_path / "run"
     args = score_args(url, data, out, "--tasks", "math500")
+    assert cli(*args, "--limit", "1").returncode == 0  # a run directory with samples already
+    state.delay = 120  # the resumed run stalls generating the other items, holding the directory
     env = {k: v for k, v in os.environ.items() if k != "RLVR_DATA_DIR"}
     first = subprocess.Popen([sys.executable, "-m", "rlvr_eval.cli", *args], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env)
@@ -172,10 +173,9 @@ def test_one_process_per_run_directory(tmp_path: Path, data: Path, stub: tuple[S
         while state.in_flight == 0:  # the first run is generating, so it holds the lock
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()
             time.sleep(0.05)
-        second = cli(*args)
-        assert_one_line_error(second, f"another rlvr-eval process is using {out}")
-        rescore = cli("rescore", str(out))
-        assert rescore.returncode == 2
+        busy = f"another rlvr-eval process is using {out}"
+        assert_one_line_error(cli(*args), busy)
+        assert_one_line_error(cli("rescore", str(out)), busy)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
@@ -183,7 +183,8 @@ def test_one_process_per_run_directory(tmp_path: Path, data: Path, stub: tuple[S
     assert (out / ".lock").exists()  # left behind by the killed run ...
     third = cli(*args)
     assert third.returncode == 0, third.stderr  # ... and no obstacle: flock died with its process
-    assert len(keys_of(sample_lines(out))) == len(MATH_ROWS)
+    keys = keys_of(sample_lines(out))
+    assert set(keys.values()) == {1} and len(keys) == len(MATH_ROWS)
 
 
 # ---------------------------------------------------------------- one-line errors
@@ -199,6 +200,12 @@ def test_undecodable_data_file_names_file_line_and_offset(tmp_path: Path) -> Non
     proc = cli("score", "some/model", "--backend", "hf", "--tasks", "math500", "--data-dir", str(data),
                "--output-dir", str(tmp_path / "run"))
     assert_one_line_error(proc, f"{path}:2: byte offset {offset}: not UTF-8 text (byte 0xe9)")
+
+
+def test_undecodable_config_file_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_bytes(b"model: caf\xe9\n")  # Latin-1 at byte 10
+    assert_one_line_error(cli("score", "--config", str(config)), f"{config} is not UTF-8 text (byte offset 10)")
 
 
 def test_null_answer_is_one_line(tmp_path: Path) -> None:

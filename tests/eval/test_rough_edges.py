@@ -205,7 +205,8 @@ def test_undecodable_data_file_names_file_line_and_offset(tmp_path: Path) -> Non
 def test_undecodable_config_file_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "run.yaml"
     config.write_bytes(b"model: caf\xe9\n")  # Latin-1 at byte 10
-    assert_one_line_error(cli("score", "--config", str(config)), f"{config} is not UTF-8 text (byte offset 10)")
+    proc = cli("score", "--config", str(config))
+    assert_one_line_error(proc, f"{config} is not UTF-8 text (byte offset 10)")
 
 
 def test_null_answer_is_one_line(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def find_named(name: str, data_dir: str | Path | None) -> Path | None:
     return None
 
 
-def load_hub(name: str, hub_dataset: str) -> list[Example]:
+def load_hub(name: str, hub_dataset: str, *, downloading: bool = False) -> list[Example]:
     """Examples of split ``name`` (or ``<name>_r128``, the paper's repeated one-shot file) from the Hub.
 
     The ``_r128`` splits repeat one row 128 times; duplicates are dropped here because batching
@@ -154,9 +154,12 @@ def load_hub(name: str, hub_dataset: str) -> list[Example]:
         if not seen:
             raise DataError(f"hub dataset {hub_dataset} split {split} holds no examples")
         return list(seen.values())
+    reasons = "; ".join(errors)
+    if downloading:
+        raise DataError(f"could not download example {name!r} from {hub_dataset} ({reasons})")
     raise DataError(
         f"example {name!r} not found locally and the hub dataset {hub_dataset} could not be loaded "
-        f"({'; '.join(errors)}); pass --data-dir DIR with train/{name}.jsonl or --data FILE.jsonl"
+        f"({reasons}); pass --data-dir DIR with train/{name}.jsonl or --data FILE.jsonl"
     )
 
 
@@ -170,7 +173,7 @@ def download_examples(names: list[str], out_dir: str | Path, hub_dataset: str) -
 
     paths = []
     for name in names:
-        examples = load_hub(name, hub_dataset)
+        examples = load_hub(name, hub_dataset, downloading=True)
         path = Path(out_dir).expanduser() / "train" / f"{name}.jsonl"
         rows = [{"index": ex.index, "prompt": f"{ex.question} {TRAIN_SUFFIX}", "answer": ex.answer,
                  "data_source": ex.source} for ex in examples]

@@ -136,7 +136,7 @@ def test_download_with_the_hub_unreachable_is_one_line(
 
 
 def test_train_download_reads_back_as_the_hub_examples(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The paper's hub dataset in verl's layout, pi1 only under its repeated ``_r128`` split."""
     import datasets
@@ -172,6 +172,7 @@ def test_train_download_reads_back_as_the_hub_examples(
             (e.index, e.question, e.answer) for e in hub]
     assert len(load_examples(TrainConfig(example="pi1", data_dir=str(out)))) == 1  # 128 copies: one example
     assert rlvr_train_main(["download", str(tmp_path / "x"), "--examples", "pi2"]) == 2  # not on the hub
+    assert "could not download example 'pi2' from ypwang61/One-Shot-RLVR-Datasets" in capsys.readouterr().err
 
 
 def test_no_data_from_a_shared_folder_next_to_the_code(tmp_path: Path) -> None:

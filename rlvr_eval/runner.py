@@ -12,13 +12,13 @@
 ``rescore(run_dir)`` re-verifies a run's saved completions (e.g. after a verifier fix) and rewrites
 the samples, results and reports without generating anything.
 
-Both hold the run directory's lock (``scoring.run_lock``) while they read and write it.
+Both hold the run directory's lock (``scoring.run_lock``) while they read and write it. The backend
+is built from the config by ``run_backend`` (lazily: a finished run never loads a model).
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import sys
 import time
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from rlvr_eval.config import EvalConfig, check_seconds
-from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams, default_backend_name
+from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
+from rlvr_eval.run_backend import LazyBackend, backend_name, make_backend  # noqa: F401  (make_backend: API)
 from rlvr_eval.scoring.metrics import summarize_task
 from rlvr_eval.scoring.records import (
     SAMPLES_FILE,
@@ -142,71 +143,6 @@ def check_run_dir(out: Path, config: EvalConfig) -> None:
     (out / RUN_CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
-# ---------------------------------------------------------------- backend
-
-
-def backend_name(config: EvalConfig) -> str:
-    return config.backend or default_backend_name()
-
-
-def make_backend(config: EvalConfig) -> Backend:
-    """Build the configured backend, passing only the options its constructor accepts."""
-    from rlvr_eval.generation import BACKENDS, get_backend
-
-    name = backend_name(config)
-    options: dict[str, Any] = {
-        "model": config.model,
-        "path": config.model,  # the predictions backend reads saved completions from the "model" path
-        "tensor_parallel_size": config.tensor_parallel_size,
-        "data_parallel_size": config.data_parallel_size,
-        "base_url": config.base_url,
-        "base_urls": config.base_url,
-        "max_concurrency": config.max_concurrency,
-        "request_timeout": config.request_timeout,
-        "max_retries": config.max_retries,
-        "batch_size": config.batch_size,
-        "dtype": config.dtype,
-        "gpu_memory_utilization": config.gpu_memory_utilization,
-        "max_model_len": config.max_model_len,
-        "enforce_eager": config.enforce_eager,
-        "seed": config.seed,
-    }
-    target = BACKENDS.get(name)
-    if target is not None:
-        import importlib
-
-        module_name, class_name = target.split(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except ImportError as err:
-            raise BackendError(f"backend {name!r} is not available: {err}") from err
-        params = inspect.signature(cls).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        options = {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
-    try:
-        return get_backend(name, **options)
-    except TypeError as err:  # a required option is missing, e.g. the openai backend without --base-url
-        raise BackendError(f"backend {name!r} cannot be built from these options: {err}") from err
-
-
-class _LazyBackend:
-    """Builds the backend only when a sample is actually missing (a finished run never loads a model)."""
-
-    def __init__(self, config: EvalConfig, backend: Backend | None) -> None:
-        self.config = config
-        self.backend = backend
-        self.owned = backend is None
-
-    def get(self) -> Backend:
-        if self.backend is None:
-            self.backend = make_backend(self.config)
-        return self.backend
-
-    def close(self) -> None:
-        if self.owned and self.backend is not None:
-            self.backend.close()
-
-
 # ---------------------------------------------------------------- generation
 
 
@@ -253,7 +189,7 @@ def _run_task(
     plan: TaskPlan,
     config: EvalConfig,
     existing: dict[tuple[str, str, int], SampleRecord],
-    backend: _LazyBackend,
+    backend: LazyBackend,
     verify: VerifyFn,
     samples_path: Path,
     show_progress: bool | None,
@@ -413,7 +349,7 @@ def _score_locked(
     verify = verifier or batch_verifier(timeout=config.verify_timeout, workers=config.verify_workers)
     samples_path = out / SAMPLES_FILE
     existing = load_records(samples_path)
-    lazy = _LazyBackend(config, backend)
+    lazy = LazyBackend(config, backend)
     try:
         for plan in plans:
             _run_task(plan, config, existing, lazy, verify, samples_path, show_progress)

@@ -48,7 +48,7 @@ class _ChunkedHeadStats(torch.autograd.Function):
     """Autograd for (logp, entropy) of ``softmax((hidden @ W^T + b) / T)`` without whole logits."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any, hidden: Tensor, weight: Tensor, bias: Tensor | None, tokens: Tensor, temperature: float,
         chunk_size: int, compute_dtype: torch.dtype,
     ) -> tuple[Tensor, Tensor]:
@@ -71,7 +71,7 @@ class _ChunkedHeadStats(torch.autograd.Function):
         return logp, lse - mean_z
 
     @staticmethod
-    def backward(ctx: Any, g_logp: Tensor | None, g_ent: Tensor | None) -> tuple[Any, ...]:  # type: ignore[override]
+    def backward(ctx: Any, g_logp: Tensor | None, g_ent: Tensor | None) -> tuple[Any, ...]:
         hidden, weight, bias, tokens, lse, mean_z = ctx.saved_tensors
         temperature, chunk_size, cdtype = ctx.temperature, ctx.chunk_size, ctx.compute_dtype
         n = hidden.shape[0]

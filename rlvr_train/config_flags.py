@@ -1,9 +1,9 @@
 """Command-line flags generated from a pydantic config's fields, so flags and help cannot drift from it.
 
 Each field ``some_name`` becomes ``--some-name`` with its description as help: ``bool`` fields get
-``--x/--no-x``, ``Literal`` fields their choices, tuples ``nargs=len``, lists ``nargs='*'``, and optional
-numbers accept ``none``. Flags that are not given stay out of the parsed namespace (``SUPPRESS``), so a
-YAML value is overridden only by a flag the user typed.
+``--x/--no-x``, ``Literal`` fields their choices, tuples ``nargs=len``, lists ``nargs='*'`` (repeatable),
+and optional numbers accept ``none``. Flags that are not given stay out of the parsed namespace
+(``SUPPRESS``), so a YAML value is overridden only by a flag the user typed.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def _argument_kwargs(name: str, info: FieldInfo) -> dict[str, Any]:
         return {"choices": list(args), "type": type(args[0])}
     if origin is tuple:
         return {"nargs": len(args), "type": args[0], "metavar": name.upper()}
-    if origin is list:
-        return {"nargs": "*", "type": args[0] if args else str, "metavar": name.upper()}
+    if origin is list:  # "--x a b --x c" extends; "--x" alone gives [] (e.g. no evaluation tasks)
+        return {"nargs": "*", "action": "extend", "type": args[0] if args else str, "metavar": name.upper()}
     if annotation in (int, float):
         return {"type": _nullable(annotation) if nullable else annotation}
     if annotation is str:

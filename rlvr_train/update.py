@@ -57,12 +57,12 @@ def plan_micro_batches(
         width = row_width
     if count is not None:
         if count > len(response_lengths) or count < len(plan):
-            rows = len(response_lengths)
-            raise ValueError(f"cannot make {count} micro-batches of {rows} rows (at least {len(plan)})")
+            n_rows = len(response_lengths)
+            raise ValueError(f"cannot make {count} micro-batches of {n_rows} rows (at least {len(plan)})")
         while len(plan) < count:  # halve the micro-batch with the most rows
             big = max(range(len(plan)), key=lambda k: len(plan[k]))
-            rows = plan.pop(big)
-            plan[big:big] = [rows[: len(rows) // 2], rows[len(rows) // 2 :]]
+            halves = plan.pop(big)
+            plan[big:big] = [halves[: len(halves) // 2], halves[len(halves) // 2 :]]
     return plan
 
 

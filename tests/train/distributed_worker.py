@@ -22,7 +22,7 @@ from rlvr_train.config import TrainConfig
 from rlvr_train.engine import my_rollout_positions
 from rlvr_train.grpo import group_advantages
 from rlvr_train.rollout import Packed, Rollouts, pack
-from rlvr_train.trainer import load_model
+from rlvr_train.trainer import enable_gradient_checkpointing, load_model, use_gradient_checkpointing
 from rlvr_train.update import plan_micro_batches, policy_update
 
 GROUPS, G = 4, 4  # 16 responses; 8 per rank with 2 ranks
@@ -33,6 +33,7 @@ MODES: dict[str, dict[str, Any]] = {
     # rows are 6..23 tokens wide: ranks' greedy plans differ in length and must be balanced
     "token_budget": {"aggregation": "token_mean", "max_tokens_per_micro_batch": 30},
     "bf16": {"aggregation": "token_mean"},
+    "checkpointing": {"aggregation": "token_mean", "gradient_checkpointing": True},
 }
 
 
@@ -66,6 +67,8 @@ def run(model_dir: str, mode: str, *, nan_on_last_rank: bool = False) -> dict[st
     device = torch.device("cpu")
     policy = load_model(model_dir, device)
     ref = load_model(model_dir, device).eval().requires_grad_(False)
+    if use_gradient_checkpointing(cfg, device):  # as the trainer: before sharding
+        enable_gradient_checkpointing(policy)
     dist.shard_policy(policy, mixed_precision=mode == "bf16")
     dist.shard_policy(ref, mixed_precision=mode == "bf16")
     policy.train()

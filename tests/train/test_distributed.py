@@ -65,7 +65,7 @@ def both_runs(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return single, torch.load(out, weights_only=False)
 
 
-@pytest.mark.parametrize("mode", ["token_mean", "seq_mean_token_sum_norm", "token_budget"])
+@pytest.mark.parametrize("mode", ["token_mean", "seq_mean_token_sum_norm", "token_budget", "checkpointing"])
 def test_fsdp_update_equals_single_process(
     both_runs: tuple[Any, Any], mode: str, tiny_model_dir: Path
 ) -> None:

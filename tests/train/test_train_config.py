@@ -115,12 +115,17 @@ def test_shipped_pi1_config_is_the_paper_run() -> None:
 # --- flags generated from TrainConfig ------------------------------------------------------------------
 
 
+_VALIDATED = {"eval_tasks": ["aime24", "gsm8k"]}  # fields whose values are checked beyond their type
+
+
 def _other_value(name: str, info: FieldInfo) -> Any:
     """A valid value of the field's type that is not its default (to prove the flag really sets it)."""
     import typing
 
     from rlvr_train.config_flags import _strip_none
 
+    if name in _VALIDATED:
+        return _VALIDATED[name]
     default = info.get_default(call_default_factory=True)
     kind, _ = _strip_none(info.annotation)
     origin, args = typing.get_origin(kind), typing.get_args(kind)
@@ -181,6 +186,9 @@ def test_flag_spellings_users_type_keep_working(tmp_path: Path) -> None:
     assert cfg.keep_last is None and cfg.normalize_std is False and cfg.resume is True
     assert cfg.aggregation == "seq_mean_token_sum_norm" and cfg.gradient_checkpointing is True
     assert cfg.adam_betas == (0.9, 0.95)
+    repeated = ["one-shot", "--model", "m", "--output-dir", str(tmp_path), "--eval-tasks", "aime24,gsm8k",
+                "--eval-tasks", "math500"]  # commas, spaces and repeats all add tasks
+    assert resolve_config(parser.parse_args(repeated)).eval_tasks == ["aime24", "gsm8k", "math500"]
     with pytest.raises(SystemExit):
         parser.parse_args(["one-shot", "--aggregation", "nope"])  # Literal choices are enforced
 

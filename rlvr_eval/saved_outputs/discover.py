@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from rlvr_eval.saved_outputs import lighteval_details, lm_eval_samples, plain_jsonl, qwen_harness
 from rlvr_eval.saved_outputs.rows import FormatName, OutputRow, OutputsError
@@ -20,6 +21,8 @@ from rlvr_eval.scoring.records import SAMPLES_FILE
 from rlvr_eval.scoring.results import RESULTS_FILE
 from rlvr_eval.tasks import TASKS
 from rlvr_eval.tasks.base import TaskDataError, read_jsonl
+
+T = TypeVar("T")
 
 READERS: dict[FormatName, Callable[[Path], Iterator[OutputRow]]] = {
     "qwen": qwen_harness.read,
@@ -110,7 +113,7 @@ def discover(path: Path, fmt: FormatName | None = None) -> Discovery:
     if fmt == "rlvr":
         raise OutputsError(f"{path} is not an rlvr run directory (no {SAMPLES_FILE} with a {RESULTS_FILE})")
     if path.is_file():
-        detected = fmt or detect_format(path)
+        detected = fmt or detect_format(path)  # raises OutputsError naming the file if unreadable
         if detected is None:
             raise OutputsError(
                 f"cannot tell the format of {path}; pass --format (qwen, lm-eval, lighteval or jsonl)"
@@ -122,7 +125,7 @@ def discover(path: Path, fmt: FormatName | None = None) -> Discovery:
             continue
         try:
             detected = detect_format(file)
-        except (OutputsError, TaskDataError, UnicodeDecodeError) as err:
+        except (OutputsError, TaskDataError) as err:
             found.skipped.append(f"{file} (unreadable: {' '.join(str(err).split())[:80]})")
             continue
         if detected is None or (fmt is not None and detected != fmt):
@@ -139,7 +142,7 @@ def detect_format(path: Path) -> FormatName | None:
     """The format of one file from its suffix or first record; None if it is none of the known ones."""
     if path.suffix == ".parquet":
         return "lighteval"
-    first = next(iter(read_jsonl(path)), None)
+    first = next(iter(read_rows(path, read_jsonl)), None)
     if first is None:
         return None
     if qwen_harness.looks_like(first):
@@ -149,6 +152,17 @@ def detect_format(path: Path) -> FormatName | None:
     if plain_jsonl.looks_like(first):
         return "jsonl"
     return None
+
+
+def read_rows(path: Path, reader: Callable[[Path], Iterator[T]]) -> Iterator[T]:
+    """``reader(path)``, with a file that is not UTF-8 or nests too deep for the JSON parser named in a
+    one-line error instead of a bare decoding error or a traceback."""
+    try:
+        yield from reader(path)
+    except UnicodeDecodeError as err:
+        raise OutputsError(f"{path} is not UTF-8 text ({err.reason}): not a saved-outputs file") from err
+    except RecursionError as err:
+        raise OutputsError(f"{path}: a record is nested too deeply to read") from err
 
 
 def _source(path: Path, fmt: FormatName) -> SourceFile:

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rlvr_eval.saved_outputs.discover import READERS, SourceFile, detect_format, discover, task_from_name
+from rlvr_eval.saved_outputs.discover import (
+    READERS,
+    SourceFile,
+    detect_format,
+    discover,
+    read_rows,
+    task_from_name,
+)
 from rlvr_eval.saved_outputs.matching import ItemMatcher
 from rlvr_eval.saved_outputs.rows import FormatName, OutputRow, OutputsError
 from rlvr_eval.scoring.records import SAMPLES_FILE, OtherGrade, SampleRecord, ScoreMode, write_records
@@ -160,7 +167,7 @@ def _rows_by_task(
                 continue
             file_task = only  # one file, one --tasks: the user says which benchmark it is
         skipped = 0
-        for row in READERS[file.format](file.path):
+        for row in read_rows(file.path, READERS[file.format]):
             task = _row_task(row, wanted) or file_task or only
             if task is None:
                 named = f" (its tool calls it {file.task_hint!r})" if file.task_hint else ""

@@ -259,6 +259,18 @@ def test_formats_are_detected_per_file_and_directory(bench, tmp_path: Path) -> N
         rescore_outputs(tmp_path / "plain.jsonl", fmt="qwen", tasks=["math500"], output_dir=tmp_path / "o")
 
 
+def test_unreadable_files_are_named_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"question": "caf\xe9", "completion": "1"}\n')
+    (tmp_path / "deep.jsonl").write_text('{"idx": 0, "code": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    (tmp_path / "fake.parquet").write_text("not parquet")
+    with pytest.raises(OutputsError, match=r"latin1\.jsonl is not UTF-8 text \(invalid continuation byte\)"):
+        rescore_outputs(tmp_path / "latin1.jsonl", tasks=["math500"], output_dir=tmp_path / "o")
+    with pytest.raises(OutputsError, match=r"deep\.jsonl: a record is nested too deeply"):
+        rescore_outputs(tmp_path / "deep.jsonl", tasks=["math500"], output_dir=tmp_path / "o")
+    with pytest.raises(OutputsError, match=r"fake\.parquet: not a readable parquet file"):
+        rescore_outputs(tmp_path / "fake.parquet", tasks=["math500"], output_dir=tmp_path / "o")
+
+
 def test_a_file_without_a_benchmark_name_needs_tasks(bench, tmp_path: Path) -> None:
     data, items = bench
     source = write_plain(tmp_path, items)

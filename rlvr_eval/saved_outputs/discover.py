@@ -40,8 +40,10 @@ _TASK_HINTS: dict[FormatName, Callable[[Path], str | None]] = {
 TASK_ALIASES = {
     "math_500": "math500", "minerva_math500": "math500", "hendrycks_math500": "math500",
     "aime_2024": "aime24", "aime2024": "aime24", "aime_2025": "aime25", "aime2025": "aime25",
+    "aime24_avg": "aime24", "aime24_gpassk": "aime24", "aime24_pass_avg_32": "aime24",  # lighteval, lm-eval
+    "aime25_avg": "aime25", "aime25_gpassk": "aime25", "aime25_pass_avg_32": "aime25",
     "amc_2023": "amc23", "amc2023": "amc23",
-    "olympiad_bench": "olympiadbench", "olympiadbench_math_en": "olympiadbench",
+    "olympiad_bench": "olympiadbench", "olympiad_bench_oe_to_maths_en_comp": "olympiadbench",
     "gsm8k_cot": "gsm8k", "gsm8k_cot_zeroshot": "gsm8k", "gsm8k_cot_llama": "gsm8k",
     "arc_e": "arc_easy", "arc_c": "arc_challenge",
 }

@@ -36,7 +36,7 @@ from rlvr_eval.saved_outputs.rows import (
 )
 from rlvr_eval.tasks.base import read_jsonl
 
-QUESTION_KEYS = ("problem", "question", "Question", "input", "query")
+QUESTION_KEYS = ("problem", "Problem", "question", "Question", "input", "query")  # aime24: "Problem"
 ID_KEYS = ("unique_id", "id")
 _BOOKKEEPING = {
     "doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter", "metrics", "doc_hash",

@@ -300,6 +300,8 @@ def test_rescoring_the_new_run_in_place_keeps_the_other_verdicts(bench, tmp_path
     ("lighteval|math_500|0", "lighteval", "math500"),
     ("rlvr:math500|0", "lighteval", "math500"),  # rlvr's own lighteval tasks
     ("arc:challenge|25", "lighteval", "arc_challenge"),
+    ("olympiad_bench:OE_TO_maths_en_COMP|0", "lighteval", "olympiadbench"),
+    ("aime24_pass_avg_32", "lm-eval", "aime24"),
     ("minerva_math500", "lm-eval", "math500"),
     ("gsm8k_cot_zeroshot", "lm-eval", "gsm8k"),
     ("minerva_math_algebra", "lm-eval", None),  # lm-eval's "minerva_math" is Hendrycks MATH, not Minerva OCW

@@ -79,7 +79,7 @@ def rescore_outputs(
     show_progress: bool | None = None,
 ) -> Regraded:
     """Grade the outputs under ``path`` (a file or a directory of another tool's outputs)."""
-    from rlvr_eval.runner import VerifyRequest, batch_verifier, build_results, write_outputs
+    from rlvr_eval.runner import batch_verifier, build_results, write_outputs
 
     source = Path(path).expanduser()
     found = discover(source, fmt)
@@ -92,44 +92,14 @@ def rescore_outputs(
     wanted = {get_task(spec).name: spec for spec in tasks} if tasks else None
     rows_by_task, files_by_task = _rows_by_task(found.files, wanted, source.is_file(), notes)
 
-    plans: list[tuple[Task, list[Item], dict[str, dict[int, _Sample]]]] = []
-    for name, rows in rows_by_task.items():
-        task = get_task(wanted[name] if wanted else name)
-        items = task.load(data_dir)
-        samples = _assign(task.name, items, rows, files_by_task[name])
-        missing = [item.id for item in items if item.id not in samples]
-        if missing and not allow_missing:
-            shown = ", ".join(missing[:SHOWN]) + (", ..." if len(missing) > SHOWN else "")
-            raise OutputsError(
-                f"{len(missing)} of {len(items)} {name} items have no completion in "
-                f"{_names(files_by_task[name])} (first: {shown}); pass --allow-missing to score the "
-                f"{len(items) - len(missing)} that have one"
-            )
-        if missing:
-            notes.append(f"{name}: {len(missing)} of {len(items)} items had no completion and are not scored")
-        counts = {len(s) for s in samples.values()}
-        if len(counts) > 1:
-            notes.append(f"{name}: samples per item vary from {min(counts)} to {max(counts)}")
-        plans.append((task, [item for item in items if item.id in samples], samples))
-
-    flat = [
-        (task, item, index, sample)
-        for task, items, samples in plans
-        for item in items
-        for index, sample in sorted(samples[item.id].items())
+    plans = [
+        _plan(get_task(wanted[name] if wanted else name), rows, files_by_task[name], data_dir,
+              allow_missing, notes)
+        for name, rows in rows_by_task.items()
     ]
     progress = sys.stderr.isatty() if show_progress is None else show_progress
     verify = verifier or batch_verifier(timeout=timeout, workers=workers, progress=progress)
-    verdicts = verify([
-        VerifyRequest(
-            completion=s.row.completions[s.index], reference=item.reference, answer_format=task.answer_format,
-            options=item.options, finish_reason=_finish_reason(s), question=item.question,
-        )
-        for task, item, _, s in flat
-    ])
-    records_by_task: dict[str, list[SampleRecord]] = {task.name: [] for task, _, _ in plans}
-    for (task, item, index, sample), verdict in zip(flat, verdicts, strict=True):
-        records_by_task[task.name].append(_record(task, item, index, sample, verdict))
+    records_by_task = _grade(plans, verify)
 
     out.mkdir(parents=True, exist_ok=True)
     write_records(out / SAMPLES_FILE, [r for records in records_by_task.values() for r in records])
@@ -150,6 +120,60 @@ def rescore_outputs(
         out, results, records_by_task, extra_markdown=_notes_markdown(source, settings, notes)
     )
     return Regraded(results=results, output_dir=out, agreement=agreement, notes=notes)
+
+
+@dataclass
+class _Plan:
+    """One benchmark's items that have completions, and each item's samples by sample index."""
+
+    task: Task
+    items: list[Item]
+    samples: dict[str, dict[int, _Sample]]
+
+
+def _plan(
+    task: Task, rows: list[OutputRow], files: list[SourceFile], data_dir: str | Path | None,
+    allow_missing: bool, notes: list[str],
+) -> _Plan:
+    """Match one benchmark's rows to its items; refuse missing items unless ``allow_missing``."""
+    items = task.load(data_dir)
+    samples = _assign(task.name, items, rows, files)
+    missing = [item.id for item in items if item.id not in samples]
+    if missing and not allow_missing:
+        shown = ", ".join(missing[:SHOWN]) + (", ..." if len(missing) > SHOWN else "")
+        raise OutputsError(
+            f"{len(missing)} of {len(items)} {task.name} items have no completion in {_names(files)} "
+            f"(first: {shown}); pass --allow-missing to score the {len(items) - len(missing)} that have one"
+        )
+    if missing:
+        notes.append(f"{task.name}: {len(missing)} of {len(items)} items had no completion, not scored")
+    counts = {len(s) for s in samples.values()}
+    if len(counts) > 1:
+        notes.append(f"{task.name}: samples per item vary from {min(counts)} to {max(counts)}")
+    return _Plan(task, [item for item in items if item.id in samples], samples)
+
+
+def _grade(plans: list[_Plan], verify: VerifyFn) -> dict[str, list[SampleRecord]]:
+    """Verify every completion in one batch; records per benchmark in item and sample order."""
+    from rlvr_eval.runner import VerifyRequest
+
+    flat = [
+        (plan.task, item, index, sample)
+        for plan in plans
+        for item in plan.items
+        for index, sample in sorted(plan.samples[item.id].items())
+    ]
+    verdicts = verify([
+        VerifyRequest(
+            completion=s.row.completions[s.index], reference=item.reference, answer_format=task.answer_format,
+            options=item.options, finish_reason=_finish_reason(s), question=item.question,
+        )
+        for task, item, _, s in flat
+    ])
+    records_by_task: dict[str, list[SampleRecord]] = {plan.task.name: [] for plan in plans}
+    for (task, item, index, sample), verdict in zip(flat, verdicts, strict=True):
+        records_by_task[task.name].append(_record(task, item, index, sample, verdict))
+    return records_by_task
 
 
 def _rows_by_task(

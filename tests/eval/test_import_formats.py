@@ -240,7 +240,7 @@ def test_missing_items_are_an_error_unless_allowed(bench, tmp_path: Path) -> Non
         regrade(source, data, tmp_path / "out")
     regraded = regrade(source, data, tmp_path / "out", allow_missing=True)
     assert regraded.results.tasks["math500"].n_items == 4
-    assert regraded.notes == ["math500: 2 of 6 items had no completion and are not scored"]
+    assert regraded.notes == ["math500: 2 of 6 items had no completion, not scored"]
 
 
 def test_formats_are_detected_per_file_and_directory(bench, tmp_path: Path) -> None:

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="per-benchmark deltas of runs against the first (baseline)")
     p.add_argument("runs", nargs="+", help="run directories or results.json files; the first is the baseline")
     p.add_argument("--output", help="also write the markdown table to this file")
+    p.add_argument("--output-dir", help="write compare.md and compare.html (with a transitions chart) here")
+    p.add_argument("--run-name", nargs="+", help="labels of the runs, one per run (default: directory names)")
+    p.add_argument("--force", action="store_true",
+                   help="compare runs whose settings differ (items, n, temperature, template, max tokens, "
+                   "verifier, score mode); the differences are printed above the table")
 
     p = sub.add_parser("verify", help="grade one completion; exit 0 if correct, 1 if not")
     p.add_argument("--reference", required=True)
@@ -156,15 +161,20 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from rlvr_eval.scoring.compare import render_compare_markdown
-    from rlvr_eval.scoring.results import load_results
+    from rlvr_eval.scoring.compare import load_comparison, render_compare_markdown, write_compare_reports
 
     if len(args.runs) < 2:
         raise UsageError("compare needs at least two runs (the first is the baseline)")
-    text = render_compare_markdown([load_results(Path(r)) for r in args.runs])
+    comparison = load_comparison([Path(r) for r in args.runs], args.run_name, force=args.force)
+    for warning in comparison.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    text = render_compare_markdown(comparison)
     print(text, end="")
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
+    if args.output_dir:
+        written = write_compare_reports(comparison, Path(args.output_dir))
+        print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
 
 

@@ -212,6 +212,14 @@ def failure_list(records_by_task: dict[str, list[SampleRecord]], max_failures: i
     )
 
 
+def html_page(title: str, body: str, extra_css: str = "") -> str:
+    """A standalone page in the reports' style: inline CSS, no scripts or external assets."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}{extra_css}</style></head><body>{body}</body></html>\n"
+    )
+
+
 def render_html(results: RunResults, records_by_task: dict[str, list[SampleRecord]]) -> str:
     """The whole report.html of one run as a string."""
     return (

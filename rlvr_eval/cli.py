@@ -1,7 +1,8 @@
-"""``rlvr-eval``: score a model, rescore a run, compare runs, verify one answer, list benchmarks.
+"""``rlvr-eval``: score a model or a run's checkpoints, rescore, compare runs, verify one answer, list tasks.
 
     rlvr-eval score Qwen/Qwen2.5-Math-1.5B --tasks math500 aime24 --output-dir runs/base
     rlvr-eval rescore runs/base
+    rlvr-eval sweep runs/pi1 --tasks math500 aime24       # every checkpoint of a training run
     rlvr-eval compare runs/base runs/pi1 --output delta.md
     rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
     rlvr-eval tasks
@@ -40,10 +41,19 @@ class _Parser(argparse.ArgumentParser):
 def _add_score(sub: Any) -> None:
     p = sub.add_parser("score", help="generate, verify and score a model on benchmarks")
     p.add_argument("model", nargs="?", help="model path or hub id (predictions backend: the file)")
+    _add_score_options(p)
+
+
+def _add_score_options(
+    p: argparse.ArgumentParser,
+    run_name_help: str = "row label in reports (default: the model's basename)",
+    output_dir_help: str = "run directory (default runs/eval)",
+) -> None:
+    """The settings of a score run, shared by ``score`` and ``sweep``."""
     p.add_argument("--config", help="YAML file of EvalConfig settings; flags override it")
     p.add_argument("--tasks", nargs="+", help="benchmarks (default: the paper's six math benchmarks)")
     p.add_argument("--backend", choices=["vllm", "hf", "openai", "predictions"])
-    p.add_argument("--run-name", help="row label in reports (default: the model's basename)")
+    p.add_argument("--run-name", help=run_name_help)
     p.add_argument("--n", type=int, help="samples per item (default: per benchmark)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default: per benchmark)")
     p.add_argument("--top-p", type=float)
@@ -52,7 +62,7 @@ def _add_score(sub: Any) -> None:
     p.add_argument("--template", help="prompt template name or file (default qwen25-math-cot)")
     p.add_argument("--score-mode", choices=["strict", "lenient"], help="headline score (default lenient)")
     p.add_argument("--limit", type=int, help="only the first N items of each benchmark")
-    p.add_argument("--output-dir", help="run directory (default runs/eval)")
+    p.add_argument("--output-dir", help=output_dir_help)
     p.add_argument("--data-dir", help="benchmark files <dir>/<task>/test.jsonl (default $RLVR_DATA_DIR)")
     p.add_argument("--chunk-size", type=int, help="prompts generated between two saves")
     p.add_argument("--tensor-parallel-size", type=int)
@@ -69,10 +79,25 @@ def _add_score(sub: Any) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+def _add_sweep(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="score every checkpoint of a training run and select the best one")
+    p.add_argument("paths", nargs="+", metavar="RUN_DIR_OR_MODEL",
+                   help="an rlvr-train run directory (its checkpoint-*), or model directories")
+    p.add_argument("--every", type=int, metavar="K",
+                   help="only checkpoints whose step is a multiple of K (the newest is always kept)")
+    p.add_argument("--baseline", metavar="MODEL",
+                   help="score this as step 0 (default: the initial model in the run's config.yaml)")
+    p.add_argument("--no-baseline", action="store_true", help="do not score the initial model")
+    _add_score_options(p, run_name_help="title of the sweep reports (default: the run directory's name)",
+                       output_dir_help="sweep directory: one score run per model, sweep.json/md/html "
+                       "(default RUN_DIR/sweep)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Evaluate math reasoning models with the rlvr verifier.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_score(sub)
+    _add_sweep(sub)
 
     p = sub.add_parser("rescore", help="re-verify a run's saved completions and rewrite its results")
     p.add_argument("run_dir")
@@ -149,6 +174,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from rlvr_eval.runner import backend_name
+    from rlvr_eval.scoring.sweep_report import SWEEP_JSON_FILE, render_sweep_table, selection_summary
+    from rlvr_eval.sweep import default_output_dir, discover_points, run_sweep
+
+    paths = [Path(p).expanduser() for p in args.paths]
+    points = discover_points(paths, every=args.every, baseline=args.baseline, no_baseline=args.no_baseline)
+    out = Path(args.output_dir).expanduser() if args.output_dir else default_output_dir(paths)
+    # The score settings shared by every point; each point replaces the model, name and directory.
+    shared = argparse.Namespace(**{**vars(args), "model": points[0].model, "run_name": None})
+    settings = _score_config(shared)
+    for point in points:
+        check_model(point.model, backend_name(settings))
+    title = args.run_name or (paths[0].resolve().name if len(paths) == 1 else out.resolve().name)
+    sweep = run_sweep(points, settings, out, title=title, show_progress=False if args.no_progress else None)
+    print(render_sweep_table(sweep))
+    print(f"\n{selection_summary(sweep)}")
+    print(f"\nwrote {out / SWEEP_JSON_FILE}, sweep.md, sweep.html")
+    return 0
+
+
 def cmd_rescore(args: argparse.Namespace) -> int:
     from rlvr_eval.runner import rescore
     from rlvr_eval.scoring.report_md import render_score_table
@@ -215,6 +261,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "score": cmd_score,
+    "sweep": cmd_sweep,
     "rescore": cmd_rescore,
     "compare": cmd_compare,
     "verify": cmd_verify,

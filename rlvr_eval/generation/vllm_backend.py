@@ -17,7 +17,6 @@ under ``if __name__ == "__main__":``.
 from __future__ import annotations
 
 import contextlib
-import gc
 import multiprocessing as mp
 import os
 import re
@@ -89,20 +88,17 @@ class _Engine:
         """Shut the engine down now. The engine core (a worker process, or the executor in this one)
         holds the model and KV cache; dropping our reference alone frees them only once the garbage
         collector breaks the engine's reference cycles, so a sweep could hold two models at once."""
+        import gc
+
+        import torch  # already imported by vLLM
+
         engine_core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
-        shutdown = getattr(engine_core, "shutdown", None)
-        if callable(shutdown):
-            shutdown()
+        if callable(getattr(engine_core, "shutdown", None)):
+            engine_core.shutdown()
         del self.llm
         gc.collect()
-        _empty_cuda_cache()
-
-
-def _empty_cuda_cache() -> None:
-    import torch  # already imported by vLLM
-
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
 
 def _replica_main(conn: Connection, devices: str | None, model: str, engine_kwargs: dict[str, Any]) -> None:

@@ -93,8 +93,9 @@ class _Engine:
         import torch  # already imported by vLLM
 
         engine_core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
-        if callable(getattr(engine_core, "shutdown", None)):
-            engine_core.shutdown()
+        shutdown = getattr(engine_core, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
         del self.llm
         gc.collect()
         if torch.cuda.is_available():

@@ -1,12 +1,12 @@
-"""``rlvr-eval``: score a model or a run's checkpoints, rescore, compare runs, verify one answer, list tasks.
+"""``rlvr-eval``: score a model, rescore a run, compare runs, verify one answer, list benchmarks.
 
     rlvr-eval score Qwen/Qwen2.5-Math-1.5B --tasks math500 aime24 --output-dir runs/base
     rlvr-eval rescore runs/base
-    rlvr-eval sweep runs/pi1 --tasks math500 aime24       # every checkpoint of a training run
     rlvr-eval compare runs/base runs/pi1 --output delta.md
     rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
     rlvr-eval tasks
     rlvr-eval serve-reward --port 5000      # OpenRLHF remote reward model protocol
+    rlvr-eval sweep runs/pi1                # score every checkpoint of a training run, pick the paper's
 
 Expected failures (unknown benchmark, missing data, bad model path, port in use...) print one line
 ``rlvr-eval: error: ...`` and exit with status 2; a traceback means a bug.
@@ -36,6 +36,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line, like every other error (argparse would print the whole usage first)."""
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _add_sweep(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="score every checkpoint of a training run and select the best one")
+    p.add_argument("paths", nargs="+", metavar="RUN_DIR_OR_MODEL",
+                   help="an rlvr-train run directory (its checkpoint-*), or model directories")
+    p.add_argument("--every", type=int, metavar="K",
+                   help="only checkpoints whose step is a multiple of K (the newest is always kept)")
+    p.add_argument("--baseline", metavar="MODEL",
+                   help="score this as step 0 (default: the initial model in the run's config.yaml)")
+    p.add_argument("--no-baseline", action="store_true", help="do not score the initial model")
+    _add_score_options(p, run_name_help="title of the sweep reports (default: the run directory's name)",
+                       output_dir_help="sweep directory: one score run per model, sweep.json/md/html "
+                       "(default RUN_DIR/sweep)")
 
 
 def _add_score(sub: Any) -> None:
@@ -77,20 +91,6 @@ def _add_score_options(
     p.add_argument("--verify-timeout", type=float)
     p.add_argument("--verify-workers", type=int)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-
-
-def _add_sweep(sub: Any) -> None:
-    p = sub.add_parser("sweep", help="score every checkpoint of a training run and select the best one")
-    p.add_argument("paths", nargs="+", metavar="RUN_DIR_OR_MODEL",
-                   help="an rlvr-train run directory (its checkpoint-*), or model directories")
-    p.add_argument("--every", type=int, metavar="K",
-                   help="only checkpoints whose step is a multiple of K (the newest is always kept)")
-    p.add_argument("--baseline", metavar="MODEL",
-                   help="score this as step 0 (default: the initial model in the run's config.yaml)")
-    p.add_argument("--no-baseline", action="store_true", help="do not score the initial model")
-    _add_score_options(p, run_name_help="title of the sweep reports (default: the run directory's name)",
-                       output_dir_help="sweep directory: one score run per model, sweep.json/md/html "
-                       "(default RUN_DIR/sweep)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,27 +174,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from rlvr_eval.runner import backend_name
-    from rlvr_eval.scoring.sweep_report import SWEEP_JSON_FILE, render_sweep_table, selection_summary
-    from rlvr_eval.sweep import default_output_dir, discover_points, run_sweep
-
-    paths = [Path(p).expanduser() for p in args.paths]
-    points = discover_points(paths, every=args.every, baseline=args.baseline, no_baseline=args.no_baseline)
-    out = Path(args.output_dir).expanduser() if args.output_dir else default_output_dir(paths)
-    # The score settings shared by every point; each point replaces the model, name and directory.
-    shared = argparse.Namespace(**{**vars(args), "model": points[0].model, "run_name": None})
-    settings = _score_config(shared)
-    for point in points:
-        check_model(point.model, backend_name(settings))
-    title = args.run_name or (paths[0].resolve().name if len(paths) == 1 else out.resolve().name)
-    sweep = run_sweep(points, settings, out, title=title, show_progress=False if args.no_progress else None)
-    print(render_sweep_table(sweep))
-    print(f"\n{selection_summary(sweep)}")
-    print(f"\nwrote {out / SWEEP_JSON_FILE}, sweep.md, sweep.html")
-    return 0
-
-
 def cmd_rescore(args: argparse.Namespace) -> int:
     from rlvr_eval.runner import rescore
     from rlvr_eval.scoring.report_md import render_score_table
@@ -221,6 +200,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.output_dir:
         written = write_compare_reports(comparison, Path(args.output_dir))
         print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from rlvr_eval.runner import backend_name
+    from rlvr_eval.scoring.sweep_report import SWEEP_JSON_FILE, render_sweep_table, selection_summary
+    from rlvr_eval.sweep import default_output_dir, discover_points, run_sweep
+
+    paths = [Path(p).expanduser() for p in args.paths]
+    points = discover_points(paths, every=args.every, baseline=args.baseline, no_baseline=args.no_baseline)
+    out = Path(args.output_dir).expanduser() if args.output_dir else default_output_dir(paths)
+    # The score settings shared by every point; each point replaces the model, name and directory.
+    shared = argparse.Namespace(**{**vars(args), "model": points[0].model, "run_name": None})
+    settings = _score_config(shared)
+    for point in points:
+        check_model(point.model, backend_name(settings))
+    title = args.run_name or (paths[0].resolve().name if len(paths) == 1 else out.resolve().name)
+    sweep = run_sweep(points, settings, out, title=title, show_progress=False if args.no_progress else None)
+    print(render_sweep_table(sweep))
+    print(f"\n{selection_summary(sweep)}")
+    print(f"\nwrote {out / SWEEP_JSON_FILE}, sweep.md, sweep.html")
     return 0
 
 

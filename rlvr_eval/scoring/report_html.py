@@ -65,6 +65,14 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def html_page(title: str, body: str, extra_css: str = "") -> str:
+    """A standalone page in the reports' style: inline CSS, no scripts or external assets."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}{extra_css}</style></head><body>{body}</body></html>\n"
+    )
+
+
 def _clip(text: str) -> str:
     """Long completions keep their head and tail (the final answer sits at the end)."""
     if len(text) <= HEAD_CHARS + TAIL_CHARS + 100:
@@ -209,14 +217,6 @@ def failure_list(records_by_task: dict[str, list[SampleRecord]], max_failures: i
         f'</select></label><label>text <input id="f-text" type="search" placeholder="search"></label>'
         f'<span id="f-count"></span><span>{total} failures{_e(note)}</span></div>'
         f'<div id="failures">{"".join(blocks)}</div>'
-    )
-
-
-def html_page(title: str, body: str, extra_css: str = "") -> str:
-    """A standalone page in the reports' style: inline CSS, no scripts or external assets."""
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title><style>{_CSS}{extra_css}</style></head><body>{body}</body></html>\n"
     )
 
 

@@ -74,7 +74,7 @@ def initial_model(run_dir: Path) -> str:
         raise ValueError(f"{config} records no initial model; {hint}")
     for candidate in (Path(model).expanduser(), run_dir / model):
         if candidate.exists():
-            return str(candidate)
+            return str(candidate.resolve())
     if model.startswith(("/", ".", "~")):  # a local path that is not here (the run was made elsewhere)
         raise ValueError(f"the initial model {model} recorded in {config} does not exist here; {hint}")
     return model  # a hub id
@@ -103,6 +103,9 @@ def discover_points(
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"no such directory: {path}")
+    # Absolute model paths: a rerun from another directory (or with the path spelled differently)
+    # must find its checkpoints' runs finished, not refuse them as runs of another model.
+    paths = [p.resolve() for p in paths]
     runs = [p for p in paths if is_run_dir(p)]
     if runs and len(paths) > 1:
         raise ValueError(f"{runs[0]} is a training run directory: sweep takes one run directory, or a list "

@@ -97,6 +97,8 @@ def test_sweep_scores_every_checkpoint_and_marks_the_best(train_run: Path, setti
     assert [r.point.name for r in result.rows] == ["base", "checkpoint-10", "checkpoint-20", "checkpoint-30"]
     assert [r.point.step for r in result.rows] == [0, 10, 20, 30]
     assert [r.point.baseline for r in result.rows] == [True, False, False, False]
+    assert result.rows[0].point.model == str((train_run.parent / "initial").resolve())
+    assert result.rows[1].point.model == str((train_run / "checkpoint-10").resolve())
     assert result.best == "checkpoint-20"
     assert [r.average for r in result.rows] == pytest.approx([1 / 6, 2 / 6, 4 / 6, 3 / 6])
     assert result.selection_tasks == ["math500"] and "1 of the paper's six" in result.selection_note
@@ -118,14 +120,15 @@ def test_sweep_scores_every_checkpoint_and_marks_the_best(train_run: Path, setti
 
 
 def test_rerun_skips_finished_checkpoints_and_resumes_a_half_finished_one(
-    train_run: Path, settings: EvalConfig
+    train_run: Path, settings: EvalConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = train_run / "sweep"
     first = sweep(discover_points([train_run]), settings, out, [], [])
 
     built: list[str] = []
     generated: list[str] = []
-    again = sweep(discover_points([train_run]), settings, out, built, generated)
+    monkeypatch.chdir(train_run)  # the same run named by another path: still finished
+    again = sweep(discover_points([Path(".")]), settings, out, built, generated)
     assert built == [] and generated == []  # nothing loaded, nothing generated
     assert [r.average for r in again.rows] == [r.average for r in first.rows]
 

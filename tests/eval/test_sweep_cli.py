@@ -61,8 +61,8 @@ def test_sweep_a_three_checkpoint_training_run(
     sweep = json.loads((out / "sweep.json").read_text())
     rows = sweep["rows"]
     assert [r["point"]["name"] for r in rows] == ["base", "checkpoint-1", "checkpoint-2", "checkpoint-3"]
-    assert rows[0]["point"]["baseline"] and rows[0]["point"]["model"] == str(tiny_model_dir)
-    assert rows[1]["point"]["model"] == str(run / "checkpoint-1")
+    assert rows[0]["point"]["baseline"] and rows[0]["point"]["model"] == str(tiny_model_dir.resolve())
+    assert rows[1]["point"]["model"] == str((run / "checkpoint-1").resolve())
     averages = [r["average"] for r in rows[1:]]
     best = rows[1 + averages.index(max(averages))]["point"]["name"]  # the first of the best averages
     assert sweep["best"] == best and f"| {best} ★ |" in (out / "sweep.md").read_text()

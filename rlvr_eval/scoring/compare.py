@@ -213,6 +213,10 @@ def render_compare_markdown(comparison: Comparison | Sequence[RunResults]) -> st
                 "",
                 *_transition_table(pairing.transitions),
             ]
+            sampled = [label(t.task) for t in pairing.transitions if other.tasks[t.task].n_samples > 1]
+            if sampled:
+                out += ["", f"{', '.join(sampled)}: several samples per item, sample i paired with sample i; "
+                        "the split into gained and lost depends on that pairing, the net does not."]
     return "\n".join(out) + "\n"
 
 

@@ -102,6 +102,7 @@ def test_deltas_and_transitions_match_the_hand_count(data_dir: Path, tmp_path: P
     text = render_compare_markdown(comparison)
     assert "| MATH500 | 66.7 | 50.0 | -16.7 | +16.7 | +33.3 | -16.7 |" in text
     assert "| MATH500 | 6 | 1 | 1 | 1 | 1 | 2 | +1 | +16.7 |" in text
+    assert "several samples per item" not in text  # greedy: one sample per item, nothing to pair
 
 
 def test_transitions_pair_samples_by_index(data_dir: Path, tmp_path: Path) -> None:
@@ -110,9 +111,13 @@ def test_transitions_pair_samples_by_index(data_dir: Path, tmp_path: Path) -> No
     rest = ["WW"] * 4
     base = make_run(data_dir, tmp_path / "base", ["SL", "WW", *rest], n=2, temperature=0.6)
     trained = make_run(data_dir, tmp_path / "trained", ["WS", "LS", *rest], n=2, temperature=0.6)
-    (t,) = load_comparison([base, trained]).pairings[0].transitions
+    comparison = load_comparison([base, trained])
+    (t,) = comparison.pairings[0].transitions
     assert (t.format_fixed, t.content_fixed, t.broken, t.kept_right, t.kept_wrong) == (1, 1, 1, 0, 9)
     assert t.pairs == 12
+    assert "MATH500: several samples per item, sample i paired with sample i" in render_compare_markdown(
+        comparison
+    )
 
 
 def test_pure_format_fix_has_no_gain_beyond_format(data_dir: Path, tmp_path: Path) -> None:

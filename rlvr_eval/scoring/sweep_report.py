@@ -162,7 +162,7 @@ def selection_summary(sweep: SweepResults) -> str:
     text = f"Selected {BEST_MARK} {sweep.best}{step}: average {pct(best.average)}"
     base = next((r for r in sweep.rows if r.point.baseline), None)
     if base is not None and base.average is not None and best.average is not None:
-        text += f", {100 * (best.average - base.average):+.1f} over the baseline {base.point.name}"
+        text += f", {100 * (best.average - base.average):+.1f} over the baseline ({base.point.name})"
     return f"{text}. Selection: {sweep.selection_note}."
 
 

@@ -8,6 +8,7 @@
     rlvr-eval tasks
     rlvr-eval download data/ --tasks paper  # hub datasets -> data/<task>/test.jsonl, for offline runs
     rlvr-eval serve-reward --port 5000      # OpenRLHF remote reward model protocol
+    rlvr-eval sweep runs/pi1                # score every checkpoint of a training run, pick the paper's
 
 Expected failures (unknown benchmark, missing data, bad model path, port in use...) print one line
 ``rlvr-eval: error: ...`` and exit with status 2; a traceback means a bug.
@@ -42,13 +43,36 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
+def _add_sweep(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="score every checkpoint of a training run and select the best one")
+    p.add_argument("paths", nargs="+", metavar="RUN_DIR_OR_MODEL",
+                   help="an rlvr-train run directory (its checkpoint-*), or model directories")
+    p.add_argument("--every", type=int, metavar="K",
+                   help="only checkpoints whose step is a multiple of K (the newest is always kept)")
+    p.add_argument("--baseline", metavar="MODEL",
+                   help="score this as step 0 (default: the initial model in the run's config.yaml)")
+    p.add_argument("--no-baseline", action="store_true", help="do not score the initial model")
+    _add_score_options(p, run_name_help="title of the sweep reports (default: the run directory's name)",
+                       output_dir_help="sweep directory: one score run per model, sweep.json/md/html "
+                       "(default RUN_DIR/sweep)")
+
+
 def _add_score(sub: Any) -> None:
     p = sub.add_parser("score", help="generate, verify and score a model on benchmarks")
     p.add_argument("model", nargs="?", help="model path or hub id (predictions backend: the file)")
+    _add_score_options(p)
+
+
+def _add_score_options(
+    p: argparse.ArgumentParser,
+    run_name_help: str = "row label in reports (default: the model's basename)",
+    output_dir_help: str = "run directory (default runs/eval)",
+) -> None:
+    """The settings of a score run, shared by ``score`` and ``sweep``."""
     p.add_argument("--config", help="YAML file of EvalConfig settings; flags override it")
     add_tasks_argument(p)
     p.add_argument("--backend", choices=["vllm", "hf", "openai", "predictions"])
-    p.add_argument("--run-name", help="row label in reports (default: the model's basename)")
+    p.add_argument("--run-name", help=run_name_help)
     p.add_argument("--n", type=int, help="samples per item (default: per benchmark)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default: per benchmark)")
     p.add_argument("--top-p", type=float)
@@ -57,7 +81,7 @@ def _add_score(sub: Any) -> None:
     p.add_argument("--template", help="prompt template name or file (default qwen25-math-cot)")
     p.add_argument("--score-mode", choices=["strict", "lenient"], help="headline score (default lenient)")
     p.add_argument("--limit", type=int, help="only the first N items of each benchmark")
-    p.add_argument("--output-dir", help="run directory (default runs/eval)")
+    p.add_argument("--output-dir", help=output_dir_help)
     p.add_argument("--data-dir", help="benchmark files <dir>/<task>/test.jsonl (default $RLVR_DATA_DIR)")
     p.add_argument("--chunk-size", type=int, help="prompts generated between two saves")
     p.add_argument("--tensor-parallel-size", type=int)
@@ -90,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Evaluate math reasoning models with the rlvr verifier.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_score(sub)
+    _add_sweep(sub)
 
     p = sub.add_parser(
         "rescore", help="re-verify a run's saved completions, or grade another tool's saved outputs"
@@ -112,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="per-benchmark deltas of runs against the first (baseline)")
     p.add_argument("runs", nargs="+", help="run directories or results.json files; the first is the baseline")
     p.add_argument("--output", help="also write the markdown table to this file")
+    p.add_argument("--output-dir", help="write compare.md and compare.html (with a transitions chart) here")
+    p.add_argument("--run-name", nargs="+", help="labels of the runs, one per run (default: directory names)")
+    p.add_argument("--force", action="store_true",
+                   help="compare runs whose settings differ (items, n, temperature, template, max tokens, "
+                   "verifier, score mode); the differences are printed above the table")
 
     p = sub.add_parser("verify", help="grade one completion; exit 0 if correct, 1 if not")
     p.add_argument("--reference", required=True)
@@ -222,15 +252,41 @@ def _rescore_other_outputs(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from rlvr_eval.scoring.compare import render_compare_markdown
-    from rlvr_eval.scoring.results import load_results
+    from rlvr_eval.scoring.compare import load_comparison, render_compare_markdown, write_compare_reports
 
     if len(args.runs) < 2:
         raise UsageError("compare needs at least two runs (the first is the baseline)")
-    text = render_compare_markdown([load_results(Path(r)) for r in args.runs])
+    comparison = load_comparison([Path(r) for r in args.runs], args.run_name, force=args.force)
+    for warning in comparison.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    text = render_compare_markdown(comparison)
     print(text, end="")
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
+    if args.output_dir:
+        written = write_compare_reports(comparison, Path(args.output_dir))
+        print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from rlvr_eval.runner import backend_name
+    from rlvr_eval.scoring.sweep_report import SWEEP_JSON_FILE, render_sweep_table, selection_summary
+    from rlvr_eval.sweep import default_output_dir, discover_points, run_sweep
+
+    paths = [Path(p).expanduser() for p in args.paths]
+    points = discover_points(paths, every=args.every, baseline=args.baseline, no_baseline=args.no_baseline)
+    out = Path(args.output_dir).expanduser() if args.output_dir else default_output_dir(paths)
+    # The score settings shared by every point; each point replaces the model, name and directory.
+    shared = argparse.Namespace(**{**vars(args), "model": points[0].model, "run_name": None})
+    settings = _score_config(shared)
+    for point in points:
+        check_model(point.model, backend_name(settings))
+    title = args.run_name or (paths[0].resolve().name if len(paths) == 1 else out.resolve().name)
+    sweep = run_sweep(points, settings, out, title=title, show_progress=False if args.no_progress else None)
+    print(render_sweep_table(sweep))
+    print(f"\n{selection_summary(sweep)}")
+    print(f"\nwrote {out / SWEEP_JSON_FILE}, sweep.md, sweep.html")
     return 0
 
 
@@ -285,6 +341,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "score": cmd_score,
+    "sweep": cmd_sweep,
     "rescore": cmd_rescore,
     "compare": cmd_compare,
     "verify": cmd_verify,

@@ -47,6 +47,7 @@ from rlvr_eval.scoring.results import (
     load_results,
     package_versions,
     save_results,
+    verifier_fingerprint,
 )
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
@@ -312,6 +313,7 @@ def build_results(
         task_settings=task_settings or {},
         seeds={"generation": seed, "bootstrap": seed},
         versions=package_versions(),
+        verifier_fingerprint=verifier_fingerprint(),
         tasks={
             task: summarize_task(task, records, mode=score_mode, seed=seed)
             for task, records in records_by_task.items()

@@ -25,9 +25,22 @@ shapes that cannot backtrack, and a numpy brace scan for very long boxes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, get_args
 
+from rlvr_eval.verifier.boxes import BOX_COMMANDS, last_boxed, last_boxed_content, match_brace, parse_box
+from rlvr_eval.verifier.scan import (
+    LINE_SPACES,
+    NONE,
+    SPACES,
+    WHITESPACE,
+    Found,
+    escaped,
+    find_close,
+    is_letter,
+    lowered,
+    skip,
+    span,
+)
 from rlvr_eval.verifier.schema import AnswerFormat, Extraction, FormatStatus
 
 __all__ = ["Found", "extract_answer", "extract_lenient", "last_boxed", "last_boxed_content"]
@@ -35,15 +48,9 @@ __all__ = ["Found", "extract_answer", "extract_lenient", "last_boxed", "last_box
 Method = Literal["requested", "answer_phrase", "last_number", "none"]
 
 _FORMATS = frozenset(get_args(AnswerFormat))
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
-_MAX_BOX_CANDIDATES = 10_000  # box commands looked at, last first (bounds work on "\fboxsep" floods)
-_MAX_PLACEHOLDER_SKIPS = 32
 _MAX_PHRASE_TRIES = 32  # earlier occurrences of one marker we are willing to look at
-_PY_SCAN_LIMIT = 50_000  # above this many characters the brace scan switches to numpy
 _MATH_CLOSE_WINDOW = 4_000  # how far a "$$"/"\[" answer may run before its closing delimiter
 
-# The word right before an empty box that marks it as an instruction echo ("... within \boxed{}").
-_PLACEHOLDER_WORDS = frozenset({"within", "in", "inside", "into", "using", "use", "with", "as", "a", "the"})
 _FINAL_MARKERS = ("final answer is", "final answer:", "final answer**:", "final answer：")
 _COLON_MARKERS = ("answer:", "answer**:", "answer：")
 _PHRASE_MARKERS = ("answer is", *_COLON_MARKERS)  # "answer is" also covers "the final answer is"
@@ -51,16 +58,10 @@ _RESTATED = ("the final answer is", "the answer is", "final answer:")
 _MATH_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _TRAILING_PUNCT = " \t\r\n.!?;,:*"
 
-_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
-_BARE_TOKEN = re.compile(r"[^\s$}]*")
-_SPACES = re.compile(r"[ \t]*")
-_LINE_SPACES = re.compile(r"[ \t\r\f\v]*")
 _MORE_MATH = re.compile(r"[ \t]*(?:,|;|and|or)?[ \t]*")  # "$f(n)=n$, $g(n)=1$": one answer, two parts
 _MAX_MATH_PARTS = 16
 _LEAD = re.compile(r"[ \t:*]*")
 _SPACE_STARS = re.compile(r"[\s*]*")
-_WHITESPACE = re.compile(r"\s*")
-_LAST_WORD = re.compile(r"([A-Za-z]+)[\s$]*$")
 _DIGIT = re.compile(r"[0-9]")
 _NUMBER = re.compile(  # ASCII digits only; "−" (U+2212) is a minus sign models do write
     r"[-−]?\\[dt]?frac\{[-−]?[0-9]+\}\{[-−]?[0-9]+\}"  # \frac{1}{2}
@@ -75,194 +76,43 @@ _LABEL_PREFIX = re.compile(
 _ARTICLE_FOLLOWERS = frozenset({"because", "since", "as", "and", "or", "is", "which", "with"})
 
 
-class Found(NamedTuple):
-    """One located answer (or the reason there is none) in a completion.
-
-    ``start``/``end`` delimit the answer text and are set only when ``status`` is ok;
-    ``marker`` is where its format marker starts, so among candidates the later one wins.
-    """
-
-    status: FormatStatus
-    start: int | None = None
-    end: int | None = None
-    marker: int = -1
-
-    @property
-    def ok(self) -> bool:
-        return self.status is FormatStatus.OK
-
-
-_NONE = Found(FormatStatus.NO_ANSWER)
-
-
-# ----------------------------------------------------------------------------- spans and scanning
-
-
-def _is_letter(c: str) -> bool:
-    return c.isascii() and c.isalpha()
-
-
-def _skip(pattern: re.Pattern[str], text: str, pos: int, end: int | None = None) -> int:
-    """Where ``pattern`` (one that also matches the empty string) stops when matched at ``pos``."""
-    found = pattern.match(text, pos, len(text) if end is None else end)
-    return found.end() if found else pos
-
-
-def _span(text: str, start: int, end: int) -> Found:
-    """OK span with surrounding whitespace removed, or EMPTY if nothing is left."""
-    start = _skip(_WHITESPACE, text, start, end)
-    end = start + len(text[start:end].rstrip())
-    return Found(FormatStatus.OK, start, end) if start < end else Found(FormatStatus.EMPTY)
-
-
-def _match_brace(text: str, open_idx: int, end: int | None = None) -> int | None:
-    """Index of the ``}`` closing the ``{`` at ``open_idx`` (escaped braces are literal), or None."""
-    end = len(text) if end is None else end
-    if end - open_idx > _PY_SCAN_LIMIT:
-        return _match_brace_numpy(text, open_idx, end)
-    depth = 0
-    for m in _BRACE_TOKEN.finditer(text, open_idx, end):
-        token = m.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth == 0:
-                return m.start()
-    return None
-
-
-def _match_brace_numpy(text: str, open_idx: int, end: int) -> int | None:
-    """Vectorised ``_match_brace`` for very long tails (a 1 MB box scans in milliseconds)."""
-    import numpy as np
-
-    codes = np.frombuffer(text[open_idx:end].encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    index = np.arange(codes.size)
-    # A character is escaped when an odd run of backslashes precedes it ("\\{" escapes, "\\\\{" not).
-    last_plain = np.maximum.accumulate(np.where(codes == ord("\\"), -1, index))
-    run = np.zeros(codes.size, dtype=np.int64)
-    run[1:] = index[:-1] - last_plain[:-1]
-    live = run % 2 == 0
-    depth = np.cumsum((live & (codes == ord("{"))).astype(np.int64) - (live & (codes == ord("}"))))
-    closes = np.flatnonzero(depth == 0)  # depth is >= 1 until the matching "}" brings it back to 0
-    return open_idx + int(closes[0]) if closes.size else None
-
-
-def _box_starts(text: str) -> Iterator[tuple[int, int]]:
-    """Start offsets (and command lengths) of ``\\boxed``/``\\fbox`` commands, last first."""
-    cursors = {cmd: text.rfind(cmd) for cmd in _BOX_COMMANDS}
-    for _ in range(_MAX_BOX_CANDIDATES):
-        cmd = "\\boxed" if cursors["\\boxed"] > cursors["\\fbox"] else "\\fbox"
-        pos = cursors[cmd]
-        if pos < 0:
-            return
-        after = pos + len(cmd)
-        if not (after < len(text) and _is_letter(text[after])):  # "\\fboxsep" is another command
-            yield pos, len(cmd)
-        cursors[cmd] = text.rfind(cmd, 0, pos)
-
-
-def _parse_box(text: str, pos: int, cmd_len: int) -> Found:
-    """The box whose command starts at ``pos``: braced group, or one bare token (``\\boxed 5``)."""
-    j = _skip(_WHITESPACE, text, pos + cmd_len)
-    if j >= len(text):
-        return Found(FormatStatus.UNBALANCED, marker=pos)
-    if text[j] == "{":
-        close = _match_brace(text, j)
-        if close is None:
-            return Found(FormatStatus.UNBALANCED, marker=pos)
-        return _span(text, j + 1, close)._replace(marker=pos)
-    end = _skip(_BARE_TOKEN, text, j)
-    while end > j and text[end - 1] in ".,;":  # "\boxed 5." ends a sentence
-        end -= 1
-    return _span(text, j, end)._replace(marker=pos)
-
-
-def _is_placeholder(text: str, pos: int, box_end: int, prompt: str | None) -> bool:
-    """Whether an empty box at ``pos`` echoes the instruction rather than answering."""
-    word = _LAST_WORD.search(text, max(0, pos - 64), pos)
-    if word and word.group(1).lower() in _PLACEHOLDER_WORDS:
-        return True
-    context = text[max(0, pos - 24) : box_end]
-    return bool(prompt) and len(context) > box_end - pos and context in prompt  # type: ignore[operator]
-
-
-def last_boxed(text: str, *, prompt: str | None = None, skip_placeholders: bool = True) -> Found:
-    """The last ``\\boxed``/``\\fbox`` of ``text`` (placeholder echoes skipped) as a ``Found``."""
-    skipped = 0
-    for pos, cmd_len in _box_starts(text):
-        box = _parse_box(text, pos, cmd_len)
-        if box.status is FormatStatus.EMPTY and skip_placeholders and skipped < _MAX_PLACEHOLDER_SKIPS:
-            brace = _skip(_WHITESPACE, text, pos + cmd_len)
-            box_end = text.find("}", brace) + 1 if text.startswith("{", brace) else brace
-            if _is_placeholder(text, pos, box_end, prompt):
-                skipped += 1
-                continue
-        return box
-    return _NONE
-
-
-def last_boxed_content(text: str) -> str | None:
-    """Content of the last complete, non-empty box, e.g. a MATH/Minerva solution's reference answer."""
-    box = last_boxed(text)
-    return text[box.start : box.end] if box.ok else None
-
-
 # ----------------------------------------------------------------------------- phrase answers
-
-
-def _escaped(text: str, i: int) -> bool:
-    """Whether ``text[i]`` is escaped by an odd run of backslashes (runs are read up to 64 long)."""
-    run = 0
-    while run < 64 and i - run > 0 and text[i - run - 1] == "\\":
-        run += 1
-    return run % 2 == 1
-
-
-def _find_close(text: str, close: str, start: int, end: int) -> int:
-    """First unescaped ``close`` in ``text[start:end]`` (``\\$`` is a dollar sign), or -1."""
-    pos = text.find(close, start, end)
-    for _ in range(64):  # bounded: a flood of "\\$" is given up on, not scanned quadratically
-        if pos < 0 or close[0] == "\\" or not _escaped(text, pos):
-            return pos
-        pos = text.find(close, pos + 1, end)
-    return -1
 
 
 def _trim(text: str, start: int, end: int) -> Found:
     """Peel delimiters, bold markers, a whole-answer box and trailing punctuation off an answer."""
     for _ in range(6):  # each pass removes one layer; real answers have at most a few
-        s = _skip(_SPACE_STARS, text, start, end)
+        s = skip(_SPACE_STARS, text, start, end)
         e = end
         if not text.endswith("...", s, e):
             e = s + len(text[s:e].rstrip(_TRAILING_PUNCT))
-            if e < end and _escaped(text, e):  # "\\," and "\\;" are LaTeX spacing, not punctuation
+            if e < end and escaped(text, e):  # "\\," and "\\;" are LaTeX spacing, not punctuation
                 e += 1
         for open_, close in _MATH_DELIMS:
             inner = s + len(open_)
             if text.startswith(open_, s) and e - len(close) >= inner:
-                if _find_close(text, close, inner, e) == e - len(close):  # one pair around everything
+                if find_close(text, close, inner, e) == e - len(close):  # one pair around everything
                     s, e = inner, e - len(close)
                 break
-        for cmd in _BOX_COMMANDS:
+        for cmd in BOX_COMMANDS:
             if text.startswith(cmd, s) and text[e - 1 : e] == "}":
-                brace = _skip(_WHITESPACE, text, s + len(cmd))
-                if text[brace : brace + 1] == "{" and _match_brace(text, brace, e) == e - 1:
+                brace = skip(WHITESPACE, text, s + len(cmd))
+                if text[brace : brace + 1] == "{" and match_brace(text, brace, e) == e - 1:
                     s, e = brace + 1, e - 1
                 break
         if (s, e) == (start, end):
             break
         start, end = s, e
-    return _span(text, start, end)
+    return span(text, start, end)
 
 
 def _more_math(text: str, delim: str, end: int, limit: int) -> int:
     """End of a list of inline math parts that starts with one ending at ``end`` ("$a$, $b$ and $c$")."""
     for _ in range(_MAX_MATH_PARTS):
-        nxt = _skip(_MORE_MATH, text, end, limit)
+        nxt = skip(_MORE_MATH, text, end, limit)
         if nxt == end or not text.startswith(delim, nxt):
             break
-        close = _find_close(text, "\\)" if delim == "\\(" else "$", nxt + len(delim), limit)
+        close = find_close(text, "\\)" if delim == "\\(" else "$", nxt + len(delim), limit)
         if close < 0:
             break
         end = close + len(delim)
@@ -271,29 +121,29 @@ def _more_math(text: str, delim: str, end: int, limit: int) -> int:
 
 def _answer_after(text: str, lower: str, j: int) -> Found:
     """The answer following a marker that ends at ``j`` (Minerva: "... is $X$. I hope it is correct.")."""
-    n, j = len(text), _skip(_LEAD, text, j)
+    n, j = len(text), skip(_LEAD, text, j)
     for _ in range(2):  # "Final Answer: The final answer is $5$": skip the restated phrase
         lead = next((p for p in _RESTATED if lower.startswith(p, j)), None)
         if lead is None:
             break
-        j = _skip(_LEAD, text, j + len(lead))
+        j = skip(_LEAD, text, j + len(lead))
     line_end = text.find("\n", j) % (n + 1)  # -1 (no newline) becomes n
-    if _skip(_LINE_SPACES, text, j) >= line_end:  # "The final answer is:\n\n$$ 42 $$"
-        j = _skip(_LEAD, text, _skip(_WHITESPACE, text, j))
+    if skip(LINE_SPACES, text, j) >= line_end:  # "The final answer is:\n\n$$ 42 $$"
+        j = skip(_LEAD, text, skip(WHITESPACE, text, j))
         line_end = text.find("\n", j) % (n + 1)
     for open_, close in _MATH_DELIMS:
         if text.startswith(open_, j):
             limit = line_end if open_ in ("$", "\\(") else min(n, j + _MATH_CLOSE_WINDOW)
-            closing = _find_close(text, close, j + len(open_), limit)
+            closing = find_close(text, close, j + len(open_), limit)
             if closing >= 0 and open_ in ("$$", "\\["):
                 return _trim(text, j + len(open_), closing)
             if closing >= 0:
                 return _trim(text, j, _more_math(text, open_, closing + len(close), limit))
             j += len(open_)  # unclosed: read the rest of the line
             break
-    for cmd in _BOX_COMMANDS:
+    for cmd in BOX_COMMANDS:
         if text.startswith(cmd, j):
-            box = _parse_box(text, j, len(cmd))
+            box = parse_box(text, j, len(cmd))
             if box.ok:
                 return box
     hope = lower.find("i hope it is correct", j, line_end)
@@ -309,7 +159,7 @@ def _marker_positions(lower: str, marker: str, limit: int) -> list[int]:
     tries = 0
     while pos >= 0 and len(out) < limit and tries < 4 * limit:
         tries += 1
-        if pos == 0 or not _is_letter(lower[pos - 1]):
+        if pos == 0 or not is_letter(lower[pos - 1]):
             out.append(pos)
         pos = lower.rfind(marker, 0, pos)
     return out
@@ -317,7 +167,7 @@ def _marker_positions(lower: str, marker: str, limit: int) -> list[int]:
 
 def _last_phrase(text: str, lower: str, markers: tuple[str, ...], *, need_ok: bool) -> Found:
     """Answer after the last of ``markers``; with ``need_ok``, the last one that yields an answer."""
-    best = _NONE
+    best = NONE
     for marker in markers:
         for pos in _marker_positions(lower, marker, _MAX_PHRASE_TRIES if need_ok else 1):
             if pos <= best.marker:
@@ -338,15 +188,15 @@ def _last_gsm8k(text: str, lower: str, *, need_ok: bool = False) -> Found:
         start = pos
         while start > max(0, pos - 8) and text[start - 1] == "#":  # bounded: "#####..." floods
             start -= 1
-        j = _skip(_SPACES, text, pos + 4)
-        k = _skip(_LEAD, text, j)
+        j = skip(SPACES, text, pos + 4)
+        k = skip(_LEAD, text, j)
         head = text[k : k + 1]  # "#### **42**" is an answer, "#### **Step 2**" is a heading
-        if head and not (_is_letter(head) or head == "#"):
+        if head and not (is_letter(head) or head == "#"):
             found = _answer_after(text, lower, j)._replace(marker=start)
             if found.ok or not need_ok:
                 return found
         pos = text.rfind("####", 0, start)
-    return _NONE
+    return NONE
 
 
 # ----------------------------------------------------------------------------- multiple choice
@@ -354,7 +204,7 @@ def _last_gsm8k(text: str, lower: str, *, need_ok: bool = False) -> Found:
 
 def _label(text: str, start: int, end: int, *, wrapped: bool) -> Found | None:
     """The choice label (A-Z or 1-9) an answer starts with: "(B)", "\\text{B}", "Option C: ..."."""
-    j = _skip(_LABEL_PREFIX, text, start, end)
+    j = skip(_LABEL_PREFIX, text, start, end)
     if j >= end:
         return None
     c = text[j]
@@ -393,12 +243,12 @@ def _find_choice(text: str, lower: str, box: Found) -> Found:
         return best
     line_end = len(text.rstrip())
     line_start = text.rfind("\n", 0, line_end) + 1
-    line = _trim(text, line_start, line_end) if line_end - line_start <= _MAX_LABEL_LINE else _NONE
+    line = _trim(text, line_start, line_end) if line_end - line_start <= _MAX_LABEL_LINE else NONE
     if line.ok and line.start is not None and line.end is not None:
         label = _label(text, line.start, line.end, wrapped=False)
         if label and (label.start != line.start or label.end == line.end):  # "(B)" / "B" alone
             return label._replace(marker=line_start)
-    return box if box.status in (FormatStatus.EMPTY, FormatStatus.UNBALANCED) else _NONE
+    return box if box.status in (FormatStatus.EMPTY, FormatStatus.UNBALANCED) else NONE
 
 
 # ----------------------------------------------------------------------------- fallbacks and API
@@ -408,21 +258,16 @@ def _last_number(text: str) -> Found:
     """The last number (``-3``, ``3.5``, ``1,000``, ``5/6``, ``\\frac{1}{2}``) in ``text``."""
     hit = _DIGIT.search(text[::-1])
     if hit is None:
-        return _NONE
+        return NONE
     last_digit = len(text) - 1 - hit.start()
     window = max(0, last_digit - _NUMBER_WINDOW)
     matches = list(_NUMBER.finditer(text, window, min(len(text), last_digit + 2)))
     if not matches:
-        return _NONE
+        return NONE
     start, end = matches[-1].span()
     if text[start] in "-−" and start > 0 and (text[start - 1].isalnum() or text[start - 1] in ")]}"):
         start += 1  # "5-3": a minus between operands is subtraction, not a sign
     return Found(FormatStatus.OK, start, end, start)
-
-
-def _lowered(text: str) -> str:
-    """Lower-cased copy with the same offsets (U+0130 is the one character ``lower`` makes two long)."""
-    return text.replace("\u0130", "i").lower()
 
 
 def _requested(text: str, lower: str, answer_format: str, box: Found) -> Found:
@@ -447,7 +292,7 @@ def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Fo
             best = _choice_in(text, best, wrapped=best is box) or best
         return best, "answer_phrase"
     number = _last_number(text)
-    return (number, "last_number") if number.ok else (_NONE, "none")
+    return (number, "last_number") if number.ok else (NONE, "none")
 
 
 def _prepare(completion: str, answer_format: str, prompt: str | None) -> tuple[str, int]:
@@ -493,10 +338,10 @@ def extract_answer(
     ('no_answer', '7', 'answer_phrase')
     """
     text, offset = _prepare(completion, answer_format, prompt)
-    lower = "" if answer_format == "boxed" and strict else _lowered(text)
+    lower = "" if answer_format == "boxed" and strict else lowered(text)
     # The last box serves the boxed and multiple-choice formats and the lenient chain: find it once.
     needs_box = not strict or answer_format in ("boxed", "multiple_choice")
-    box = last_boxed(text, prompt=prompt) if needs_box else _NONE
+    box = last_boxed(text, prompt=prompt) if needs_box else NONE
     found = _requested(text, lower, answer_format, box)
     status = FormatStatus.TRUNCATED if finish_reason == "length" else found.status
     if found.ok or strict:

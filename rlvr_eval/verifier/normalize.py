@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+# The one box parser lives in boxes.py; these names stay importable from here for existing callers.
+from rlvr_eval.verifier.boxes import all_boxed as all_boxed
+from rlvr_eval.verifier.boxes import last_boxed_content as last_boxed
+
 _PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d{1,15}(?:\.\d{1,15})?$")
-_BOX_CMDS = ("\\boxed", "\\fbox")
 _ANSWER_PREFIX_RE = re.compile(
     r"^\s*(?:so\s*,?\s*)?(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)?\s*:?\s*", re.IGNORECASE
 )
@@ -97,37 +100,6 @@ def find_group_end(text: str, open_pos: int) -> int:
                 return i + 1
         i += 1
     return -1
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` / ``\\fbox{...}`` in `text`, or None."""
-    best = -1
-    for cmd in _BOX_CMDS:
-        best = max(best, text.rfind(cmd + "{"), text.rfind(cmd + " {"))
-    if best < 0:
-        return None
-    brace = text.index("{", best)
-    end = find_group_end(text, brace)
-    return text[brace + 1 : end - 1] if end > 0 else None
-
-
-def all_boxed(text: str) -> list[str]:
-    """Contents of every balanced ``\\boxed{...}`` in order (a multi-answer item may box each answer)."""
-    out: list[str] = []
-    start = 0
-    while len(out) < 100:
-        pos = text.find("\\boxed", start)
-        if pos < 0:
-            break
-        brace = text.find("{", pos)
-        if brace < 0 or text[pos + 6 : brace].strip():
-            break
-        end = find_group_end(text, brace)
-        if end < 0:
-            break
-        out.append(text[brace + 1 : end - 1])
-        start = end
-    return out
 
 
 def unwrap_text_commands(text: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from rlvr_eval.verifier import extract
+from rlvr_eval.verifier import boxes
 from rlvr_eval.verifier.extract import extract_answer, extract_lenient
 from rlvr_eval.verifier.schema import AnswerFormat, Extraction, FormatStatus
 
@@ -203,4 +203,4 @@ def test_nested_braces_give_the_whole_group() -> None:
 def test_numpy_brace_scan_agrees_with_python_scan(tail: str) -> None:
     """Long boxes are scanned with numpy; both scanners must close the same brace."""
     text = "x{" + tail
-    assert extract._match_brace_numpy(text, 1, len(text)) == extract._match_brace(text, 1)
+    assert boxes._match_brace_numpy(text, 1, len(text)) == boxes.match_brace(text, 1)

@@ -130,6 +130,7 @@ class Choice:
 
     letter: str
     text: str = ""
+    option: Answer | None = None  # the option text, parsed (``(B) 15`` -> the number 15)
     kind = "choice"
 
 

@@ -6,6 +6,7 @@ shows that much of RLVR's gain is format correction, so every verdict says both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
@@ -19,6 +20,16 @@ AnswerFormat = Literal["boxed", "final_answer", "answer_colon", "gsm8k", "multip
 - ``answer_colon``: a line "Answer: ...".
 - ``gsm8k``: ``#### 42``.
 - ``multiple_choice``: a choice letter, e.g. "(B)", ``\\boxed{B}``, "The answer is B" (ARC).
+"""
+
+ExtractionMethod = Literal["requested", "answer_phrase", "last_number", "none"]
+"""How an answer was found: in the requested format, or by a step of the lenient chain."""
+
+LenientFallback = Literal["none", "last_number"]
+"""What lenient extraction does when the text states no answer (no box, tag, phrase or closing statement).
+
+- ``none`` (default): nothing is extracted; only an answer the text states as its answer is credited.
+- ``last_number``: the last number in the text, as the paper's evaluation harness does (to reproduce it).
 """
 
 AnswerType = Literal[
@@ -79,7 +90,7 @@ class Extraction(BaseModel):
         description="Extracted answer text (raw, not normalized); None if nothing found."
     )
     format: FormatStatus = Field(description="Status of the *requested* format.")
-    method: Literal["requested", "answer_phrase", "last_number", "none"] = Field(
+    method: ExtractionMethod = Field(
         description="How `answer` was found: in the requested format, or by a lenient fallback."
     )
     start: int | None = Field(None, description="Character offset of the answer in the completion.")
@@ -88,6 +99,12 @@ class Extraction(BaseModel):
     @property
     def format_ok(self) -> bool:
         return self.format is FormatStatus.OK
+
+
+def format_ok(extraction: Extraction, *, strict: bool) -> bool:
+    """THE evaluation format rule (`Verdict.format_ok`): the requested format holds an answer and the
+    generation was not truncated; with ``strict=False`` any answer the lenient chain found counts."""
+    return extraction.format is FormatStatus.OK if strict else extraction.answer is not None
 
 
 class Verdict(BaseModel):
@@ -104,7 +121,7 @@ class Verdict(BaseModel):
     format: FormatStatus
     format_ok: bool
     extracted: str | None
-    extraction_method: Literal["requested", "answer_phrase", "last_number", "none"] = "none"
+    extraction_method: ExtractionMethod = "none"
     content: ContentStatus
     reward: float
     reason: str = ""
@@ -120,6 +137,25 @@ class Verdict(BaseModel):
 
         This is the format condition of the paper's training reward (the last box of the decoded
         response counts whatever the finish reason); ``format_ok`` is the stricter evaluation
-        condition (not truncated, or any lenient answer when ``strict=False``).
+        condition (not truncated, or any lenient answer when ``strict=False``, see `format_ok`).
         """
         return self.extraction_method == "requested" and bool(self.extracted)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """One completion to grade with everything the verifier needs: what `verify_batch` sends to its
+    workers (a Verdict comes back) and what ``rlvr-eval``'s runner builds for every sample.
+
+    A slotted dataclass, not a pydantic model: a rescore builds 100,000 of them.
+    """
+
+    completion: str
+    reference: str | list[str]
+    answer_format: AnswerFormat = "boxed"
+    options: EquivalenceOptions | None = None
+    finish_reason: str | None = None
+    prompt: str | None = None  # the question: an answer that only restates one of its expressions fails
+    strict: bool = True
+    timeout: float = 3.0  # seconds for the symbolic comparison of this item
+    lenient_fallback: LenientFallback = "none"

@@ -12,32 +12,15 @@ from collections import Counter
 
 import pytest
 from corpus import Case, load_corpus
-
-from rlvr_eval import EquivalenceOptions, is_equivalent, verify
+from corpus.grading import rlvr_grade
 
 CASES = load_corpus()
 MIN_CASES = 400
 
 
-def grade(case: Case) -> tuple[bool, str]:
-    """rlvr's verdict on one case and a one-line explanation for failure messages."""
-    equivalence = case.equivalence_options()
-    if case.kind == "answer":
-        return is_equivalent(case.text, case.reference, **equivalence), "is_equivalent"
-    verdict = verify(
-        case.text,
-        case.reference,
-        strict=False,
-        answer_format=case.options.get("answer_format", "boxed"),
-        prompt=case.options.get("prompt"),
-        options=EquivalenceOptions(**equivalence),
-    )
-    return verdict.correct, f"extracted {verdict.extracted!r} ({verdict.extraction_method}): {verdict.reason}"
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case(case: Case) -> None:
-    got, how = grade(case)
+    got, how = rlvr_grade(case)
     verb = "accept" if case.expected else "reject"
     assert got == case.expected, (
         f"[{case.cls}] should {verb} {case.text[-200:]!r} against {case.reference!r} ({case.note}); {how}"

@@ -70,8 +70,15 @@ def _case(raw: Any, source: str) -> Case:
     if raw["kind"] == "answer" and set(options) & _COMPLETION_ONLY:
         raise CorpusError(f"{where}: {sorted(_COMPLETION_ONLY)} only apply to completion cases")
     return Case(
-        id=raw["id"], cls=raw["class"], kind=raw["kind"], text=raw["text"], reference=raw["reference"],
-        expected=raw["expected"], note=raw["note"], options=dict(options), source=source,
+        id=raw["id"],
+        cls=raw["class"],
+        kind=raw["kind"],
+        text=raw["text"],
+        reference=raw["reference"],
+        expected=raw["expected"],
+        note=raw["note"],
+        options=dict(options),
+        source=source,
     )
 
 

@@ -22,9 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-_REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(_REPO / "tests" / "verifier"))  # the corpus package lives beside its test
-
+# The corpus package lives beside its test, tests/verifier/corpus.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verifier"))
 from corpus import Case, load_corpus
 from corpus.grading import describe, math_verify_case, rlvr_grade
 from corpus.loader import CORPUS_DIR
@@ -62,10 +61,11 @@ def _markdown(summary: dict[str, dict[str, int]], with_math_verify: bool) -> lis
         return f"{n}/{d} ({100 * n / d:.0f}%)"
 
     lines = [
-        "| class | cases (acc/rej) | rlvr correct | Math-Verify correct | rlvr false accepts | MV false accepts |",
+        "| class | cases (acc/rej) | rlvr correct | Math-Verify correct "
+        "| rlvr false accepts | MV false accepts |",
         "|---|---|---|---|---|---|",
     ]
-    order = sorted(k for k in summary if k != "total") + ["total"]
+    order = [*sorted(k for k in summary if k != "total"), "total"]
     for key in order:
         row = summary[key]
         mv_correct = pct(row["math_verify_correct"], row["cases"]) if with_math_verify else "-"
@@ -80,7 +80,9 @@ def _markdown(summary: dict[str, dict[str, int]], with_math_verify: bool) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="directory of corpus *.yaml files")
     parser.add_argument("--json", type=Path, help="write every case's verdicts and the summary here")
     parser.add_argument("--timeout", type=float, default=3.0, help="per-case budget of both graders (s)")
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     missed = [r for r in results if r["expected"] and r["rlvr"] is not True]
     print(f"\nrlvr wrong verdicts: {len(false_accepts)} false accepts, {len(missed)} missed right answers")
     for r in false_accepts:
-        print(f"  RLVR ACCEPTS A CASE LABELLED WRONG: {r['id']} [{r['class']}] ({r['note']}); {r['rlvr_how']}")
+        print(
+            f"  RLVR ACCEPTS A CASE LABELLED WRONG: {r['id']} [{r['class']}] ({r['note']}); {r['rlvr_how']}"
+        )
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "cases": results}, indent=1), encoding="utf-8")
         print(f"\nwrote {args.json}")

@@ -72,9 +72,8 @@ def batch_verifier(
 
         if not requests:
             return []
-        return verify_requests(
-            [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests], workers=workers
-        )
+        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
+        return verify_requests(settled, workers=workers)
 
     return run
 

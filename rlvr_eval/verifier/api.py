@@ -13,7 +13,6 @@ evaluation score cannot disagree. Data flows one way (docs/DESIGN.md):
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -24,8 +23,8 @@ from rlvr_eval.verifier.answer import Answer
 from rlvr_eval.verifier.compare import fast_compare, symbolic_compare
 from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
 from rlvr_eval.verifier.extract import extract_answer
-from rlvr_eval.verifier.normalize import normalize_answer
 from rlvr_eval.verifier.parse import parse
+from rlvr_eval.verifier.question import asks_in_order, restates_question
 from rlvr_eval.verifier.sandbox import check_timeout, run_guarded
 from rlvr_eval.verifier.schema import (
     AnswerFormat,
@@ -192,28 +191,6 @@ def _compare_any(
     return statuses[0]
 
 
-_MATH_SEGMENT_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_PLAIN_NUMBER_RE = re.compile(r"-?[\d.,/ ]+")
-
-
-def _restates_prompt(answer: str, references: list[str], prompt: str) -> bool:
-    """True if the answer merely copies an expression of the question (``Evaluate $2^{10}$`` -> ``2^{10}``).
-
-    Graders that test value equality credit such answers on "simplify/evaluate" tasks; a restated
-    expression is only accepted when it is literally the reference.
-    """
-    norm_answer = normalize_answer(answer)
-    if not norm_answer or _PLAIN_NUMBER_RE.fullmatch(norm_answer):
-        return False
-    if any(norm_answer == normalize_answer(reference) for reference in references):
-        return False
-    for match in _MATH_SEGMENT_RE.finditer(prompt[:20_000]):
-        segment = next(g for g in match.groups() if g is not None)
-        if len(segment) <= 200 and normalize_answer(segment) == norm_answer:
-            return True
-    return False
-
-
 # --------------------------------------------------------------------------- verify
 
 
@@ -264,6 +241,8 @@ def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
         raise TypeError(f"completion must be a string, got {type(request.completion).__name__}")
     check_timeout(request.timeout)
     options = _resolve_options(request.options, None)
+    if request.prompt and not options.ordered and asks_in_order(request.prompt):
+        options = options.model_copy(update={"ordered": True})
     references = references_of(request.reference, options)
     extraction = extract(request)
     answer = extraction.answer
@@ -274,7 +253,7 @@ def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
         content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
     else:
         content, how = _compare_any(answer, references, options, request.timeout, guarded)
-        restated = request.prompt and _restates_prompt(answer, references, request.prompt)
+        restated = request.prompt and restates_question(answer, references, request.prompt)
         if content is ContentStatus.EQUAL and restated:
             content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"
     parts.append(_content_phrase(content, references, how))

@@ -22,7 +22,10 @@ from functools import lru_cache
 from rlvr_eval.verifier.boxes import all_boxed as all_boxed  # re-export: the one box parser
 from rlvr_eval.verifier.boxes import last_boxed_content, match_brace
 
-__all__ = ["all_boxed", "clean", "finish", "normalize_answer", "strip_outer_braces", "unwrap_text_commands"]
+__all__ = [
+    "all_boxed", "clean", "finish", "finish_tight", "finish_words", "normalize_answer", "strip_outer_braces",
+    "unwrap_text_commands",
+]
 
 MAX_TEXT_CHARS = 20_000
 _PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d{1,15}(?:\.\d{1,15})?$")
@@ -42,7 +45,11 @@ _SIMPLE_REPLACEMENTS = (
     ("·", "\\cdot "), ("⋅", "\\cdot "), ("÷", "\\div "), ("±", "\\pm "), ("∅", "\\emptyset "),
     ("\\varnothing", "\\emptyset"), ("\\%", "%"), ("\\$", ""), ("\\dots", "\\ldots"),
     ("\\cdots", "\\ldots"), ("\\rightarrow", "\\to"), ("\\infin", "\\infty"), ("\\operatorname", "\\mathrm"),
+    ("∠", "\\angle "), ("°", "^\\circ"),
 )
+_STRAY_BACKSLASH_RE = re.compile(r"(?<!\\)\\(?=\d)")  # "\12": a dollar sign typed without its $
+# \text{ft}/\text{s} is one unit, ft/s
+_TEXT_OVER_TEXT_RE = re.compile(r"\\text\{\s*([a-zA-Z]+)\s*\}\s*/\s*\\text\{\s*([a-zA-Z]+)\s*\}")
 _LEFT_RIGHT_RE = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|middle)(?![a-zA-Z])\s*"
 )
@@ -52,7 +59,7 @@ _SPACE_CMDS_RE = re.compile(
 )
 # one group separator: {,} ,\! \, \! \<space> ~ <space> {<space>} , -- and a spacing command followed by a
 # space ("10\! 000"), which the space commands alone would read as two separators
-_GROUP_SEP = r"(?:\{,\}|,\\!|\\[,! ]\s?|~|\s|\{\s\}|,)"
+_GROUP_SEP = r"(?:\{,\}|,\\!\s?|\\[,! ]\s?|~|\s|\{\s\}|,)"
 _THOUSANDS_RE = re.compile(rf"(?<![\d.])(\d{{1,3}})((?:{_GROUP_SEP}\d{{3}})+)(?![\d])")
 _GROUP_SEP_RE = re.compile(_GROUP_SEP)
 _SCI_NOTATION_RE = re.compile(r"(?<![\w\\.])(\d+(?:\.\d*)?|\.\d+)[eE]([+-]?\d+)(?!\w)(?!\.\d)")
@@ -71,6 +78,8 @@ _SQRT_SHORT_RE = re.compile(r"\\sqrt\s*(\d+|[a-zA-Z])")
 _OR_RE = re.compile(
     r"\s*,?\s*(?:\\text\{\s*,?\s*(?:or|and)\s*\}|\\(?:lor|vee)(?![a-zA-Z])|\s(?:or|and)\s)\s*,?\s*"
 )
+_AND_RE = re.compile(r"\s*,?\s*(?:\\text\{\s*and\s*\}|\\(?:land|wedge)(?![a-zA-Z])|\sand\s)\s*")
+_INEQUALITY_RE = re.compile(r"[<>]|\\[lg]eq?(?![a-zA-Z])")
 # "x = k\pi, k \in \mathbb{Z}": the qualifier of a solution family is not part of the value
 _INTEGER_QUALIFIER_RE = re.compile(
     r"\s*[,;]?\s*(?:\\forall\s*|for\s+(?:some|any|all|every)?\s*(?:integers?)?\s*|where\s+)?"
@@ -147,6 +156,8 @@ def clean(text: str) -> str:
     text = _LEFT_RIGHT_RE.sub("", text)
     for old, new in _SIMPLE_REPLACEMENTS:
         text = text.replace(old, new)
+    text = _STRAY_BACKSLASH_RE.sub("", text)
+    text = _TEXT_OVER_TEXT_RE.sub(r"\\text{\1/\2}", text)
     text = text.replace("\n", " ").replace("\t", " ")
     # 1.5e3 written without spaces is scientific notation; decided here, while spaces still tell
     # "4e-5" (4 x 10^-5) from "4e - 5" (4 times Euler's e, minus 5)
@@ -160,17 +171,33 @@ def clean(text: str) -> str:
 
 @lru_cache(maxsize=32768)
 def finish(text: str) -> str:
-    """Stage 2 on a cleaned text whose fields are peeled: the cosmetic normal form of the value."""
+    """Stage 2 on a cleaned text whose fields are peeled: `finish_words` then `finish_tight`."""
+    return finish_tight(finish_words(text))
+
+
+@lru_cache(maxsize=32768)
+def finish_words(text: str) -> str:
+    """``\\text{}`` unwrapped, "or"/"and" as commas (an "and" between inequalities as ``\\land``),
+    a solution family's "k \\in \\mathbb{Z}" dropped; spaces between words are still there."""
     if _PLAIN_NUMBER_RE.match(text):
         return text[1:] if text.startswith("+") else text
-    text = _OR_RE.sub(",", text)
-    text = unwrap_text_commands(text)
-    text = _ANSWER_PREFIX_RE.sub("", text, count=1) or text  # \text{The answer is 5}
-    text = _OR_RE.sub(",", text)
+    for _ in range(2):  # once more after unwrapping: \text{The answer is 5 or 6}
+        if _INEQUALITY_RE.search(text):  # x > -1 and x < 4: both hold (an interval), not two answers
+            text = _AND_RE.sub(r" \\land ", text)
+        text = _OR_RE.sub(",", text)
+        text = unwrap_text_commands(text)
+        text = _ANSWER_PREFIX_RE.sub("", text, count=1) or text  # \text{The answer is 5}
     text = _INTEGER_QUALIFIER_RE.sub("", text) or text  # "n \in \mathbb{Z}" alone is the answer itself
     text = _IN_PREFIX_RE.sub("", text)
     text = _SPACE_RE.sub(" ", text).strip()
-    text = strip_trailing_punctuation(text)
+    return strip_trailing_punctuation(text)
+
+
+@lru_cache(maxsize=32768)
+def finish_tight(text: str) -> str:
+    """TeX shorthand expanded (``\\frac38``), outer braces and meaningless spaces removed."""
+    if _PLAIN_NUMBER_RE.match(text):
+        return text
     text = _FRAC_SHORT_RE.sub(r"\\frac{\1}{\2}", text)
     text = _FRAC_DIGIT_FIRST_RE.sub(r"\\frac{\1}", text)
     text = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", text)

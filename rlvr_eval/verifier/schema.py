@@ -73,6 +73,11 @@ class EquivalenceOptions(BaseModel):
         False,
         description="The reference lists several answers (OlympiadBench); all must be given, in any order.",
     )
+    ordered: bool = Field(
+        False,
+        description="A list of answers must come in the reference's order (the question names the values "
+        "it wants in order: 'Find T(10), T(11) and T(12)'); verify sets it from the question.",
+    )
     unit: str | None = Field(
         None, description="Unit the reference is expressed in; stripped from the answer."
     )

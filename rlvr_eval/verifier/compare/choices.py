@@ -30,6 +30,7 @@ def _letter(answer: Answer, choice_mode: bool) -> str | None:
 
 
 def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
+    """Choice labels by letter; otherwise a choice's option text against the other answer."""
     choice_mode = ctx.options.answer_type == "choice" or bool(ctx.options.choices)
     la, lr = _letter(answer, choice_mode), _letter(reference, choice_mode)
     if la is not None and lr is not None:
@@ -47,6 +48,7 @@ def _scalars(ratio: Ratio) -> tuple[Answer, ...]:
 
 
 def compare_ratios(answer: Answer, reference: Answer, ctx: Context) -> Tri:
+    """Ratios and clock times part by part (``7:45`` = ``7:45:00``); ``a:b`` against a number as a/b."""
     a, r = answer.value, reference.value
     if isinstance(a, Ratio) and isinstance(r, Ratio):
         pa, pr = _scalars(a), _scalars(r)

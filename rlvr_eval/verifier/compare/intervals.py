@@ -18,7 +18,7 @@ from rlvr_eval.verifier.answer import (
     Number,
     Relation,
 )
-from rlvr_eval.verifier.brackets import infinity_sign
+from rlvr_eval.verifier.brackets import INF, infinity_sign
 from rlvr_eval.verifier.compare import relations
 from rlvr_eval.verifier.compare.context import Context, Tri
 from rlvr_eval.verifier.compare.matching import ordered, unordered
@@ -31,7 +31,7 @@ def interval_like(answer: Answer) -> bool:
     if isinstance(value, (Interval, IntervalUnion)):
         return True
     if isinstance(value, Relation):
-        return relations.interval_of(value) is not None
+        return relations.interval_of(value) is not None or _excluded_point(value) is not None
     if isinstance(value, AnswerList):
         return all(isinstance(x.value, (Interval, IntervalUnion, Relation)) for x in value.items) and any(
             interval_like(x) for x in value.items
@@ -54,6 +54,10 @@ def as_intervals(answer: Answer) -> list[Interval] | None:
             return [Interval(left, lo, hi, right)]
         return None
     if isinstance(value, Relation):
+        point = _excluded_point(value)
+        if point is not None:  # x != -3 is (-inf, -3) U (-3, inf)
+            infinity = parse_scalar(INF)
+            return [Interval("(", parse_scalar("-" + INF), point, ")"), Interval("(", point, infinity, ")")]
         bounds = relations.interval_of(value)
         if bounds is None:
             return None
@@ -70,7 +74,20 @@ def as_intervals(answer: Answer) -> list[Interval] | None:
     return None
 
 
+def _excluded_point(relation: Relation) -> Number | Expression | None:
+    """The point of ``x \\neq c`` (or ``c \\neq x``): all reals but one."""
+    if relation.ops != ("!=",):
+        return None
+    left, right = relation.sides
+    if relations.is_variable(left.text) and not relations.is_variable(right.text):
+        return right
+    if relations.is_variable(right.text) and not relations.is_variable(left.text):
+        return left
+    return None
+
+
 def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
+    """Both sides as lists of intervals, matched as multisets (same brackets, equal ends)."""
     ia, ir = as_intervals(answer), as_intervals(reference)
     if ia is None or ir is None:
         a, r = answer.value, reference.value

@@ -27,6 +27,7 @@ def _as_vector(value: object) -> tuple[Answer, ...] | None:
 
 
 def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
+    """Same shape and equal cells in order; a tuple meets a vector cell by cell."""
     a, r = answer.value, reference.value
     if isinstance(a, Matrix) and isinstance(r, Matrix):
         if len(a.rows) != len(r.rows) or any(len(x) != len(y) for x, y in zip(a.rows, r.rows, strict=True)):

@@ -139,7 +139,11 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
             literals = bool(INTEGER_RE.match(a) and INTEGER_RE.match(r))
             return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, literals)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
-        return _equal_at_points(na, nr, names, integers)
+        if _equal_at_points(na, nr, names, integers):
+            return True
+        if len(names) == 1 and names <= _INTEGER_PARAMS and "\\pi" in a and "\\pi" in r:
+            return same_family(na, nr, next(iter(names)))  # -pi/4 + k pi is 3 pi/4 + (k-1) pi
+        return False
     except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
         pass
     # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
@@ -153,6 +157,32 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     if not names and tolerance and numerically_within(na, nr, abs_tol, options.rel_tol):
         return True  # log_2 3 vs 1.58
     return True if _formally_equal(na, nr, names, integers) else None
+
+
+_FAMILY_POINTS = (-1, 0, 1, 2, 7)
+
+
+def same_family(na: Node, nr: Node, name: str) -> Tri:
+    """Do two solution families ``a + b k`` (k any integer) list the same numbers?
+
+    Only for families linear in k (checked at several integers): then they are the same set exactly
+    when the steps agree up to sign and the offsets differ by a whole number of steps. Else None.
+    """
+    steps = []
+    offsets = []
+    for node in (na, nr):
+        values = [evaluate(node, {name: Value.of(k)}) for k in _FAMILY_POINTS]
+        step = values[2] - values[1]
+        if step.is_zero() or any(
+            (v - values[1]) != step * Value.of(k) for k, v in zip(_FAMILY_POINTS, values, strict=True)
+        ):
+            return None
+        steps.append(step)
+        offsets.append(values[1])
+    if steps[0] != steps[1] and steps[0] != -steps[1]:
+        return False
+    shift = ((offsets[0] - offsets[1]) / steps[0]).rational()
+    return shift is not None and shift.denominator == 1
 
 
 def _formally_equal(na: Node, nr: Node, names: frozenset[str], integers: bool) -> bool:

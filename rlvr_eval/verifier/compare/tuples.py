@@ -14,6 +14,7 @@ from rlvr_eval.verifier.compare.sets import unlabelled
 
 
 def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
+    """Tuples in order with matching brackets; a labelled list against a parenthesised tuple."""
     a, r = answer.value, reference.value
     if isinstance(a, Bracketed) and isinstance(r, Bracketed):
         if (a.left, a.right) != (r.left, r.right):

@@ -47,13 +47,15 @@ from rlvr_eval.verifier.brackets import (
     infinity_sign,
     split_top,
 )
-from rlvr_eval.verifier.normalize import all_boxed, clean, finish
+from rlvr_eval.verifier.normalize import all_boxed, clean, finish, finish_tight, finish_words
 from rlvr_eval.verifier.parse.fields import (
+    inequality_chain,
     peel_approx,
     peel_degrees,
     peel_label,
     peel_unit,
     read_choice,
+    read_clock,
 )
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
@@ -79,7 +81,7 @@ _MIXED_RES = (
 )
 _WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z ']+$")
 _SET_BUILDER_SEPS = ("|", ":")
-_SET_BUILDER_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:\\in\\mathbb\{?R\}?|\\in\\R)?$")
+_SET_BUILDER_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:\s*\\in\s*(?:\\mathbb\{?R\}?|\\R|R))?$")
 _EMPTY_SETS = frozenset({"\\emptyset", "\\{\\}", "\\{ \\}"})
 
 
@@ -110,15 +112,19 @@ _DEFAULT = EquivalenceOptions()
 
 def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
     """Fields, then structure, of a cleaned text (a whole answer or one item of a list)."""
+    clock = read_clock(text)
+    if clock is not None:
+        return Answer(Ratio(tuple(Number(str(p), Fraction(p)) for p in clock)), text=text)
     text, approx = peel_approx(text)
     text, unit = peel_unit(text, unit_option)
     text, degrees = peel_degrees(text, unit)
-    text = finish(text)
+    text = finish_words(text)
     if unit is None:
         text, unit = peel_unit(text, unit_option)  # "\text{5 cm}" shows its unit only now
         if unit is not None:
             text, more_degrees = peel_degrees(text, unit)
             degrees = degrees or more_degrees
+    text = finish_tight(text)
     if not text:
         return Answer(Empty(), unit=unit)
     value, label = _structure(text, unit_option, depth)
@@ -150,6 +156,12 @@ def _structure(text: str, unit_option: str | None, depth: int) -> tuple[Value, s
     if br is not None:
         return _bracketed(*br, unit_option, depth), None
     items = [item for item in expand_pm(split_top(text, ",")) if item]
+    conjunction = split_top(text, "\\land")
+    if len(items) == 1 and len(conjunction) > 1:
+        chain = inequality_chain(conjunction)
+        if chain is not None:  # x > -1 and x < 4 is -1 < x < 4
+            return Relation(tuple(parse_scalar(s) for s in chain[0]), chain[1]), None
+        items = conjunction
     if len(items) > 1:
         return AnswerList(tuple(_item(x, unit_option, depth) for x in items[:MAX_ITEMS])), None
     if len(items) == 1 and items[0] != text:  # "\pm" expanded to one item, or "3," with a stray comma

@@ -38,13 +38,15 @@ _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|°|\\degree(?![a-zA-Z])
 _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _DEGREE_UNITS = re.compile(r"^(?:degrees?|deg)$")
 
+_NAME = r"(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-zA-Z]\))"
 _LABEL_RE = re.compile(
     r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?"  # x, a_1, \theta, m_{\max}
     r"|[a-zA-Z]\([a-zA-Z0-9](?:,[a-zA-Z0-9])*\)"  # f(x), f(x,y), f(2)
-    r"|\((?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?,)+[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?\)"  # (x,y), (x_1,x_2)
+    rf"|\((?:{_NAME},)+{_NAME}\)"  # (x,y), (x_1,x_2), (f(x),g(x))
     r"|[A-Za-z]{2,}(?::[A-Za-z]{2,})*"  # Area, PQ, PQ:QR
-    r"|\\angle[A-Z]{1,3}|m\\angle[A-Z]{1,3})$"  # \angle ABC
+    r"|m?\\angle ?[A-Z]{1,3})$"  # \angle ABC
 )
+_CONSTANTS = frozenset({"\\pi", "e", "i", "\\infty"})  # names of numbers, never labels
 
 _CHOICE_PAREN_RE = re.compile(r"^\(([A-Z])\)(?:\s*[.:]?\s*(.*))?$", re.S)
 _CHOICE_LOOSE_RE = re.compile(r"^\(?([A-Za-z])(?:[.:)]\s*(.*)|\s*)$", re.S)
@@ -53,7 +55,7 @@ _CHOICE_PREFIX_RE = re.compile(r"^(?:option|choice|answer)\s*:?\s*", re.IGNORECA
 
 def is_label(text: str) -> bool:
     """A simple name on the left of '=': x, a_1, \\theta, f(x), (x,y), PQ:QR, or a word like Area."""
-    return bool(_LABEL_RE.match(text))
+    return text not in _CONSTANTS and bool(_LABEL_RE.match(text))
 
 
 def _top_level(text: str, token: str) -> list[int]:
@@ -135,3 +137,64 @@ def read_choice(text: str, choice_mode: bool) -> tuple[str, str] | None:
     if m:
         return m.group(1).upper(), (m.group(2) or "").strip()
     return None
+
+
+_CLOCK_RE = re.compile(
+    r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:\\(?:text|mathrm)\s*\{\s*([apAP])\.?\s*[mM]\.?\s*\}|([apAP])\.?\s*[mM]\.?)?$"
+)
+
+
+def read_clock(text: str) -> tuple[int, ...] | None:
+    """A clock time as 24-hour parts: ``9:30 p.m.`` -> (21, 30); ``7:45`` -> (7, 45); else None.
+
+    Only a time with "a.m."/"p.m." needs this; a plain ``h:mm`` parses as a ratio with the same parts.
+    """
+    m = _CLOCK_RE.match(text)
+    if m is None or not (m.group(4) or m.group(5)):
+        return None
+    hours, minutes = int(m.group(1)), int(m.group(2))
+    if not 1 <= hours <= 12 or minutes > 59:
+        return None
+    half = (m.group(4) or m.group(5)).lower()
+    hours = hours % 12 + (12 if half == "p" else 0)
+    return (hours, minutes) if m.group(3) is None else (hours, minutes, int(m.group(3)))
+
+
+_LOWER = {">": "<", ">=": "<="}  # bound > x  ==  x < bound
+
+
+def inequality_chain(parts: list[str]) -> tuple[tuple[str, str, str], tuple[str, str]] | None:
+    """``x > -1``, ``x < 4`` (both must hold) -> ((-1, x, 4), ("<", "<")); None unless one lower and
+    one upper bound of the same variable."""
+    if len(parts) != 2:
+        return None
+    lower: tuple[str, str] | None = None  # (bound, "<" or "<=")
+    upper: tuple[str, str] | None = None
+    variable = None
+    for part in parts:
+        sides, ops = find_relations(part)
+        if len(ops) != 1 or ops[0] not in ("<", "<=", ">", ">="):
+            return None
+        left, right = sides
+        op = ops[0]
+        if _is_name(left) and not _is_name(right):
+            name, bound, is_upper = left, right, op in ("<", "<=")
+        elif _is_name(right) and not _is_name(left):
+            name, bound, is_upper = right, left, op in (">", ">=")
+        else:
+            return None
+        if variable not in (None, name):
+            return None
+        variable = name
+        strict = "<" if op in ("<", ">") else "<="
+        if is_upper:
+            upper = (bound, strict)
+        else:
+            lower = (bound, strict)
+    if lower is None or upper is None or variable is None:
+        return None
+    return (lower[0], variable, upper[0]), (lower[1], upper[1])
+
+
+def _is_name(text: str) -> bool:
+    return bool(re.fullmatch(r"[a-zA-Z](?:_\{?\w+\}?)?", text))

@@ -84,8 +84,9 @@ def test_fraction_perturbations_rejected(n: int, d: int, data: st.DataObject, de
     q = Fraction(n, d)
     wrong = data.draw(st.sampled_from(_fraction_spellings(n + delta, d)))
     _assert(wrong, f"\\frac{{{q.numerator}}}{{{q.denominator}}}", NE)
+    reference = f"\\frac{{{q.numerator}}}{{{q.denominator}}}"
     if abs(q) != 1 and q != 0:
-        _assert(f"\\frac{{{q.denominator}}}{{{q.numerator}}}", f"\\frac{{{q.numerator}}}{{{q.denominator}}}", NE)
+        _assert(f"\\frac{{{q.denominator}}}{{{q.numerator}}}", reference, NE)  # the reciprocal
 
 
 @SETTINGS
@@ -93,7 +94,8 @@ def test_fraction_perturbations_rejected(n: int, d: int, data: st.DataObject, de
 def test_radical_shorthand_and_approximation_tail(k: int, n: int, variant: int) -> None:
     exact = f"{k}\\sqrt{{{n}}}"
     approx = f"{k * n ** 0.5:.3f}"
-    spelled = [f"{k}\\sqrt{n}", f"{exact} \\approx {approx}", f"\\sqrt{{{k * k * n}}}", f"{exact}\\text{{ m}}^2"]
+    spelled = [f"{k}\\sqrt{n}", f"{exact} \\approx {approx}", f"\\sqrt{{{k * k * n}}}",
+               f"{exact}\\text{{ m}}^2"]
     _assert(spelled[variant], exact, EQ)
     _assert(exact, f"{exact} \\approx {approx}", EQ)  # the tail in the reference
     _assert(f"{k + 1}\\sqrt{n} \\approx {approx}", exact, NE)  # a right-looking tail saves no wrong value
@@ -156,7 +158,8 @@ def test_interval_perturbations_rejected(a: int, width: int, left: str, right: s
         left = "[" if left == "(" else "("
     else:
         right = "]" if right == ")" else ")"
-    spellings = [s for s in _interval_spellings(a, b, left, right) if not s.startswith(("(", "[", "\\left"))]
+    spellings = [s for s in _interval_spellings(a, b, left, right)
+                 if not s.startswith(("(", "[", "\\left"))]  # a swapped bracket of a pair is a tuple
     _assert(data.draw(st.sampled_from(spellings)), reference, NE)
 
 

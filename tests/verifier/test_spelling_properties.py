@@ -231,7 +231,9 @@ def test_plus_minus(a: int, b: int) -> None:
 def test_degrees_meet_radians(k: int, sign: str) -> None:
     degrees = 15 * k
     q = Fraction(degrees, 180)
-    radians = f"\\frac{{{q.numerator}\\pi}}{{{q.denominator}}}" if q.denominator != 1 else f"{q.numerator}\\pi"
+    radians = f"{q.numerator}\\pi"
+    if q.denominator != 1:
+        radians = f"\\frac{{{q.numerator}\\pi}}{{{q.denominator}}}"
     _assert(f"{degrees}{sign}", radians, EQ)
     _assert(radians, f"{degrees}^\\circ", EQ)
     _assert(f"{degrees + 15}{sign}", radians, NE)

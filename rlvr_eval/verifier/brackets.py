@@ -111,14 +111,16 @@ def find_relations(text: str) -> tuple[list[str], list[str]]:
 
 
 def expand_pm(items: Iterable[str]) -> tuple[str, ...]:
-    """'1\\pm\\sqrt{5}' stands for two answers: '1+\\sqrt{5}' and '1-\\sqrt{5}' (one top-level sign only)."""
+    """'1\\pm\\sqrt{5}' stands for two answers, '1+\\sqrt{5}' and '1-\\sqrt{5}'; so does
+    '\\frac{1\\pm\\sqrt5}{2}' (one sign, at any depth: with two, which pairs with which is unclear)."""
     out: list[str] = []
     for item in items:
-        signs = [i for i, depth, tok in depth_scan(item) if depth == 0 and tok in ("\\pm", "\\mp")]
+        signs = [(i, tok) for i, _, tok in depth_scan(item) if tok in ("\\pm", "\\mp")]
         if len(signs) == 1:
-            i = signs[0]
+            i, tok = signs[0]
             head, tail = item[:i], item[i + 3 :]
-            out += [f"{head}+{tail}", f"{head}-{tail}"]
+            first, second = ("+", "-") if tok == "\\pm" else ("-", "+")
+            out += [f"{head}{first}{tail}", f"{head}{second}{tail}"]
         else:
             out.append(item)
     return tuple(out)

@@ -343,8 +343,9 @@ def sample_envs(
 ) -> list[Env]:
     """`count` fixed points; values near 1000 by default, near 1-3 with `small` (for the numeric path).
 
-    Variables are real, not positive: with `negative` every value is negated, so ``|t|`` and
-    ``\\sqrt{t^2}`` are told apart from ``t``.
+    Variables are real, not positive: with `negative` the first point negates every value and the
+    others alternate signs between variables, so ``|t|``, ``\\sqrt{t^2}`` and ``\\sqrt{x^2 y^2}`` are told
+    apart from ``t`` and ``xy``.
     """
     ordered = sorted(names)
     envs = []
@@ -354,7 +355,8 @@ def sample_envs(
             p = _PRIMES[(j + 3 * k) % len(_PRIMES)]
             q = 1009 + 37 * j + 101 * k
             value = Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q)
-            env[name] = Value.of(-value if negative else value)
+            flip = negative and (k == 0 or (j + k) % 2 == 0)
+            env[name] = Value.of(-value if flip else value)
         envs.append(env)
     return envs
 

@@ -45,7 +45,7 @@ _SIMPLE_REPLACEMENTS = (
     ("·", "\\cdot "), ("⋅", "\\cdot "), ("÷", "\\div "), ("±", "\\pm "), ("∅", "\\emptyset "),
     ("\\varnothing", "\\emptyset"), ("\\%", "%"), ("\\$", ""), ("\\dots", "\\ldots"),
     ("\\cdots", "\\ldots"), ("\\rightarrow", "\\to"), ("\\infin", "\\infty"), ("\\operatorname", "\\mathrm"),
-    ("∠", "\\angle "), ("°", "^\\circ"),
+    ("∠", "\\angle "), ("°", "^\\circ"), ("\\textdollar", ""), ("\\dollar", ""),
 )
 _STRAY_BACKSLASH_RE = re.compile(r"(?<!\\)\\(?=\d)")  # "\12": a dollar sign typed without its $
 # \text{ft}/\text{s} is one unit, ft/s
@@ -65,7 +65,7 @@ _GROUP_SEP_RE = re.compile(_GROUP_SEP)
 _SCI_NOTATION_RE = re.compile(r"(?<![\w\\.])(\d+(?:\.\d*)?|\.\d+)[eE]([+-]?\d+)(?!\w)(?!\.\d)")
 _EULER_AFTER_DIGIT_RE = re.compile(r"(\d)([eE])(?=[+-]?\d)")
 _ORDINAL_RE = re.compile(
-    r"(\d)\s*(?:\^\s*\{?\s*(?:\\(?:text|mathrm|textrm)\s*\{)?\s*(?:st|nd|rd|th)\s*\}?\s*\}?|(?:st|nd|rd|th)\b)"
+    r"(\d)\s*(?:\^\s*\{?\s*(?:\\(?:text|mathrm|textrm)\s*\{|\\rm\s*)?\s*(?:st|nd|rd|th)\s*\}?\s*\}?|(?:st|nd|rd|th)\b)"
 )
 _TEXT_CMD_RE = re.compile(
     r"\\(?:text|textrm|textbf|textit|textsf|texttt|mathrm|mathbf|mathit|mathsf|mbox|hbox|emph|boldsymbol|bm|"

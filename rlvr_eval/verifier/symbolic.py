@@ -104,10 +104,12 @@ def _points(symbols: set, count: int, negative: bool = False) -> list[dict]:
     ordered = sorted(symbols, key=str)
     # several magnitudes, so that piecewise-constant functions (floor, ceil) see more than one step
     scales = (1, 13, 170, 1, 4100)
-    sign = -1 if negative else 1
+    # negative points: all variables negative at the first, alternating signs at the others (so that
+    # sqrt(x^2 y^2) is not xy)
     return [
-        {s: sign * sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
-         for s in ordered}
+        {s: (-1 if negative and (k == 0 or (j + k) % 2 == 0) else 1)
+         * sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
+         for j, s in enumerate(ordered)}
         for k in range(count)
     ]
 

@@ -113,7 +113,7 @@ def _equal_at_points(na: Node, nr: Node, names: frozenset[str], integers: bool) 
         return all(evaluate(na, env) == evaluate(nr, env) for env in integer_envs(names))
     if not all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(names)):
         return False
-    for env in sample_envs(names, 2, negative=True):
+    for env in sample_envs(names, 3, negative=True):
         try:
             if evaluate(na, env) != evaluate(nr, env):
                 return False
@@ -192,7 +192,7 @@ def _formally_equal(na: Node, nr: Node, names: frozenset[str], integers: bool) -
     elif integers:
         envs = integer_envs(names)
     else:  # negative points too: \ln|x| and \ln x are the same function of |x| only for x > 0
-        envs = sample_envs(names, 2) + sample_envs(names, 1, negative=True)
+        envs = sample_envs(names, 2) + sample_envs(names, 2, negative=True)
     try:
         return all(
             evaluate(na, env, oracle=salt) == evaluate(nr, env, oracle=salt)

@@ -29,7 +29,7 @@ _TEXT_UNIT_RE = re.compile(
     rf"(?<=[\w}}.)%])\s*\\(?:text|mathrm|textrm|mbox)\s*\{{\s*([a-zA-Z][a-zA-Z ./]*?)\s*\}}({_POWER})\s*$"
 )
 # \text{...} words after a value that are not units
-_NOT_UNITS = frozenset({"or", "and", "if", "for", "when", "where", "each", "only", "none", "is", "are", "so"})
+_NOT_UNITS = frozenset({"or", "and", "if", "for", "when", "where", "only", "none", "is", "are", "so"})
 _OPERATOR_END = re.compile(
     r"(?:[-+*/=<>,(\[{^_]|\\(?:cdot|times|div|pm|mp|frac|sqrt|cup|cap|in|leq?|geq?|neq?|approx|to))\s*$"
 )

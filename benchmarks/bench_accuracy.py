@@ -24,7 +24,7 @@ from pathlib import Path
 
 # The corpus package lives beside its test, tests/verifier/corpus.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verifier"))
-from corpus import Case, load_corpus
+from corpus import Case, CorpusError, load_corpus
 from corpus.grading import describe, math_verify_case, rlvr_grade
 from corpus.loader import CORPUS_DIR
 
@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.disable(logging.WARNING)  # Math-Verify logs every parse failure
-    cases = load_corpus(args.corpus)
+    try:
+        cases = load_corpus(args.corpus)
+    except CorpusError as exc:
+        parser.error(str(exc))
     with_mv = not args.skip_math_verify
     start = time.perf_counter()
     results = _grade_all(cases, args.timeout, with_mv)

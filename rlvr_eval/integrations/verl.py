@@ -19,14 +19,14 @@ worker process, never with signals, so the timeout holds off the main thread (ve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from rlvr_eval.integrations import reference_value, verdict_fields
 from rlvr_eval.verifier.schema import AnswerFormat, LenientFallback
 
 __all__ = ["answer_format_for", "compute_score"]
 
-_FORMATS: tuple[AnswerFormat, ...] = ("boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice")
+_FORMATS: tuple[AnswerFormat, ...] = get_args(AnswerFormat)
 
 
 def answer_format_for(data_source: Any) -> AnswerFormat:

@@ -197,10 +197,9 @@ def _compare_any(
 def extract(request: VerifyRequest) -> Extraction:
     """The format layer for a request: ``format`` is the requested format's status, ``answer`` the
     lenient answer (``extract_answer(strict=False)``), exactly the two things verify needs."""
-    fallback = {} if request.lenient_fallback == "none" else {"lenient_fallback": request.lenient_fallback}
     return extract_answer(
         request.completion, answer_format=request.answer_format, strict=False,
-        finish_reason=request.finish_reason, prompt=request.prompt, **fallback,
+        finish_reason=request.finish_reason, prompt=request.prompt, lenient_fallback=request.lenient_fallback,
     )
 
 

@@ -12,18 +12,31 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AnswerFormat = Literal["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"]
+AnswerFormat = Literal["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice", "answer_tag"]
 """Where a completion was asked to put its final answer.
 
-- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (the paper's training and eval prompts).
+- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (the paper's training and eval prompts); boxes
+  joined in one sentence ("\\boxed{-3} and \\boxed{8}") are one multi-part answer.
 - ``final_answer``: "The final answer is ..." (Minerva / Llama style).
 - ``answer_colon``: a line "Answer: ...".
 - ``gsm8k``: ``#### 42``.
 - ``multiple_choice``: a choice letter, e.g. "(B)", ``\\boxed{B}``, "The answer is B" (ARC).
+- ``answer_tag``: ``<answer> ... </answer>`` (the DeepSeek-R1-Zero ``r1`` template).
 """
 
-ExtractionMethod = Literal["requested", "answer_phrase", "last_number", "none"]
-"""How an answer was found: in the requested format, or by a step of the lenient chain."""
+ExtractionMethod = Literal[
+    "requested", "boxed", "answer_tag", "answer_phrase", "final_statement", "last_number", "none"
+]
+"""How an answer was found: in the requested format, or by a step of the lenient chain.
+
+- ``requested``: in the requested answer format (the only method of strict extraction).
+- ``boxed`` / ``answer_tag`` / ``answer_phrase``: lenient, an explicit answer in another format
+  ("The final answer is ...", "Answer:", "####", a closing "A:" line).
+- ``final_statement``: lenient, the value the text's closing sentence states ("Hence the interval is
+  $[2, 9)$.").
+- ``last_number``: lenient, the last standalone number (only with ``lenient_fallback="last_number"``).
+- ``none``: no answer.
+"""
 
 LenientFallback = Literal["none", "last_number"]
 """What lenient extraction does when the text states no answer (no box, tag, phrase or closing statement).
@@ -96,14 +109,24 @@ class Extraction(BaseModel):
     )
     format: FormatStatus = Field(description="Status of the *requested* format.")
     method: ExtractionMethod = Field(
-        description="How `answer` was found: in the requested format, or by a lenient fallback."
+        description="How `answer` was found: in the requested format, or by a step of the lenient chain."
     )
     start: int | None = Field(None, description="Character offset of the answer in the completion.")
     end: int | None = Field(None, description="End offset (exclusive) of the answer in the completion.")
+    parts: tuple[str, ...] = Field(
+        (),
+        description="The parts of a multi-part answer (two or more boxes or math spans given together, "
+        "e.g. \\boxed{-3} and \\boxed{8}); `answer` is then the parts joined by ', '. Empty for one answer.",
+    )
 
     @property
     def format_ok(self) -> bool:
         return self.format is FormatStatus.OK
+
+    @property
+    def multi_part(self) -> bool:
+        """The completion gave its answer in several parts (read them as a list)."""
+        return len(self.parts) > 1
 
 
 def format_ok(extraction: Extraction, *, strict: bool) -> bool:

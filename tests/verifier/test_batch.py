@@ -36,7 +36,8 @@ def _scripted_compare(answer: Answer, reference: Answer, options: object) -> Con
 
 
 def _fake_extract(completion: str, *, answer_format: str = "boxed", strict: bool = True,
-                  finish_reason: str | None = None, prompt: str | None = None) -> Extraction:
+                  finish_reason: str | None = None, prompt: str | None = None,
+                  lenient_fallback: str = "none") -> Extraction:
     """Last ``\\boxed{}``; if absent and not strict, the last word (like the real lenient fallback)."""
     status = FormatStatus.TRUNCATED if finish_reason == "length" else FormatStatus.OK
     start = completion.rfind("\\boxed{")

@@ -62,7 +62,8 @@ def _echo_compare(answer: Answer, reference: Answer, options: object) -> Content
 
 
 def _fake_extract(completion: str, *, answer_format: str = "boxed", strict: bool = True,
-                  finish_reason: str | None = None, prompt: str | None = None) -> Extraction:
+                  finish_reason: str | None = None, prompt: str | None = None,
+                  lenient_fallback: str = "none") -> Extraction:
     start = completion.rfind("\\boxed{")
     if start < 0:
         return Extraction(answer=None, format=FormatStatus.NO_ANSWER, method="none")

@@ -170,9 +170,18 @@ def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
 
 
 def with_scalar(answer: Answer, reference: Answer, ctx: Context) -> Tri:
-    """A relation against a plain value: ``2 + 3 = 5`` gives 5; an inequality or equation is no value."""
-    if isinstance(answer.value, Relation) and answer.value.is_equation and not reference.label:
-        last = answer.value.sides[-1]
-        if isinstance(reference.value, (Number, Expression)):
-            return ctx.scalars(last, reference.value)
+    """A relation against a plain value: a worked computation ``2 + 3 = 5`` gives 5; an equation in
+    variables (``(x-1)^2 + y^2 = 10``) or an inequality is no value (not even its right side)."""
+    relation = answer.value
+    if isinstance(relation, Relation) and relation.is_equation and not reference.label:
+        if isinstance(reference.value, (Number, Expression)) and all(map(_constant, relation.sides[:-1])):
+            return ctx.scalars(relation.sides[-1], reference.value)
     return False
+
+
+def _constant(side: Scalar) -> bool:
+    """A side with no variables (a number or arithmetic on numbers), as far as the fast parser reads."""
+    if isinstance(side, Number):
+        return True
+    parsed = parse_fast(side.text)
+    return parsed is not None and not parsed[1]

@@ -172,10 +172,11 @@ def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
 def with_scalar(answer: Answer, reference: Answer, ctx: Context) -> Tri:
     """A relation against a plain value: a worked computation ``2 + 3 = 5`` gives 5; an equation in
     variables (``(x-1)^2 + y^2 = 10``) or an inequality is no value (not even its right side)."""
-    relation = answer.value
-    if isinstance(relation, Relation) and relation.is_equation and not reference.label:
-        if isinstance(reference.value, (Number, Expression)) and all(map(_constant, relation.sides[:-1])):
-            return ctx.scalars(relation.sides[-1], reference.value)
+    relation, value = answer.value, reference.value
+    if not isinstance(relation, Relation) or reference.label or not isinstance(value, (Number, Expression)):
+        return False
+    if relation.is_equation and all(map(_constant, relation.sides[:-1])):
+        return ctx.scalars(relation.sides[-1], value)
     return False
 
 

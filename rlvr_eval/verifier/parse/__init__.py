@@ -59,7 +59,7 @@ from rlvr_eval.verifier.parse.fields import (
 )
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
-__all__ = ["parse", "parse_scalar"]
+__all__ = ["parse", "parse_answer", "parse_scalar"]
 
 MAX_PARSE_CHARS = 4000  # longer answers stay one Expression: the symbolic path (sandboxed) judges them
 MAX_DEPTH = 8  # nesting of lists in tuples in sets ...; deeper text stays one Expression
@@ -108,6 +108,7 @@ def parse(text: str, options: EquivalenceOptions | None = None) -> Answer:
 
 
 _DEFAULT = EquivalenceOptions()
+parse_answer = parse  # the name `rlvr_eval` exports (``from rlvr_eval import parse_answer``)
 
 
 def _answer(text: str, unit_option: str | None, depth: int) -> Answer:

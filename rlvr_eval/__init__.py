@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from rlvr_eval.verifier.api import is_equivalent, verify
     from rlvr_eval.verifier.batch import verify_batch, verify_requests
     from rlvr_eval.verifier.extract import extract_answer, extract_lenient
+    from rlvr_eval.verifier.parse import parse_answer
     from rlvr_eval.verifier.schema import (
         ContentStatus,
         EquivalenceOptions,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
         Verdict,
         VerifyRequest,
     )
-    from rlvr_eval.verifier.parse import parse_answer
 
 
 def __getattr__(name: str) -> Any:

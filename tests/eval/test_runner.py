@@ -273,7 +273,8 @@ class MumblingBackend(FakeBackend):
 
 def test_lenient_fallback_changes_lenient_scores_and_is_recorded(data_dir: Path, tmp_path: Path):
     out = tmp_path / "run"
-    stated_only = score(make_config(data_dir, out, verify_workers=1), backend=MumblingBackend(), verifier=None)
+    config = make_config(data_dir, out, verify_workers=1)
+    stated_only = score(config, backend=MumblingBackend(), verifier=None)
     assert stated_only.settings["lenient_fallback"] == "none"
     assert all(m.lenient_accuracy == 0.0 for m in stated_only.tasks.values())
 

@@ -20,9 +20,9 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from rlvr_eval.config import EvalConfig
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams, default_backend_name
@@ -46,7 +46,7 @@ from rlvr_eval.scoring.results import (
 )
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt
-from rlvr_eval.verifier.schema import AnswerFormat, EquivalenceOptions, Verdict
+from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
 
 RUN_CONFIG_FILE = "run_config.json"
 REPORT_MD_FILE = "report.md"
@@ -57,39 +57,23 @@ REPORT_HTML_FILE = "report.html"
 _GENERATION_FIELDS = ("model", "template", "temperature", "top_p", "max_tokens", "seed")
 
 
-class VerifyRequest(NamedTuple):
-    """One completion to grade, with everything the verifier needs (a tuple: 100k are built per rescore)."""
-
-    completion: str
-    reference: str | list[str]
-    answer_format: AnswerFormat = "boxed"
-    options: EquivalenceOptions | None = None
-    finish_reason: str | None = None
-    question: str | None = None
-
-
 VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 """Grades a batch of requests, verdicts in input order (tests inject stand-ins)."""
 
 
-def batch_verifier(*, timeout: float = 3.0, workers: int | None = None) -> VerifyFn:
-    """The default ``VerifyFn``: one ``rlvr_eval.verify_batch`` call over the whole batch."""
+def batch_verifier(
+    *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none"
+) -> VerifyFn:
+    """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
+    verifier settings (timeout, lenient fallback) on every request."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
-        from rlvr_eval import verify_batch
+        from rlvr_eval.verifier.batch import verify_requests
 
         if not requests:
             return []
-        return verify_batch(
-            [r.completion for r in requests],
-            [r.reference for r in requests],
-            workers=workers,
-            timeout=timeout,
-            finish_reasons=[r.finish_reason for r in requests],
-            answer_format=[r.answer_format for r in requests],
-            options=[r.options for r in requests],
-            prompts=[r.question for r in requests],
-        )
+        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
+        return verify_requests(settled, workers=workers)
 
     return run
 
@@ -327,7 +311,7 @@ def _verify_chunk(
     verdicts = verify([
         VerifyRequest(
             completion=c.text, reference=item.reference, answer_format=answer_format, options=item.options,
-            finish_reason=c.finish_reason, question=item.question,
+            finish_reason=c.finish_reason, prompt=item.question,
         )
         for item, _, _, c in flat
     ])
@@ -395,7 +379,9 @@ def score(
     out = Path(config.output_dir).expanduser()
     plans = plan_tasks(config)
     check_run_dir(out, config)
-    verify = verifier or batch_verifier(timeout=config.verify_timeout, workers=config.verify_workers)
+    verify = verifier or batch_verifier(
+        timeout=config.verify_timeout, workers=config.verify_workers, lenient_fallback=config.lenient_fallback
+    )
     samples_path = out / SAMPLES_FILE
     existing = load_records(samples_path)
     lazy = _LazyBackend(config, backend)
@@ -431,14 +417,18 @@ def rescore(
     timeout: float | None = None,
     workers: int | None = None,
     score_mode: ScoreMode | None = None,
+    lenient_fallback: LenientFallback | None = None,
 ) -> RunResults:
-    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports."""
+    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports.
+
+    ``lenient_fallback`` None keeps the run's own setting; a value is recorded in the results' settings.
+    """
     with gc_paused():  # 100k records and verdicts: see gc_paused
-        return _rescore(Path(run_dir).expanduser(), verifier, timeout, workers, score_mode)
+        return _rescore(Path(run_dir).expanduser(), verifier, timeout, workers, score_mode, lenient_fallback)
 
 
 def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,
-             score_mode: ScoreMode | None) -> RunResults:
+             score_mode: ScoreMode | None, lenient_fallback: LenientFallback | None) -> RunResults:
     samples_path = out / SAMPLES_FILE
     if not samples_path.is_file():
         raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
@@ -451,11 +441,14 @@ def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, worker
         timeout = float(settings.get("verify_timeout", 3.0))
     if workers is None:
         workers = settings.get("verify_workers")
-    verify = verifier or batch_verifier(timeout=timeout, workers=workers)
+    if lenient_fallback is not None:
+        settings["lenient_fallback"] = lenient_fallback  # it changes lenient scores: the results say so
+    fallback = settings.get("lenient_fallback", "none")
+    verify = verifier or batch_verifier(timeout=timeout, workers=workers, lenient_fallback=fallback)
     verdicts = verify([
         VerifyRequest(
             completion=r.completion, reference=r.reference, answer_format=r.answer_format, options=r.options,
-            finish_reason=r.finish_reason, question=r.question,
+            finish_reason=r.finish_reason, prompt=r.question,
         )
         for r in records
     ])

@@ -27,21 +27,16 @@ may have been cut mid-answer.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from rlvr_eval.verifier.answer_tags import last_answer_tag
 from rlvr_eval.verifier.boxes import box_group
 from rlvr_eval.verifier.choices import choice_in
 from rlvr_eval.verifier.phrases import last_a_line, last_gsm8k, last_phrase
 from rlvr_eval.verifier.prose_numbers import last_standalone_number
 from rlvr_eval.verifier.scan import NONE, Found
-from rlvr_eval.verifier.schema import ExtractionMethod, FormatStatus
+from rlvr_eval.verifier.schema import ExtractionMethod, FormatStatus, LenientFallback
 from rlvr_eval.verifier.statements import closing_statement
 
 __all__ = ["LenientFallback", "lenient_answer"]
-
-LenientFallback = Literal["none", "last_number"]
-"""What the lenient chain does when no answer is stated: nothing, or the last number (the paper's harness)."""
 
 
 def _explicit(text: str, lower: str, box: Found, prompt: str | None) -> tuple[Found, ExtractionMethod]:

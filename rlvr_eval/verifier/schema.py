@@ -6,6 +6,7 @@ shows that much of RLVR's gain is format correction, so every verdict says both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
@@ -35,6 +36,13 @@ ExtractionMethod = Literal[
   $[2, 9)$.").
 - ``last_number``: lenient, the last standalone number (only with ``lenient_fallback="last_number"``).
 - ``none``: no answer.
+"""
+
+LenientFallback = Literal["none", "last_number"]
+"""What lenient extraction does when the text states no answer (no box, tag, phrase or closing statement).
+
+- ``none`` (default): nothing is extracted; only an answer the text states as its answer is credited.
+- ``last_number``: the last number in the text, as the paper's evaluation harness does (to reproduce it).
 """
 
 AnswerType = Literal[
@@ -78,6 +86,11 @@ class EquivalenceOptions(BaseModel):
         False,
         description="The reference lists several answers (OlympiadBench); all must be given, in any order.",
     )
+    ordered: bool = Field(
+        False,
+        description="A list of answers must come in the reference's order (the question names the values "
+        "it wants in order: 'Find T(10), T(11) and T(12)'); verify sets it from the question.",
+    )
     unit: str | None = Field(
         None, description="Unit the reference is expressed in; stripped from the answer."
     )
@@ -116,6 +129,12 @@ class Extraction(BaseModel):
         return len(self.parts) > 1
 
 
+def format_ok(extraction: Extraction, *, strict: bool) -> bool:
+    """THE evaluation format rule (`Verdict.format_ok`): the requested format holds an answer and the
+    generation was not truncated; with ``strict=False`` any answer the lenient chain found counts."""
+    return extraction.format is FormatStatus.OK if strict else extraction.answer is not None
+
+
 class Verdict(BaseModel):
     """The verifier's full judgement of one completion against its reference.
 
@@ -146,6 +165,25 @@ class Verdict(BaseModel):
 
         This is the format condition of the paper's training reward (the last box of the decoded
         response counts whatever the finish reason); ``format_ok`` is the stricter evaluation
-        condition (not truncated, or any lenient answer when ``strict=False``).
+        condition (not truncated, or any lenient answer when ``strict=False``, see `format_ok`).
         """
         return self.extraction_method == "requested" and bool(self.extracted)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """One completion to grade with everything the verifier needs: what `verify_batch` sends to its
+    workers (a Verdict comes back) and what ``rlvr-eval``'s runner builds for every sample.
+
+    A slotted dataclass, not a pydantic model: a rescore builds 100,000 of them.
+    """
+
+    completion: str
+    reference: str | list[str]
+    answer_format: AnswerFormat = "boxed"
+    options: EquivalenceOptions | None = None
+    finish_reason: str | None = None
+    prompt: str | None = None  # the question: an answer that only restates one of its expressions fails
+    strict: bool = True
+    timeout: float = 3.0  # seconds for the symbolic comparison of this item
+    lenient_fallback: LenientFallback = "none"

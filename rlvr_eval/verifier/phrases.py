@@ -31,6 +31,7 @@ from rlvr_eval.verifier.schema import FormatStatus
 from rlvr_eval.verifier.statements import (
     answer_values,
     closing_statement,
+    leading_values,
     sentences,
     stated_values,
     values_found,
@@ -49,9 +50,6 @@ _SPACES = re.compile(r"[ \t]*")
 _LINE_SPACES = re.compile(r"[ \t\r\f\v]*")
 _AFTER_FINAL = re.compile(r"[*_ \t]*(?:(?P<sep>[:：]|[-—–](?=\s)|is(?![A-Za-z]))|(?=\n|$))")
 _AFTER_ANSWER = re.compile(r"(?:\*\*)?[ \t]*(?P<sep>[:：])|[ \t]+(?P<is>is)(?![A-Za-z])")
-_CLAUSE = re.compile(
-    r"(?:,\s*|\s+)(?:because|since|as|which|so|where|when|given|but|for all|if)(?![A-Za-z])", re.IGNORECASE
-)
 _NOT_AN_ANSWER_WORD = re.compile(
     r"correct|incorrect|wrong|right|clear|obvious|simple|straightforward|below|above|this|that|not|unknown|"
     r"here|there|it|follows|found|same|different",
@@ -76,27 +74,29 @@ def _line_end(text: str, j: int, limit: int) -> int:
 
 
 def _prose_answer(text: str, lower: str, start: int, end: int) -> Found:
-    """The answer in the sentence after a marker: the value it states, else the sentence when short.
+    """The answer in the sentence after a marker.
 
-    "x = 4", "17 apples", "(B) 42" and "yes" are answers as written; "The number of ways is \\(7\\)."
-    states 7. A long sentence, or prose that is no answer ("correct", "not obvious because ..."), is none.
+    A sentence that starts with its answer gives that value, without the explanation after it
+    ("144 square units, since each side is 12" gives 144); a sentence that leads up to it gives the
+    value it states ("The number of ways is \\(7\\)." gives 7) or, failing that, its one value
+    ("Verna received $7.00 in change."). Short answers without sentence words are read as written
+    ("x = 4", "(B) 42", "yes"). A long sentence, or prose that is no answer ("correct", "not obvious
+    because ..."), gives nothing.
     """
     first = next(iter(sentences(text, start, end)), None)
     if first is None:
         return Found(FormatStatus.EMPTY)
     hope = lower.find("i hope it is correct", start, first.end)
     stop = hope if hope >= 0 else first.end
-    clause = _CLAUSE.search(text, start, stop)
-    if clause:  # "5 because 2 + 3 = 5": the answer ends where the explanation starts
-        stop = clause.start()
     found = trim(text, start, stop)
     if not found.ok or found.start is None or found.end is None:
         return found
     answer = text[found.start : found.end]
     if _PROSE_WORD.search(_TEXT_GROUP.sub("", answer)):  # "\\frac{270}7\\text{ degrees}" is no sentence
-        stated = stated_values(text, first)
-        if not stated:  # "Answer: Verna received $7.00 in change.": the one value the answer holds
-            numeric = answer_values(text, first)
+        region = next(iter(sentences(text, start, stop)), first)
+        stated = leading_values(text, region, found.start) or stated_values(text, region)
+        if not stated:
+            numeric = answer_values(text, region)
             stated = numeric if len(numeric) == 1 else ()
         if stated:
             return values_found(text, stated)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim
 from rlvr_eval.verifier.prose_numbers import NUMBER, standalone_numbers
-from rlvr_eval.verifier.scan import Found
+from rlvr_eval.verifier.scan import NONE, Found
 from rlvr_eval.verifier.schema import FormatStatus
 
 __all__ = [
@@ -52,16 +52,26 @@ _NEW_SENTENCE_AFTER_DISPLAY = re.compile(r"[ \t]*\n?[ \t]*[A-Z]")
 _LIST_JOINER = re.compile(r"\s*(?:,|;|,?\s*and|,?\s*or|\\quad|\\qquad)\s*")
 _CONCLUSION = re.compile(
     r"[\s>#*\-]*(?:therefore|thus|hence|so|consequently|finally|overall|altogether|in conclusion|in summary|"
-    r"to conclude|to summarize|conclusion|summary|as a result|this means|this gives|we conclude)\b[\s,:]*",
+    r"to conclude|to summarize|conclusion|summary|as a result|this means|this gives|we conclude|"
+    r"giving(?: us)?)"
+    r"\b[\s,:]*",
     re.IGNORECASE,
 )
+# Where a conclusion clause starts inside a sentence: "..., so the hall seats \(117\) people."
+_CLAUSE_CUE = re.compile(
+    r"[,;:]\s+(?:and\s+)?(?=(?:so|therefore|thus|hence|giving|which gives|consequently)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(r"\s*(?:[-*•]|[0-9]+[.)])[ \t]+")
 _ADVERB = (
     r"(?:approximately|about|exactly|only|just|simply|therefore|thus|then|now|roughly|around|indeed|also)"
 )
 _INTRODUCER = re.compile(  # searched in the last characters before a value
     r"(?:(?<![A-Za-z])(?P<word>is|are|was|were|be|becomes?|equals?|equal to|gives?|get|gets|got|obtain|"
-    r"obtained|yields?|has|have|makes?|costs?|totals?|of)(?:\s*\([a-z]+\))?|=|:|≈|\\approx)"
-    rf"(?:\s+{_ADVERB})?\s*(?:\*\*)?\s*$",
+    r"obtained|yields?|has|have|makes?|costs?|totals?|of|at)(?:\s*\([a-z]+\))?|=|:|≈|\\approx"
+    r"|(?<![A-Za-z])(?P<noun>interval|point|set|pair|triple|solutions?|roots?|result|ratio|coordinates|vertex|"
+    r"expression|equation|function|formula|range|domain))"
+    rf"(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",  # "costs $120": a currency sign
     re.IGNORECASE,
 )
 # Words that make the value after them a condition or a measure of context, not the answer: "for all
@@ -79,7 +89,8 @@ _MEASURE = re.compile(rf"(?<![A-Za-z])(?:{_MEASURE_WORDS}){_QUALIFIER}", re.IGNO
 _MAX_SYMBOL = 16  # a math span without digits and at most this long is a symbol ("\(x\)", "\(ABC\)")
 # After the stated value the sentence may go on with a qualification: ", occurring when ...", "for all ...".
 _QUALIFICATION = re.compile(
-    r"\s*(?:\)|\])?\s*(?:,|;|—|--|\s(?:for|when|where|if|since|because|as|given|with|which|in|over|on|at)\s)",
+    r"\s*(?:\)|\])?\s*(?:,|;|—|--|\s(?:for|when|where|if|since|because|as|given|with|which|in|over|on|at|of|"
+    r"after|before|from|than|per)\s)",
     re.IGNORECASE,
 )
 _TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+|\([A-Za-z ]+\))(?![A-Za-z])")
@@ -172,19 +183,27 @@ def _closes_sentence(tail: str) -> bool:
     if " to the nearest " in tail:
         return True
     pos = 0
-    for _ in range(_MAX_TAIL_WORDS):
+    for _ in range(_MAX_TAIL_WORDS + 1):
+        if _SENTENCE_END.fullmatch(tail, pos) or _QUALIFICATION.match(tail, pos):
+            return True
         word = _TAIL_WORD.match(tail, pos)
         if word is None or word.group(1).lower() in _TAIL_STOP:
-            break
+            return False
         pos = word.end()
-    return bool(_SENTENCE_END.fullmatch(tail, pos) or _QUALIFICATION.match(tail, pos))
+    return False
 
 
 def _introduced(intro: str, value: Value) -> bool:
-    """A copula / result verb stands right before the value ("is", "=", ":", and "of" before a number)."""
+    """A copula, result verb or naming noun stands right before the value.
+
+    "is", "=", ":", "we get", "meet at"; "of" only before a number ("a profit of $195,000");
+    a noun ("the interval $[-1, 6)$") only before more than a bare symbol.
+    """
     m = _INTRODUCER.search(intro[-60:])
     if m is None:
         return False
+    if m.group("noun"):
+        return value.numeric or value.end - value.start > _MAX_SYMBOL
     return value.numeric or (m.group("word") or "").lower() != "of"
 
 
@@ -196,6 +215,8 @@ def _ignorable(text: str, sentence: Sentence, value: Value, *, measures: bool = 
     """
     intro = text[max(sentence.start, value.open - 60) : value.open]
     if _CONDITION.search(intro) or ((measures or not value.numeric) and _MEASURE.search(intro)):
+        return True
+    if intro.rstrip().endswith("("):  # "its slope (\\(2\\)) is never zero": an aside
         return True
     symbol = not value.numeric and value.end - value.start <= _MAX_SYMBOL
     return symbol and not _introduced(intro, value)
@@ -211,10 +232,26 @@ def _list_start(text: str, values: tuple[Value, ...], last: int) -> int:
     return first
 
 
+def _conclusion_clause(text: str, sentence: Sentence) -> Sentence | None:
+    """The last conclusion clause of a sentence: "Each row holds 13 chairs, so the hall seats \\(117\\)"."""
+    clause = None
+    for m in _CLAUSE_CUE.finditer(text, sentence.start, sentence.end):
+        clause = m.end()
+    if clause is None:
+        return None
+    values = tuple(v for v in sentence.values if v.open >= clause)
+    return Sentence(clause, sentence.end, values) if values else None
+
+
 def stated_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
     """The value(s) ``sentence`` states as its answer (see the module docstring); empty if none."""
     if len(sentence.values) > _MAX_VALUES:
         return ()
+    clause = _conclusion_clause(text, sentence)
+    return (_stated(text, clause) if clause else ()) or _stated(text, sentence)
+
+
+def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
     answers = [i for i, v in enumerate(sentence.values) if not _ignorable(text, sentence, v)]
     if not answers:
         return ()
@@ -234,8 +271,42 @@ def stated_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
     if cue.end() == first_value.open - sentence.start and plain_number:
         return (first_value,)  # "Therefore, 20 workers are needed to ...": the counted subject is the answer
     numeric = [sentence.values[i] for i in answers if sentence.values[i].numeric]
-    complete = text[sentence.start : sentence.end].rstrip(" \t\r\n*").endswith((".", "!"))
-    return (numeric[0],) if len(numeric) == 1 and complete else ()
+    return (numeric[0],) if len(numeric) == 1 and is_complete(text, sentence) else ()
+
+
+def is_complete(text: str, sentence: Sentence) -> bool:
+    """The sentence ends as a statement does (".", "!", a closing math delimiter), not cut off mid-way."""
+    return text[sentence.start : sentence.end].rstrip(" \t\r\n*").endswith((".", "!", "$", "\\)", "\\]"))
+
+
+def _closing_list(text: str, sents: list[Sentence]) -> Found:
+    """A closing list of results after a colon: "Summary:\\n- \\(h(2) = 1\\)\\n- \\(h(8) = 4\\)"."""
+    items: list[Value] = []
+    for i in range(len(sents) - 1, 0, -1):
+        item = sents[i]
+        bullet = _BULLET.match(text, item.start, item.end)
+        if not bullet or len(item.values) != 1 or len(items) >= _MAX_LIST:
+            break
+        value = item.values[0]
+        if text[bullet.end() : value.open].strip() or text[value.close : item.end].strip(" \t\r\n.,;"):
+            break
+        items.append(value)
+        if text[sents[i - 1].start : sents[i - 1].end].rstrip().endswith(":"):
+            return values_found(text, tuple(reversed(items))) if len(items) > 1 else NONE
+    return NONE
+
+
+def leading_values(text: str, sentence: Sentence, start: int) -> tuple[Value, ...]:
+    """The value (or list of values) ``sentence`` opens with at ``start``: "144 square units, since ..."."""
+    values = sentence.values
+    if not values or values[0].open != start or len(values) > _MAX_VALUES:
+        return ()
+    last = 0
+    while last + 1 < len(values) and last < _MAX_LIST - 1:
+        if not _LIST_JOINER.fullmatch(text, values[last].close, values[last + 1].open):
+            break
+        last += 1
+    return values[: last + 1]
 
 
 def answer_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
@@ -282,14 +353,18 @@ def closing_statement(text: str, end: int | None = None, *, start: int = 0) -> F
     if end - start > _WINDOW:  # begin the window at a line start so no math span is cut in two
         newline = text.find("\n", end - _WINDOW, end)
         start = newline + 1 if newline >= 0 else end - _WINDOW
+    sents = sentences(text, start, end)
+    listed = _closing_list(text, sents)
+    if listed.ok:
+        return listed._replace(marker=listed.start)  # type: ignore[arg-type]
     chatter = 0
-    for sentence in reversed(sentences(text, start, end)):
+    for sentence in reversed(sents):
         if is_chatter(text, sentence):
             chatter += sentence.end - sentence.start
             if chatter > _MAX_TRAILING_CHATTER:
                 break
             continue
-        stated = stated_values(text, sentence)
+        stated = stated_values(text, sentence) if is_complete(text, sentence) else ()
         if not stated:
             break
         return values_found(text, stated)._replace(marker=sentence.start)

@@ -206,16 +206,19 @@ LENIENT = [
      "\\frac{13}{4}", NO, "answer_phrase"),
     ("<think>so 12</think> <answer>12</answer>", "boxed", "12", NO, "answer_tag"),
     ("We get 3 apples and then 17 pears", "boxed", None, NO, "none"),  # no number is stated as the answer
-    ("It costs -3 dollars", "boxed", "-3", NO, "final_statement"),
-    ("compute 5-3", "boxed", None, NO, "none"),
-    ("pi is about 3.14", "boxed", "3.14", NO, "final_statement"),
-    ("in total 1,000", "boxed", "1,000", NO, "final_statement"),
-    ("she walked home in 4 weeks", "boxed", None, NO, "none"),  # "in" makes 4 a measure, not an answer
-    ("the total is 1,000", "boxed", "1,000", NO, "final_statement"),
-    ("the pair 1,2", "boxed", None, NO, "none"),
-    ("half is \\frac{1}{2}", "boxed", "\\frac{1}{2}", NO, "final_statement"),
-    ("the rate is 2.5e-3 per second", "boxed", "2.5e-3", NO, "final_statement"),
-    ("x = −3", "boxed", "−3", NO, "final_statement"),  # U+2212 minus sign
+    ("It costs -3 dollars.", "boxed", "-3", NO, "final_statement"),
+    ("It costs -3 dollars", "boxed", None, NO, "none"),  # no sentence end: maybe cut off, no statement
+    ("compute 5-3.", "boxed", None, NO, "none"),
+    ("pi is about 3.14.", "boxed", "3.14", NO, "final_statement"),
+    ("in total 1,000.", "boxed", "1,000", NO, "final_statement"),
+    ("she walked home in 4 weeks.", "boxed", None, NO, "none"),  # "in" makes 4 a measure, not an answer
+    ("the total is 1,000 apples.", "boxed", "1,000", NO, "final_statement"),
+    ("the pair 1,2.", "boxed", "1, 2", NO, "final_statement"),  # a list the sentence names
+    ("the product 1,2.", "boxed", None, NO, "none"),
+    ("half is $\\frac{1}{2}$", "boxed", "\\frac{1}{2}", NO, "final_statement"),  # ends with its math span
+    ("the rate is 2.5e-3 per second.", "boxed", "2.5e-3", NO, "final_statement"),
+    ("x = −3.", "boxed", "−3", NO, "final_statement"),  # U+2212 minus sign
+    ("We need the ways to seat them. There are 6 guests", "boxed", None, NO, "none"),  # restated, cut off
     ("Arabic-Indic digits ١٢ are not read", "boxed", None, NO, "none"),
     ("no numbers at all", "boxed", None, NO, "none"),
     ("\\boxed{3} then \\boxed{12", "boxed", None, UNBAL, "none"),  # an unclosed box may be cut mid-answer

@@ -2,6 +2,7 @@
 
     rlvr-eval score Qwen/Qwen2.5-Math-1.5B --tasks math500,aime24 --output-dir runs/base
     rlvr-eval rescore runs/base
+    rlvr-eval rescore qwen_outputs/ --output-dir runs/qwen-rescored   # another tool's outputs
     rlvr-eval compare runs/base runs/pi1 --output delta.md
     rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
     rlvr-eval verify --reference '[2,9)' --completion 'so $t \\in [2, 9)$' --lenient --explain
@@ -29,6 +30,8 @@ from rlvr_eval.verifier.schema import AnswerFormat, AnswerType
 PROG = "rlvr-eval"
 EXIT_ERROR = 2
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+# rlvr_eval.saved_outputs.FORMATS, spelled out: importing that package here would slow every command.
+SAVED_OUTPUT_FORMATS = ("rlvr", "qwen", "lm-eval", "lighteval", "jsonl")
 
 
 class UsageError(ValueError):
@@ -99,12 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_score(sub)
 
-    p = sub.add_parser("rescore", help="re-verify a run's saved completions and rewrite its results")
-    p.add_argument("run_dir")
+    p = sub.add_parser(
+        "rescore", help="re-verify a run's saved completions, or grade another tool's saved outputs"
+    )
+    p.add_argument("path", metavar="PATH",
+                   help="an rlvr run directory (rewritten in place), or other tools' output file or folder")
+    add_tasks_argument(p)  # for other tools' outputs: the benchmarks they answer (default: from file names)
+    p.add_argument("--format", dest="source_format", choices=SAVED_OUTPUT_FORMATS,
+                   help="force the outputs' format (default: detected per file)")
+    p.add_argument("--output-dir", help="new run directory for other tools' outputs (runs/rescore-NAME)")
+    p.add_argument("--data-dir", help="benchmark files <dir>/<task>/test.jsonl (default $RLVR_DATA_DIR)")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="score the items that have completions when some have none")
+    p.add_argument("--run-name", help="row label in reports (default: the outputs' name)")
     p.add_argument("--verify-timeout", type=seconds_arg)
     p.add_argument("--verify-workers", type=int)
     p.add_argument("--score-mode", choices=["strict", "lenient"])
     _add_lenient_fallback(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="per-benchmark deltas of runs against the first (baseline)")
     p.add_argument("runs", nargs="+", help="run directories or results.json files; the first is the baseline")
@@ -184,13 +199,46 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     from rlvr_eval.runner import rescore
+    from rlvr_eval.saved_outputs.discover import is_run_dir
     from rlvr_eval.scoring.report_md import render_score_table
 
-    results = rescore(
-        args.run_dir, timeout=args.verify_timeout, workers=args.verify_workers, score_mode=args.score_mode,
-        lenient_fallback=args.lenient_fallback,
+    path = Path(args.path).expanduser()
+    if args.source_format in (None, "rlvr") and is_run_dir(path):
+        for flag, value in (("--output-dir", args.output_dir), ("--tasks", args.tasks),
+                            ("--data-dir", args.data_dir), ("--run-name", args.run_name)):
+            if value is not None:
+                raise UsageError(f"{flag} is for other tools' outputs; {path} is rescored in place")
+        results = rescore(
+            path, timeout=args.verify_timeout, workers=args.verify_workers, score_mode=args.score_mode,
+            lenient_fallback=args.lenient_fallback,
+        )
+        print(render_score_table([results]))
+        return 0
+    return _rescore_other_outputs(args, path)
+
+
+def _rescore_other_outputs(args: argparse.Namespace, path: Path) -> int:
+    from rlvr_eval.config import task_list
+    from rlvr_eval.saved_outputs import rescore_outputs
+    from rlvr_eval.scoring.agreement import DISAGREEMENTS_FILE
+    from rlvr_eval.scoring.report_md import render_score_table
+
+    regraded = rescore_outputs(
+        path, tasks=task_list(args.tasks) if args.tasks else None, fmt=args.source_format,
+        output_dir=args.output_dir, data_dir=args.data_dir,
+        allow_missing=args.allow_missing, score_mode=args.score_mode or "lenient",
+        timeout=args.verify_timeout if args.verify_timeout is not None else 3.0, workers=args.verify_workers,
+        run_name=args.run_name, show_progress=False if args.no_progress else None,
+        lenient_fallback=args.lenient_fallback or "none",
     )
-    print(render_score_table([results]))
+    print(render_score_table([regraded.results]))
+    for note in regraded.notes:
+        print(f"note: {note}")
+    out = regraded.output_dir
+    if regraded.agreement is not None:
+        print("\n" + "\n".join(regraded.agreement.summary_lines()))
+        print(f"disagreements: {out / DISAGREEMENTS_FILE}")
+    print(f"\nwrote {out / 'results.json'}, report.md, report.html")
     return 0
 
 

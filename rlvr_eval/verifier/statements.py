@@ -14,7 +14,8 @@ unit-like words follow: "$75$ square units.", "\\(3.3\\) to the nearest tenth.")
 A complete conclusion sentence ("Therefore", "Thus", "So", "Hence", "In conclusion", ...) that holds
 exactly one numeric value also states it, wherever it stands ("So, it took James 2 hours to walk to
 the store."). Anything else (a value after "for all", "if" or "where"; several values, none closing
-the sentence) states nothing, and the lenient chain then finds no answer rather than a wrong one.
+the sentence; a hedge such as "maybe") states nothing, and the lenient chain then finds no answer
+rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ _CONCLUSION = re.compile(
 # Where a conclusion clause starts inside a sentence: "..., so the hall seats \(117\) people."
 _CLAUSE_CUE = re.compile(
     r"[,;:]\s+(?:and\s+)?(?=(?:so|therefore|thus|hence|giving|which gives|consequently)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"(?<![A-Za-z])(?:maybe|perhaps|might|possibly|probably|guess|seems?|could be|not sure|let's try|"
+    r"let us try|should try|suppose|assume|assuming)(?![A-Za-z])",
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"\s*(?:[-*•]|[0-9]+[.)])[ \t]+")
@@ -244,8 +250,11 @@ def _conclusion_clause(text: str, sentence: Sentence) -> Sentence | None:
 
 
 def stated_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
-    """The value(s) ``sentence`` states as its answer (see the module docstring); empty if none."""
-    if len(sentence.values) > _MAX_VALUES:
+    """The value(s) ``sentence`` states as its answer (see the module docstring); empty if none.
+
+    A hedged sentence ("so maybe the pattern continues with 10") states nothing.
+    """
+    if len(sentence.values) > _MAX_VALUES or _HEDGE.search(text, sentence.start, sentence.end):
         return ()
     clause = _conclusion_clause(text, sentence)
     return (_stated(text, clause) if clause else ()) or _stated(text, sentence)
@@ -275,8 +284,15 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
 
 
 def is_complete(text: str, sentence: Sentence) -> bool:
-    """The sentence ends as a statement does (".", "!", a closing math delimiter), not cut off mid-way."""
-    return text[sentence.start : sentence.end].rstrip(" \t\r\n*").endswith((".", "!", "$", "\\)", "\\]"))
+    """The sentence ends as a statement does, not cut off mid-way.
+
+    With ".", "!" or a closing math delimiter, or with its last value ("I think it is 5"); "There are 6
+    guests" without a full stop may be a restated question cut off, and states nothing.
+    """
+    body = text[sentence.start : sentence.end].rstrip(" \t\r\n*")
+    if body.endswith((".", "!", "$", "\\)", "\\]")):
+        return True
+    return bool(sentence.values) and sentence.values[-1].close >= sentence.start + len(body)
 
 
 def _closing_list(text: str, sents: list[Sentence]) -> Found:

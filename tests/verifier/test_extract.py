@@ -208,6 +208,8 @@ LENIENT = [
     ("We get 3 apples and then 17 pears", "boxed", None, NO, "none"),  # no number is stated as the answer
     ("It costs -3 dollars.", "boxed", "-3", NO, "final_statement"),
     ("It costs -3 dollars", "boxed", None, NO, "none"),  # no sentence end: maybe cut off, no statement
+    ("I think it is 7", "boxed", "7", NO, "final_statement"),  # ends with its value
+    ("so maybe the pattern continues with 10", "boxed", None, NO, "none"),  # a hedge states nothing
     ("compute 5-3.", "boxed", None, NO, "none"),
     ("pi is about 3.14.", "boxed", "3.14", NO, "final_statement"),
     ("in total 1,000.", "boxed", "1,000", NO, "final_statement"),
@@ -251,7 +253,7 @@ def test_lenient_chain(completion: str, answer_format, answer, status, method) -
 # (completion, answer_format, answer) with lenient_fallback="last_number": the paper harness's last step.
 LAST_NUMBER = [
     ("We get 3 apples and then 17 pears", "boxed", "17"),
-    ("the pair 1,2", "boxed", "2"),
+    ("points 1,2 were plotted", "boxed", "2"),
     ("ratio 5/6 here", "boxed", "5/6"),
     ("total 1,000 ok", "boxed", "1,000"),
     ("\\boxed{3} then \\boxed{12", "boxed", "12"),

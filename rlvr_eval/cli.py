@@ -1,11 +1,12 @@
 """``rlvr-eval``: score a model, rescore a run, compare runs, verify one answer, list benchmarks.
 
-    rlvr-eval score Qwen/Qwen2.5-Math-1.5B --tasks math500 aime24 --output-dir runs/base
+    rlvr-eval score Qwen/Qwen2.5-Math-1.5B --tasks math500,aime24 --output-dir runs/base
     rlvr-eval rescore runs/base
     rlvr-eval compare runs/base runs/pi1 --output delta.md
     rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
     rlvr-eval verify --reference '[2,9)' --completion 'so $t \\in [2, 9)$' --lenient --explain
     rlvr-eval tasks
+    rlvr-eval download data/ --tasks paper  # hub datasets -> data/<task>/test.jsonl, for offline runs
     rlvr-eval serve-reward --port 5000      # OpenRLHF remote reward model protocol
 
 Expected failures (unknown benchmark, missing data, bad model path, port in use...) print one line
@@ -21,8 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, get_args
 
+from rlvr_eval.config import seconds_arg
 from rlvr_eval.integrations.reward_server import add_serve_reward_parser, cmd_serve_reward
-from rlvr_eval.verifier.schema import AnswerType
+from rlvr_eval.verifier.schema import AnswerFormat, AnswerType
 
 PROG = "rlvr-eval"
 EXIT_ERROR = 2
@@ -43,7 +45,7 @@ def _add_score(sub: Any) -> None:
     p = sub.add_parser("score", help="generate, verify and score a model on benchmarks")
     p.add_argument("model", nargs="?", help="model path or hub id (predictions backend: the file)")
     p.add_argument("--config", help="YAML file of EvalConfig settings; flags override it")
-    p.add_argument("--tasks", nargs="+", help="benchmarks (default: the paper's six math benchmarks)")
+    add_tasks_argument(p)
     p.add_argument("--backend", choices=["vllm", "hf", "openai", "predictions"])
     p.add_argument("--run-name", help="row label in reports (default: the model's basename)")
     p.add_argument("--n", type=int, help="samples per item (default: per benchmark)")
@@ -60,13 +62,15 @@ def _add_score(sub: Any) -> None:
     p.add_argument("--tensor-parallel-size", type=int)
     p.add_argument("--data-parallel-size", type=int)
     p.add_argument("--base-url", nargs="+", help="openai backend: server URL(s)")
-    p.add_argument("--max-concurrency", type=int)
+    p.add_argument("--max-concurrency", type=int, help="openai backend: requests in flight")
+    p.add_argument("--request-timeout", type=float, help="openai backend: seconds per request (default 600)")
+    p.add_argument("--max-retries", type=int, help="openai backend: retries of a failed request (default 5)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--dtype")
     p.add_argument("--gpu-memory-utilization", type=float, help="vLLM: memory share (RAM on its CPU build)")
     p.add_argument("--max-model-len", type=int, help="vLLM: context length")
     p.add_argument("--enforce-eager", action="store_true", default=None, help="vLLM: no CUDA graphs")
-    p.add_argument("--verify-timeout", type=float)
+    p.add_argument("--verify-timeout", type=seconds_arg, help="seconds per comparison (default 3)")
     p.add_argument("--verify-workers", type=int)
     _add_lenient_fallback(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -80,6 +84,16 @@ def _add_lenient_fallback(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_tasks_argument(parser: argparse.ArgumentParser, flag: str = "--tasks") -> None:
+    """``--tasks`` as lm-eval and lighteval users type it: ``a,b``, ``"a b"``, ``a b``, repeated flags,
+    groups (``paper``, ``all``). Names are expanded and checked by the config (``expand_task_names``)."""
+    parser.add_argument(
+        flag, nargs="+", action="extend", metavar="TASK",
+        help="benchmarks, separated by commas or spaces, or a group: paper (the paper's six math "
+        "benchmarks, the default), all; see `rlvr-eval tasks`",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Evaluate math reasoning models with the rlvr verifier.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -87,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rescore", help="re-verify a run's saved completions and rewrite its results")
     p.add_argument("run_dir")
-    p.add_argument("--verify-timeout", type=float)
+    p.add_argument("--verify-timeout", type=seconds_arg)
     p.add_argument("--verify-workers", type=int)
     p.add_argument("--score-mode", choices=["strict", "lenient"])
     _add_lenient_fallback(p)
@@ -99,8 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="grade one completion; exit 0 if correct, 1 if not")
     p.add_argument("--reference", required=True)
     p.add_argument("--completion", required=True, help="the completion text, or - to read stdin")
-    p.add_argument("--format", default="boxed", dest="answer_format",
-                   choices=["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"])
+    p.add_argument("--format", default="boxed", dest="answer_format", choices=list(get_args(AnswerFormat)))
     p.add_argument("--lenient", action="store_true", help="accept answers outside the requested format")
     p.add_argument("--lenient-fallback", choices=["none", "last_number"], default="none",
                    help="when the completion states no answer: none, or the last number in the text")
@@ -108,11 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what kind of answer the reference is (default: inferred)")
     p.add_argument("--multiple-answers", action="store_true", help="the reference lists several answers")
     p.add_argument("--prompt", help="the question (an answer that only restates it is not credited)")
-    p.add_argument("--timeout", type=float, default=3.0)
+    p.add_argument("--timeout", type=seconds_arg, default=3.0)
     p.add_argument("--explain", action="store_true",
                    help="print the extraction, both parsed answers and the rule that decided")
 
-    sub.add_parser("tasks", help="list the benchmarks and their data sources")
+    sub.add_parser("tasks", help="list the benchmarks, groups and their data sources")
+
+    p = sub.add_parser("download", help="save hub datasets as DIR/<task>/test.jsonl (for --data-dir)")
+    p.add_argument("dir", help="data directory to write (use it later as --data-dir or $RLVR_DATA_DIR)")
+    add_tasks_argument(p)
     add_serve_reward_parser(sub)  # OpenRLHF remote reward service (rlvr_eval/integrations)
     return parser
 
@@ -130,6 +147,7 @@ def _score_config(args: argparse.Namespace) -> Any:
         "output_dir": args.output_dir, "data_dir": args.data_dir, "chunk_size": args.chunk_size,
         "tensor_parallel_size": args.tensor_parallel_size, "data_parallel_size": args.data_parallel_size,
         "base_url": args.base_url, "max_concurrency": args.max_concurrency, "batch_size": args.batch_size,
+        "request_timeout": args.request_timeout, "max_retries": args.max_retries,
         "dtype": args.dtype, "verify_timeout": args.verify_timeout, "verify_workers": args.verify_workers,
         "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
         "enforce_eager": args.enforce_eager, "lenient_fallback": args.lenient_fallback,
@@ -215,7 +233,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_tasks(args: argparse.Namespace) -> int:
     import os
 
-    from rlvr_eval.tasks import PAPER_MATH_TASKS, get_task, task_names
+    from rlvr_eval.tasks import PAPER_MATH_TASKS, TASK_GROUPS, get_task, task_names
 
     data_dir = os.environ.get("RLVR_DATA_DIR")
     print(f"{'name':<15} {'n':>2} {'temp':>4} {'format':<16} {'source':<32} description")
@@ -226,9 +244,23 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         print(f"{name:<14}{mark} {t.default_n:>2} {t.default_temperature:>4} {t.answer_format:<16} "
               f"{source:<32} {t.description}")
     print("\n* the 1-shot RLVR paper's six math benchmarks (the default --tasks).")
+    for group, members in TASK_GROUPS.items():
+        print(f"group {group}: {' '.join(members)}")
+    print("--tasks takes names and groups separated by commas or spaces: --tasks math500,gsm8k")
     where = data_dir or "not set: the Hugging Face hub is used"
     print(f"Local data: --data-dir or $RLVR_DATA_DIR ({where}), read as <dir>/<name>/test.jsonl; "
           "also jsonl:PATH for your own file.")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from rlvr_eval.config import task_list
+    from rlvr_eval.download import download_tasks
+    from rlvr_eval.tasks import PAPER_MATH_TASKS
+
+    names = task_list(args.tasks) if args.tasks else list(PAPER_MATH_TASKS)
+    download_tasks(names, args.dir)
+    print(f"use it with --data-dir {args.dir} (or RLVR_DATA_DIR={args.dir})")
     return 0
 
 
@@ -238,6 +270,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "verify": cmd_verify,
     "tasks": cmd_tasks,
+    "download": cmd_download,
     "serve-reward": cmd_serve_reward,
 }
 
@@ -256,7 +289,10 @@ def _message(err: BaseException) -> str:
     from pydantic import ValidationError
 
     if isinstance(err, ValidationError):  # one "field: problem" per error instead of pydantic's block
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
+        )
         return f"invalid {err.title} settings: {problems}"
     # KeyError's str() adds quotes around its message; OSError may lack a filename in its str().
     text = err.args[0] if isinstance(err, KeyError) and err.args else str(err)

@@ -8,28 +8,70 @@ A YAML file (``--config run.yaml``) holds the same keys; command-line flags over
 
     # rlvr-eval score --config run.yaml --limit 20
     model: Qwen/Qwen2.5-Math-1.5B
-    tasks: [math500, aime24]
+    tasks: [math500, aime24]      # or "math500,aime24", or a group: paper, all
     backend: vllm
     tensor_parallel_size: 2
+
+Timeouts are checked here (finite, positive, bounded), so ``--verify-timeout inf`` fails before any
+model loads instead of making a timeout that never fires.
 """
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from rlvr_eval.tasks import PAPER_MATH_TASKS
+from rlvr_eval.tasks import PAPER_MATH_TASKS, UnknownTaskError, expand_task_names
 from rlvr_eval.verifier.schema import LenientFallback
 
 DATA_DIR_ENV = "RLVR_DATA_DIR"
 
 
+MAX_VERIFY_TIMEOUT = 3600.0  # seconds per comparison; the paper's harness uses 3
+MAX_REQUEST_TIMEOUT = 86400.0  # seconds per generation request to a server
+
+
 def _default_data_dir() -> str | None:
     return os.environ.get(DATA_DIR_ENV) or None
+
+
+def check_seconds(value: float, maximum: float = MAX_VERIFY_TIMEOUT) -> float:
+    """``value`` if it is a finite number of seconds in (0, maximum]; inf or nan would never fire."""
+    if not (math.isfinite(value) and 0 < value <= maximum):
+        raise ValueError(f"must be a finite number of seconds in (0, {maximum:g}], got {value}")
+    return value
+
+
+VerifyTimeout = Annotated[float, AfterValidator(check_seconds)]
+"""Seconds per verification: every config and CLI that takes one validates it the same way."""
+
+RequestTimeout = Annotated[float, AfterValidator(lambda v: check_seconds(v, MAX_REQUEST_TIMEOUT))]
+
+
+def seconds_arg(text: str) -> float:
+    """argparse ``type=`` for a verification timeout: the one-line error names the flag."""
+    try:
+        return check_seconds(float(text))
+    except ValueError as err:
+        message = str(err) if "seconds" in str(err) else f"not a number: {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def task_list(value: Any) -> Any:
+    """Before validation: the task names a list or string means (commas, spaces, groups); see
+    ``rlvr_eval.tasks.expand_task_names``. Unknown names fail here, before any model loads."""
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        try:
+            return expand_task_names(value)
+        except UnknownTaskError as err:
+            raise ValueError(str(err)) from None
+    return value  # not text: let the field's type report it
 
 
 class EvalConfig(BaseModel):
@@ -38,7 +80,10 @@ class EvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     model: str = Field(description="Model path or hub id; for the predictions backend, the predictions file.")
-    tasks: list[str] = Field(default_factory=lambda: list(PAPER_MATH_TASKS), description="Benchmarks to run.")
+    tasks: list[str] = Field(
+        default_factory=lambda: list(PAPER_MATH_TASKS),
+        description="Benchmarks or groups (paper, all); commas or spaces separate names.",
+    )
     backend: str | None = Field(None, description="vllm, hf, openai or predictions; None: vllm if installed.")
     run_name: str | None = Field(None, description="Row label in reports; default: model basename.")
 
@@ -57,7 +102,7 @@ class EvalConfig(BaseModel):
         "(\\boxed{}). Both are always reported.",
     )
 
-    limit: int | None = Field(None, ge=0, description="Only the first N items per benchmark (smoke runs).")
+    limit: int | None = Field(None, ge=1, description="Only the first N items per benchmark (smoke runs).")
     output_dir: str = Field("runs/eval", description="Run directory: samples.jsonl, results.json, reports.")
     data_dir: str | None = Field(
         default_factory=_default_data_dir, description="Local benchmark files <dir>/<task>/test.jsonl."
@@ -69,6 +114,8 @@ class EvalConfig(BaseModel):
     data_parallel_size: int | None = Field(None, ge=1, description="vLLM: model replicas.")
     base_url: list[str] | None = Field(None, description="openai: one or more server URLs.")
     max_concurrency: int | None = Field(None, ge=1, description="openai: requests in flight.")
+    request_timeout: RequestTimeout | None = Field(None, description="openai: seconds per request (600).")
+    max_retries: int | None = Field(None, ge=0, description="openai: retries of a failed request (5).")
     batch_size: int | None = Field(None, ge=1, description="hf: prompts per forward batch.")
     dtype: str | None = Field(None, description="Model dtype (auto, float32, bfloat16, float16).")
     gpu_memory_utilization: float | None = Field(
@@ -78,7 +125,7 @@ class EvalConfig(BaseModel):
     enforce_eager: bool | None = Field(None, description="vLLM: no CUDA graphs (needed on its CPU build).")
 
     # Verifier.
-    verify_timeout: float = Field(3.0, gt=0.0, description="Seconds per symbolic comparison (paper: 3).")
+    verify_timeout: VerifyTimeout = Field(3.0, description="Seconds per symbolic comparison (paper: 3).")
     verify_workers: int | None = Field(None, ge=1, description="Verifier processes; None: CPU count.")
     lenient_fallback: LenientFallback = Field(
         "none",
@@ -87,12 +134,7 @@ class EvalConfig(BaseModel):
         "Changes lenient scores only; recorded in results.json.",
     )
 
-    @field_validator("tasks")
-    @classmethod
-    def _tasks_not_empty(cls, tasks: list[str]) -> list[str]:
-        if not tasks:
-            raise ValueError("tasks must name at least one benchmark")
-        return list(dict.fromkeys(tasks))  # drop repeats, keep order
+    _tasks = field_validator("tasks", mode="before")(task_list)
 
     @property
     def name(self) -> str:
@@ -114,6 +156,8 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ValueError(f"cannot read config {path}: {err.strerror or err}") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(f"config {path} is not UTF-8 text (byte offset {err.start})") from err
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

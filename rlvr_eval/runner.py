@@ -4,18 +4,21 @@
 
 1. load the items and render their prompts;
 2. skip every (task, item, sample) already in ``samples.jsonl`` (a crash or Ctrl-C loses at most
-   the chunk in flight: lines are flushed and fsync'd, a torn last line is ignored on reload);
+   the chunk in flight: lines are flushed and fsync'd, a torn last line is repaired on resume);
 3. generate the missing samples chunk by chunk, verify each chunk with ``verify_batch`` and append
    its records;
 4. compute the metrics and write ``results.json``, ``report.md`` and ``report.html``.
 
 ``rescore(run_dir)`` re-verifies a run's saved completions (e.g. after a verifier fix) and rewrites
 the samples, results and reports without generating anything.
+
+Both hold the run directory's lock (``scoring.run_lock``) while they read and write it. The backend
+is built from the config by ``run_backend`` (lazily: a finished run never loads a model).
 """
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import json
 import sys
 import time
@@ -24,8 +27,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rlvr_eval.config import EvalConfig
-from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams, default_backend_name
+from rlvr_eval.config import EvalConfig, check_seconds
+from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
+from rlvr_eval.run_backend import LazyBackend, backend_name, make_backend  # noqa: F401  (make_backend: API)
 from rlvr_eval.scoring.metrics import summarize_task
 from rlvr_eval.scoring.records import (
     SAMPLES_FILE,
@@ -44,6 +48,7 @@ from rlvr_eval.scoring.results import (
     package_versions,
     save_results,
 )
+from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt
 from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
@@ -122,69 +127,6 @@ def check_run_dir(out: Path, config: EvalConfig) -> None:
     (out / RUN_CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
 
-# ---------------------------------------------------------------- backend
-
-
-def backend_name(config: EvalConfig) -> str:
-    return config.backend or default_backend_name()
-
-
-def make_backend(config: EvalConfig) -> Backend:
-    """Build the configured backend, passing only the options its constructor accepts."""
-    from rlvr_eval.generation import BACKENDS, get_backend
-
-    name = backend_name(config)
-    options: dict[str, Any] = {
-        "model": config.model,
-        "path": config.model,  # the predictions backend reads saved completions from the "model" path
-        "tensor_parallel_size": config.tensor_parallel_size,
-        "data_parallel_size": config.data_parallel_size,
-        "base_url": config.base_url,
-        "base_urls": config.base_url,
-        "max_concurrency": config.max_concurrency,
-        "batch_size": config.batch_size,
-        "dtype": config.dtype,
-        "gpu_memory_utilization": config.gpu_memory_utilization,
-        "max_model_len": config.max_model_len,
-        "enforce_eager": config.enforce_eager,
-        "seed": config.seed,
-    }
-    target = BACKENDS.get(name)
-    if target is not None:
-        import importlib
-
-        module_name, class_name = target.split(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except ImportError as err:
-            raise BackendError(f"backend {name!r} is not available: {err}") from err
-        params = inspect.signature(cls).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        options = {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
-    try:
-        return get_backend(name, **options)
-    except TypeError as err:  # a required option is missing, e.g. the openai backend without --base-url
-        raise BackendError(f"backend {name!r} cannot be built from these options: {err}") from err
-
-
-class _LazyBackend:
-    """Builds the backend only when a sample is actually missing (a finished run never loads a model)."""
-
-    def __init__(self, config: EvalConfig, backend: Backend | None) -> None:
-        self.config = config
-        self.backend = backend
-        self.owned = backend is None
-
-    def get(self) -> Backend:
-        if self.backend is None:
-            self.backend = make_backend(self.config)
-        return self.backend
-
-    def close(self) -> None:
-        if self.owned and self.backend is not None:
-            self.backend.close()
-
-
 # ---------------------------------------------------------------- generation
 
 
@@ -231,7 +173,7 @@ def _run_task(
     plan: TaskPlan,
     config: EvalConfig,
     existing: dict[tuple[str, str, int], SampleRecord],
-    backend: _LazyBackend,
+    backend: LazyBackend,
     verify: VerifyFn,
     samples_path: Path,
     show_progress: bool | None,
@@ -378,13 +320,22 @@ def score(
     """Evaluate ``config.model`` on ``config.tasks``, resuming from the run directory if it has samples."""
     out = Path(config.output_dir).expanduser()
     plans = plan_tasks(config)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked_run_dir(out):
+        return _score_locked(out, plans, config, backend, verifier, show_progress)
+
+
+def _score_locked(
+    out: Path, plans: list[TaskPlan], config: EvalConfig, backend: Backend | None,
+    verifier: VerifyFn | None, show_progress: bool | None,
+) -> RunResults:
     check_run_dir(out, config)
     verify = verifier or batch_verifier(
         timeout=config.verify_timeout, workers=config.verify_workers, lenient_fallback=config.lenient_fallback
     )
     samples_path = out / SAMPLES_FILE
     existing = load_records(samples_path)
-    lazy = _LazyBackend(config, backend)
+    lazy = LazyBackend(config, backend)
     try:
         for plan in plans:
             _run_task(plan, config, existing, lazy, verify, samples_path, show_progress)
@@ -423,8 +374,14 @@ def rescore(
 
     ``lenient_fallback`` None keeps the run's own setting; a value is recorded in the results' settings.
     """
-    with gc_paused():  # 100k records and verdicts: see gc_paused
-        return _rescore(Path(run_dir).expanduser(), verifier, timeout, workers, score_mode, lenient_fallback)
+    out = Path(run_dir).expanduser()
+    if timeout is not None:
+        check_seconds(timeout)
+    with contextlib.ExitStack() as stack:
+        if (out / SAMPLES_FILE).is_file():  # a run directory: ours to lock and repair
+            stack.enter_context(locked_run_dir(out))
+        stack.enter_context(gc_paused())  # 100k records and verdicts: see gc_paused
+        return _rescore(out, verifier, timeout, workers, score_mode, lenient_fallback)
 
 
 def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,

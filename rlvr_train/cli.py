@@ -6,6 +6,7 @@
     rlvr-train plot runs/pi1            # runs/pi1/curves.png
     rlvr-train rank runs/dsr_sub        # historical variance score of each example
     rlvr-train tiny-model /tmp/tiny     # a tiny random Qwen2 chat model, to try everything offline on CPU
+    rlvr-train download data/           # the paper's examples -> data/train/<name>.jsonl (for --data-dir)
 
 Settings: config defaults (the paper's) < ``--config`` YAML < flags. Bad input ends with one line
 ``rlvr-train: error: ...`` and exit status 2.
@@ -57,7 +58,8 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--template", help="training prompt template (paper: qwen-boxed)")
     p.add_argument("--seed", type=int)
     p.add_argument("--backend", choices=["hf", "vllm"])
-    p.add_argument("--eval-tasks", nargs="*", help="rlvr_eval task names (none: no evaluation)")
+    p.add_argument("--eval-tasks", nargs="*", action="extend", metavar="TASK",
+                   help="rlvr_eval tasks or groups (paper, all), commas or spaces; none given: no evaluation")
     p.add_argument("--eval-every", type=int)
     p.add_argument("--eval-limit", type=int)
     p.add_argument("--eval-max-tokens", type=int, help="generation limit during evaluation (paper: 3072)")
@@ -81,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     rank = sub.add_parser("rank", help="rank examples by the variance of their training accuracy")
     rank.add_argument("run_dir")
     rank.add_argument("--top", type=int, help="show only the first K")
+    download = sub.add_parser("download", help="save the paper's training examples from the hub "
+                              "as DIR/train/<name>.jsonl (for --data-dir; benchmarks: rlvr-eval download)")
+    download.add_argument("dir")
+    download.add_argument("--examples", nargs="+", action="extend", metavar="NAME",
+                          help="example names, commas or spaces (default: pi1 pi2 pi13)")
+    download.add_argument("--hub-dataset", default=None, help="hub dataset (default: the paper's)")
     tiny = sub.add_parser("tiny-model", help="save a tiny random Qwen2 chat model (offline demos, tests)")
     tiny.add_argument("out_dir")
     tiny.add_argument("--seed", type=int, default=0)
@@ -150,6 +158,18 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _download(args: argparse.Namespace) -> int:
+    import re
+
+    from rlvr_train.config import PAPER_HUB_DATASET
+    from rlvr_train.data import download_examples
+
+    names = [n for spec in args.examples or ["pi1 pi2 pi13"] for n in re.split(r"[,\s]+", spec) if n]
+    download_examples(list(dict.fromkeys(names)), args.dir, args.hub_dataset or PAPER_HUB_DATASET)
+    print(f"use it with --data-dir {args.dir}; benchmarks for evaluation: rlvr-eval download {args.dir}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -161,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("one-shot", "run"):
             return _train(args)
+        if args.command == "download":
+            return _download(args)
         if args.command == "tiny-model":
             from rlvr_train.tiny_model import build_tiny_model
 

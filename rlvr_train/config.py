@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rlvr_eval.config import load_yaml_mapping
+from rlvr_eval.config import VerifyTimeout, load_yaml_mapping, task_list
+from rlvr_eval.verifier.schema import LenientFallback
 from rlvr_train.grpo import AggregationMode as Aggregation
 
 RewardMode = Literal["verifier", "format", "entropy"]
@@ -53,8 +54,12 @@ class TrainConfig(BaseModel):
     )
     answer_format: Literal["boxed"] = Field("boxed", description="Where the answer must be (paper: boxed).")
     strict: bool = Field(True, description="Reward only answers in the requested format (paper: yes).")
+    lenient_fallback: LenientFallback = Field(
+        "none", description="With strict=false: also reward the last number of an answer-less text "
+        "(last_number) or not (none, the default: only a stated answer counts).",
+    )
     verify_workers: int | None = Field(None, description="Verifier processes (None: the verifier's default).")
-    verify_timeout: float = Field(3.0, description="Seconds per verification before it counts as wrong.")
+    verify_timeout: VerifyTimeout = Field(3.0, description="Seconds per verification (finite, > 0).")
 
     # --- batch and sampling ---
     batch_size: int = Field(128, ge=1, description="Prompts per step (the example repeated to fill it).")
@@ -93,7 +98,10 @@ class TrainConfig(BaseModel):
     keep_last: int | None = Field(None, ge=1, description="Keep only the newest k checkpoints (None: all).")
     resume: bool = Field(False, description="Continue from the newest checkpoint in output_dir.")
     eval_every: int = Field(20, ge=0, description="Evaluate every k steps (0: never).")
-    eval_tasks: list[str] = Field(default_factory=lambda: ["math500"], description="rlvr_eval task names.")
+    eval_tasks: list[str] = Field(
+        default_factory=lambda: ["math500"],
+        description="rlvr_eval task names or groups (paper, all), commas or spaces; empty: no evaluation.",
+    )
     eval_limit: int | None = Field(None, ge=1, description="Items per eval task (None: all).")
     eval_template: str = Field("qwen25-math-cot", description="Eval prompt template (paper eval prompt).")
     eval_max_tokens: int = Field(3072, ge=1, description="Generation limit during evaluation.")
@@ -101,6 +109,11 @@ class TrainConfig(BaseModel):
     eval_data_dir: str | None = Field(None, description="Benchmark directory for eval (None: data_dir).")
     tensorboard: bool = Field(True, description="Also log to TensorBoard when it is installed.")
     dry_run: bool = Field(False, description="Print the resolved config and exit.")
+
+    @field_validator("eval_tasks", mode="before")
+    @classmethod
+    def _eval_tasks(cls, value: Any) -> Any:
+        return value if value == [] else task_list(value)  # [] switches evaluation off
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
@@ -126,7 +139,7 @@ def _one_line(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "config"
-        parts.append(f"{loc}: {err['msg']}")
+        parts.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
 
 

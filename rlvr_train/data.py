@@ -4,7 +4,8 @@ Sources, in the order ``load_examples`` tries them:
 
 1. ``problem`` + ``answer`` given inline;
 2. ``data``: a JSONL file, one row per example (``prompt`` | ``problem`` | ``question``, and ``answer``);
-3. ``example``: a name such as ``pi1``, read from ``<data_dir>/train/pi1.jsonl`` (or ``<data_dir>/pi1.jsonl``)
+3. ``example``: a name such as ``pi1``, read from ``<data_dir>/train/pi1.jsonl`` (or ``<data_dir>/pi1.jsonl``;
+   ``data_dir`` defaults to ``$RLVR_DATA_DIR``)
 4. otherwise the paper's Hub dataset (``ypwang61/One-Shot-RLVR-Datasets``) through ``datasets``.
 
 An example row of the local files (``benchmarks/train/pi1.jsonl``)::
@@ -88,7 +89,8 @@ def example_from_row(row: dict[str, Any], *, default_index: str, source: str) ->
         raise DataError(f"{source}: row {default_index} has no 'prompt', 'problem' or 'question' text")
     answer = _answer_of(row)
     if answer is None or not answer.strip():
-        raise DataError(f"{source}: row {default_index} has no 'answer'")
+        problem = "'answer' is null" if "answer" in row and row["answer"] is None else "has no 'answer'"
+        raise DataError(f"{source}: row {default_index} {problem}")
     index = row.get("index", row.get("id", default_index))
     if isinstance(row.get("extra_info"), dict) and "index" in row["extra_info"]:
         index = row["extra_info"]["index"]
@@ -111,12 +113,10 @@ def read_jsonl(path: str | Path) -> list[Example]:
 
 
 def default_data_dir() -> Path | None:
-    """``$RLVR_DATA_DIR``, else ``<repo>/../shared/benchmarks`` when it exists, else None."""
+    """``$RLVR_DATA_DIR``, else None (the hub). Never a folder guessed from where the code lives:
+    ``rlvr-eval download DIR`` / ``rlvr-train download DIR`` make a directory to point this at."""
     env = os.environ.get("RLVR_DATA_DIR")
-    if env:
-        return Path(env)
-    candidate = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-    return candidate if candidate.is_dir() else None
+    return Path(env) if env else None
 
 
 def find_named(name: str, data_dir: str | Path | None) -> Path | None:
@@ -130,7 +130,7 @@ def find_named(name: str, data_dir: str | Path | None) -> Path | None:
     return None
 
 
-def load_hub(name: str, hub_dataset: str) -> list[Example]:
+def load_hub(name: str, hub_dataset: str, *, downloading: bool = False) -> list[Example]:
     """Examples of split ``name`` (or ``<name>_r128``, the paper's repeated one-shot file) from the Hub.
 
     The ``_r128`` splits repeat one row 128 times; duplicates are dropped here because batching
@@ -154,10 +154,37 @@ def load_hub(name: str, hub_dataset: str) -> list[Example]:
         if not seen:
             raise DataError(f"hub dataset {hub_dataset} split {split} holds no examples")
         return list(seen.values())
+    reasons = "; ".join(errors)
+    if downloading:
+        raise DataError(f"could not download example {name!r} from {hub_dataset} ({reasons})")
     raise DataError(
         f"example {name!r} not found locally and the hub dataset {hub_dataset} could not be loaded "
-        f"({'; '.join(errors)}); pass --data-dir DIR with train/{name}.jsonl or --data FILE.jsonl"
+        f"({reasons}); pass --data-dir DIR with train/{name}.jsonl or --data FILE.jsonl"
     )
+
+
+def download_examples(names: list[str], out_dir: str | Path, hub_dataset: str) -> list[Path]:
+    """Save named examples from the hub as ``out_dir/train/<name>.jsonl`` (``rlvr-train download``).
+
+    Rows are written in the local files' layout (index, prompt with the training suffix, answer,
+    data_source) and read back with ``read_jsonl``: they must give the hub's examples again.
+    """
+    from rlvr_eval.download import write_jsonl_atomically
+
+    paths = []
+    for name in names:
+        examples = load_hub(name, hub_dataset, downloading=True)
+        path = Path(out_dir).expanduser() / "train" / f"{name}.jsonl"
+        rows = [{"index": ex.index, "prompt": f"{ex.question} {TRAIN_SUFFIX}", "answer": ex.answer,
+                 "data_source": ex.source} for ex in examples]
+        write_jsonl_atomically(path, rows, f"{hub_dataset}:{name}")
+        fields = [(e.index, e.question, e.answer) for e in examples]
+        if [(e.index, e.question, e.answer) for e in read_jsonl(path)] != fields:
+            path.unlink()
+            raise DataError(f"{path} does not read back as the hub's examples; not saved")
+        print(f"{name}: {len(examples)} example(s) -> {path}")
+        paths.append(path)
+    return paths
 
 
 def load_examples(cfg: TrainConfig) -> list[Example]:

@@ -83,8 +83,11 @@ def evaluate(
     """Score the policy on ``cfg.eval_tasks``; returns the metrics row fields (``eval/<task>/...``)."""
     from rlvr_eval.config import EvalConfig
     from rlvr_eval.runner import score
+    from rlvr_train.distributed import env_rank
 
     out = Path(cfg.output_dir) / "eval" / f"step-{step}"
+    if env_rank() != 0:  # under torchrun every rank evaluates; each needs its own (locked) run directory
+        out = out.with_name(f"{out.name}.rank{env_rank()}")
     if out.exists():  # left by a run killed mid-evaluation: those samples came from other weights
         shutil.rmtree(out)
     eval_cfg = EvalConfig(
@@ -96,6 +99,8 @@ def evaluate(
     )
     backend = PolicyBackend(policy, tokenizer, batch_size=cfg.eval_batch_size, autocast=autocast)
     results = score(eval_cfg, backend=backend, show_progress=show_progress)
+    if env_rank() != 0:  # only rank 0's evaluation is logged and kept
+        shutil.rmtree(out, ignore_errors=True)
     row: dict[str, Any] = {"eval_dir": str(out)}
     for name, metrics in results.tasks.items():
         row[f"eval/{name}/accuracy"] = metrics.score

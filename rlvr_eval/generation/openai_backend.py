@@ -12,6 +12,7 @@ retried request may move to another server, so one dead replica slows a run down
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import threading
@@ -101,7 +102,7 @@ class OpenAIBackend:
         *,
         api_key: str | None = None,
         max_concurrency: int = 32,
-        timeout: float = 600,
+        request_timeout: float = 600,
         max_retries: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
@@ -113,11 +114,13 @@ class OpenAIBackend:
             raise BackendError(f"base_url must be one or more http(s) URLs, got {base_url!r}")
         if max_concurrency < 1 or max_retries < 0:
             raise BackendError("max_concurrency must be >= 1 and max_retries >= 0")
+        if not (math.isfinite(request_timeout) and request_timeout > 0):
+            raise BackendError(f"request_timeout must be finite seconds > 0, got {request_timeout}")
         self.base_urls = [u.rstrip("/") for u in urls]
         self.model = model
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         self.max_concurrency = max_concurrency
-        self.timeout = timeout
+        self.request_timeout = request_timeout  # seconds per HTTP request (rlvr-eval --request-timeout)
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -135,7 +138,7 @@ class OpenAIBackend:
             headers["Authorization"] = f"Bearer {self.api_key}"
         request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.request_timeout) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as err:
             detail = _error_detail(err.read())

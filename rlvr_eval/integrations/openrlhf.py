@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rlvr_eval.config import VerifyTimeout
 from rlvr_eval.integrations import reference_value, verdict_fields
 from rlvr_eval.verifier.schema import AnswerFormat, LenientFallback, Verdict
 
@@ -40,7 +41,7 @@ class RewardSettings(BaseModel):
     lenient_fallback: LenientFallback = Field(
         "none", description="Lenient extraction when no answer is stated: none, or the last number."
     )
-    timeout: float = Field(3.0, gt=0, description="Seconds per item for the symbolic comparison.")
+    timeout: VerifyTimeout = Field(3.0, description="Seconds per item for the symbolic comparison.")
     workers: int | None = Field(None, ge=0, description="verify_batch processes (None: per CPU; 0: here).")
     correct_reward: float = Field(1.0, description="Reward of a correct answer.")
     incorrect_reward: float = Field(0.0, description="Reward of a wrong or unformatted answer.")

@@ -12,10 +12,16 @@ A real ASGI app (Starlette) served by uvicorn. Hardening, because a training run
 
 1. bodies over ``max_body_bytes`` get 413 before they are read in full (Content-Length is checked,
    then the stream is counted); more than ``max_items`` queries get 413;
-2. bad JSON gets 400 and a well-formed body of the wrong shape 422, each with a one-line
-   ``{"error": ...}``; the server never crashes on input;
-3. at most ``max_concurrency`` requests are graded at once, in worker threads (the event loop keeps
-   answering); up to ``max_pending`` more wait, and beyond that requests get 503 at once.
+2. bad JSON (also JSON nested too deeply to parse) gets 400 and a well-formed body of the wrong
+   shape 422 (a label that is not a string: ``labels.3: Input should be a valid string``), each with
+   a one-line ``{"error": ...}``; the server never crashes on input;
+3. admission control counts requests, not sockets: at most ``max_concurrency`` requests are graded
+   at once, in worker threads (the event loop keeps answering); up to ``max_pending`` more wait, and
+   beyond that requests get 503 at once. Open connections are not counted, so idle ones cannot lock
+   valid requests out;
+4. a connection must deliver its headers within ``header_timeout`` seconds and its body within
+   ``body_timeout`` more, or it gets 408 and is closed (`rlvr_eval.integrations.http_deadline`):
+   idle or slowloris connections cannot pile up.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rlvr_eval.config import RequestTimeout, seconds_arg
 from rlvr_eval.integrations.openrlhf import RewardSettings, score_queries
 
 __all__ = [
@@ -60,6 +67,8 @@ class ServerLimits(BaseModel):
     max_items: int = Field(16_384, ge=1)
     max_concurrency: int = Field(2, ge=1)
     max_pending: int = Field(64, ge=0)
+    header_timeout: RequestTimeout = Field(5.0, description="Seconds from connect to complete headers.")
+    body_timeout: RequestTimeout = Field(60.0, description="Seconds from complete headers to the full body.")
 
 
 class RewardRequest(BaseModel):
@@ -69,7 +78,7 @@ class RewardRequest(BaseModel):
 
     query: list[str]
     prompts: list[str | None] | None = None
-    labels: list[Any]
+    labels: list[str]  # the reference answers; an object, array or number is a 422 naming its index
 
 
 def _error(status: int, message: str) -> Any:
@@ -81,7 +90,7 @@ def _error(status: int, message: str) -> Any:
 def _first_error(err: ValidationError) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    return f"{where}: {first.get('msg', 'invalid')}"
+    return f"{where}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}"
 
 
 async def _read_body(request: Any, limit: int) -> bytes | None:
@@ -99,10 +108,21 @@ async def _read_body(request: Any, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _parse_json(body: bytes) -> tuple[Any, str | None]:
+    """(payload, None), or (None, the one-line reason the body is not usable JSON)."""
+    try:
+        return json.loads(body), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return None, f"body is not valid JSON ({type(err).__name__}: {err})"[:300]
+    except RecursionError:  # "[[[[..." 100,000 deep: the C parser gives up at the recursion limit
+        return None, "body is not valid JSON: nested too deeply"
+
+
 def create_app(settings: RewardSettings | None = None, limits: ServerLimits | None = None) -> Any:
     """The Starlette app (for uvicorn, or for an in-process test client)."""
     try:
         from starlette.applications import Starlette
+        from starlette.requests import ClientDisconnect
         from starlette.responses import JSONResponse
         from starlette.routing import Route
     except ImportError as err:
@@ -123,17 +143,21 @@ def create_app(settings: RewardSettings | None = None, limits: ServerLimits | No
         return JSONResponse({"status": "ok", "answer_format": settings.answer_format})
 
     async def get_reward(request: Any) -> Any:
-        body = await _read_body(request, limits.max_body_bytes)
+        try:
+            body = await _read_body(request, limits.max_body_bytes)
+        except ClientDisconnect:  # the client left (or missed the body deadline): nobody to answer
+            return _error(400, "client disconnected before sending the whole body")
         if body is None:
             return _error(413, f"request body over {limits.max_body_bytes} bytes")
-        try:
-            payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            return _error(400, f"body is not valid JSON ({type(err).__name__}: {err})"[:300])
+        payload, problem = _parse_json(body)
+        if problem is not None:
+            return _error(400, problem)
         try:
             req = RewardRequest.model_validate(payload)
         except ValidationError as err:
             return _error(422, _first_error(err))
+        except RecursionError:  # nested deep, though not too deep for the parser
+            return _error(400, "body nested too deeply")
         if len(req.query) > limits.max_items:
             return _error(413, f"{len(req.query)} queries in one request; at most {limits.max_items}")
         sem = semaphore()
@@ -178,6 +202,8 @@ def serve(
         import uvicorn
     except ImportError as err:
         raise ServerSetupError(_MISSING_DEPS) from err
+    from rlvr_eval.integrations.http_deadline import deadline_protocol
+
     app = create_app(settings, limits)
     limits = limits or ServerLimits()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -191,8 +217,10 @@ def serve(
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_level=log_level, timeout_graceful_shutdown=10,
-        # Connections beyond this get 503 from uvicorn itself, before any body is read.
-        limit_concurrency=limits.max_concurrency + limits.max_pending + 8,
+        # No limit_concurrency: uvicorn counts open connections there, so idle sockets would lock
+        # valid requests out. The app admits by requests (max_concurrency + max_pending) and the
+        # protocol closes connections that do not deliver a request in time.
+        http=deadline_protocol(limits.header_timeout, limits.body_timeout),
     )
     print(f"rlvr reward server listening on http://{host}:{bound}/get_reward", flush=True)
     if threading.current_thread() is threading.main_thread():
@@ -215,13 +243,13 @@ def add_serve_reward_parser(subparsers: Any) -> argparse.ArgumentParser:
         "serve-reward", help="serve the verifier as an OpenRLHF remote reward model (HTTP)"
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=5000, help="port (default 5000; 0 picks a free one)")
     p.add_argument("--answer-format", default="boxed",
                    choices=["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"])
     p.add_argument("--lenient", action="store_true", help="accept answers outside the requested format")
     p.add_argument("--lenient-fallback", choices=["none", "last_number"], default="none",
                    help="when a response states no answer: none, or the last number in the text")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds per item for symbolic comparison")
+    p.add_argument("--timeout", type=seconds_arg, default=3.0, help="seconds per symbolic comparison")
     p.add_argument("--workers", type=int, help="verifier processes (default: one per CPU, up to 8)")
     p.add_argument("--correct-reward", type=float, default=1.0)
     p.add_argument("--incorrect-reward", type=float, default=0.0)
@@ -229,8 +257,23 @@ def add_serve_reward_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--max-items", type=int, default=16_384, help="most queries in one request")
     p.add_argument("--max-concurrency", type=int, default=2, help="requests graded at once")
     p.add_argument("--max-pending", type=int, default=64, help="requests waiting before 503")
+    p.add_argument("--header-timeout", type=float, default=5.0,
+                   help="seconds a connection has to send its request headers (default 5), else 408")
+    p.add_argument("--body-timeout", type=float, default=60.0,
+                   help="seconds a request has to send its body after the headers (default 60), else 408")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     return p
+
+
+def _port(text: str) -> int:
+    """argparse ``type=``: a TCP port number, so 70000 is a one-line usage error, not an OverflowError."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
+    return port
 
 
 def cmd_serve_reward(args: argparse.Namespace) -> int:
@@ -245,6 +288,7 @@ def cmd_serve_reward(args: argparse.Namespace) -> int:
         limits = ServerLimits(
             max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_items=args.max_items,
             max_concurrency=args.max_concurrency, max_pending=args.max_pending,
+            header_timeout=args.header_timeout, body_timeout=args.body_timeout,
         )
     except ValidationError as err:
         raise ValueError(_first_error(err)) from err

@@ -2,8 +2,9 @@
 
 The record carries everything needed to re-grade it later (answer format and equivalence options
 included), so ``rescore`` never has to reload the benchmark data. The file is append-only and each
-line is flushed and fsync'd, so a crash loses at most the line being written; a torn last line is
-ignored on reload.
+line is flushed and fsync'd, so a crash loses at most the line being written; ``repair_torn_tail``
+fixes such a last line before a run resumes (and a file cut by hand), so it is neither left
+unparseable forever nor written a second time.
 """
 
 from __future__ import annotations
@@ -89,6 +90,48 @@ def _terminate_torn_line(fh: Any, path: Path) -> None:
         rb.seek(size - 1)
         if rb.read(1) != b"\n":
             fh.write("\n")
+
+
+def repair_torn_tail(path: Path) -> str | None:
+    """Make the file end with a complete line; returns what was done (for stderr), None if nothing.
+
+    The text after the last newline is either a whole record that lost its newline (kept: the newline
+    is added, so resuming does not write it again) or a line cut mid-write or by hand (removed: the
+    file is truncated to its last complete record, and the sample is generated again).
+    """
+    if not path.is_file():
+        return None
+    with path.open("r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        start = _last_line_start(fh, size)
+        if start == size:
+            return None
+        fh.seek(start)
+        tail = fh.read()
+        try:
+            SampleRecord.model_validate_json(tail)
+        except (ValidationError, ValueError):
+            fh.truncate(start)
+            action = f"removed its torn last line ({size - start} bytes, an interrupted write)"
+        else:
+            fh.write(b"\n")
+            action = "added the newline its last record had lost"
+        fh.flush()
+        os.fsync(fh.fileno())
+    return f"{path}: {action}"
+
+
+def _last_line_start(fh: Any, size: int, block: int = 1 << 16) -> int:
+    """Offset just after the file's last newline (0 if it has none), read backwards in blocks."""
+    end = size
+    while end > 0:
+        begin = max(0, end - block)
+        fh.seek(begin)
+        at = fh.read(end - begin).rfind(b"\n")
+        if at >= 0:
+            return begin + at + 1
+        end = begin
+    return 0
 
 
 def iter_records(path: Path) -> Iterator[SampleRecord]:

@@ -65,10 +65,20 @@ class Task:
     path: Path | None = None  # a fixed local file (user jsonl tasks); overrides data_dir and the hub
 
     def load(self, data_dir: str | Path | None = None, limit: int | None = None) -> list[Item]:
-        """Read the items (first ``limit`` only if given); ids are checked to be unique."""
-        if limit is not None and limit < 0:
-            raise TaskDataError(f"{self.name}: limit must be >= 0, got {limit}")
+        """Read the items (first ``limit`` only if given); ids are checked to be unique.
+
+        No items at all (an empty file, ``limit`` 0) is an error: a run must never finish "successfully"
+        with a benchmark silently missing from its results.
+        """
+        if limit is not None and limit < 1:
+            raise TaskDataError(f"{self.name}: limit must be at least 1, got {limit}")
         rows, source = self._rows(data_dir)
+        return self.load_rows(rows, source, limit)
+
+    def load_rows(
+        self, rows: Iterable[Mapping[str, Any]], source: str, limit: int | None = None
+    ) -> list[Item]:
+        """Items from raw rows read from ``source`` (named in errors); see ``load``."""
         items: list[Item] = []
         seen: set[str] = set()
         for index, row in enumerate(rows):
@@ -77,12 +87,15 @@ class Task:
             try:
                 item = self.row_to_item(row, index)
             except (KeyError, TypeError, ValueError) as err:  # pydantic's ValidationError is a ValueError
-                problem = f"{type(err).__name__}: {err}"
+                problem = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+                problem = " ".join(problem.split())[:300]
                 raise TaskDataError(f"{self.name}: bad row {index} in {source}: {problem}") from err
             if item.id in seen:
                 raise TaskDataError(f"{self.name}: duplicate item id {item.id!r} (row {index}) in {source}")
             seen.add(item.id)
             items.append(item)
+        if not items:
+            raise TaskDataError(f"{self.name}: {source} holds no items")
         return items
 
     def _rows(self, data_dir: str | Path | None) -> tuple[Iterable[Mapping[str, Any]], str]:
@@ -96,9 +109,10 @@ class Task:
                 expected = f"<data-dir>/{self.name}/{TEST_FILE}"
                 raise TaskDataError(f"{self.name}: no data file {path} (expected {expected})")
             return read_jsonl(path), str(path)
-        return self._hub_rows(), f"hub:{self.hf_dataset}"
+        return self.hub_rows(), f"hub:{self.hf_dataset}"
 
-    def _hub_rows(self) -> list[Mapping[str, Any]]:
+    def hub_rows(self) -> list[Mapping[str, Any]]:
+        """Every row of the hub dataset, as the hub serves it (TaskDataError if it cannot be loaded)."""
         hint = f"pass --data-dir DIR with DIR/{self.name}/{TEST_FILE}"
         if not self.hf_dataset:
             raise TaskDataError(f"{self.name} has no Hugging Face dataset; {hint}")
@@ -115,20 +129,33 @@ class Task:
 
 
 def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield the JSON objects of a .jsonl file, skipping blank lines; bad lines raise TaskDataError."""
+    """Yield the JSON objects of a .jsonl file, skipping blank lines; bad lines raise TaskDataError.
+
+    Lines are decoded one by one, so a file that is not UTF-8 is reported with its line and byte
+    offset (where to look with ``xxd``), not as a bare codec error without a file name.
+    """
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as err:
         raise TaskDataError(f"cannot read {path}: {err.strerror or err}") from err
     with handle:
-        for lineno, line in enumerate(handle, start=1):
+        offset = 0
+        for lineno, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                where = f"{path}:{lineno}: byte offset {offset + err.start}"
+                raise TaskDataError(f"{where}: not UTF-8 text (byte 0x{raw[err.start]:02x})") from err
+            offset += len(raw)
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
                 raise TaskDataError(f"{path}:{lineno}: invalid JSON ({err.msg})") from err
+            except RecursionError as err:  # "[[[[..." nested past the parser's depth
+                raise TaskDataError(f"{path}:{lineno}: JSON nested too deeply") from err
             if not isinstance(row, dict):
                 raise TaskDataError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
             yield row
@@ -139,6 +166,9 @@ def first(row: Mapping[str, Any], *keys: str) -> Any:
     for key in keys:
         if row.get(key) is not None:
             return row[key]
+    nulls = [key for key in keys if key in row]
+    if nulls:  # the field is there but empty: say so, not "missing"
+        raise ValueError(f"{' and '.join(repr(k) for k in nulls)} {'is' if len(nulls) == 1 else 'are'} null")
     raise KeyError(f"none of the fields {', '.join(keys)} present (row has: {', '.join(row)})")
 
 

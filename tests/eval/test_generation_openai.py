@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -97,15 +96,6 @@ def start_stub(state: StubState) -> tuple[ThreadingHTTPServer, str]:
     # A short poll interval, so shutdown() returns quickly.
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-@pytest.fixture
-def stub() -> Iterator[tuple[StubState, str]]:
-    state = StubState()
-    server, url = start_stub(state)
-    yield state, url
-    server.shutdown()
-    server.server_close()
 
 
 def free_port() -> int:

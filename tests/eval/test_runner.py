@@ -139,7 +139,7 @@ def test_crash_then_resume_generates_only_missing_and_matches_uninterrupted(data
     assert again.generated == []
 
 
-def test_torn_last_line_is_ignored_and_regenerated(data_dir: Path, tmp_path: Path):
+def test_torn_last_line_is_repaired_and_regenerated(data_dir: Path, tmp_path: Path):
     out = tmp_path / "run"
     config = make_config(data_dir, out, tasks=["math500"])
     first = score(config, backend=FakeBackend(), verifier=stand_in_verifier)
@@ -153,8 +153,9 @@ def test_torn_last_line_is_ignored_and_regenerated(data_dir: Path, tmp_path: Pat
     assert len(backend.generated) == 1
     assert _metrics(first) == _metrics(second)
     lines = path.read_text().splitlines()
-    assert len(lines) == len(MATH_ROWS) + 1  # the torn fragment stays on its own line, skipped on load
-    assert len(load_records(path)) == len(MATH_ROWS)
+    assert len(lines) == len(MATH_ROWS)  # the torn fragment was cut off before the resume appended
+    records = [json.loads(line) for line in lines]  # every line parses
+    assert {(r["task"], r["item_id"], r["sample_index"]) for r in records} == set(load_records(path))
 
 
 def test_more_items_or_samples_reuse_what_is_saved(data_dir: Path, tmp_path: Path):

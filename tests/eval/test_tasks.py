@@ -83,7 +83,8 @@ def test_limit() -> None:
     assert [item.id for item in get_task("math500").load(DATA_DIR, limit=3)] == [
         item.id for item in _load("math500")[:3]
     ]
-    assert get_task("math500").load(DATA_DIR, limit=0) == []
+    with pytest.raises(TaskDataError, match="math500: limit must be at least 1, got 0"):
+        get_task("math500").load(DATA_DIR, limit=0)  # never a run with the benchmark silently missing
 
 
 @needs_data
@@ -274,7 +275,7 @@ def test_jsonl_task_errors(tmp_path: Path) -> None:
 
 
 def test_unknown_task_and_options() -> None:
-    with pytest.raises(KeyError, match="unknown task 'math5000'; known tasks: aime24, aime25") as info:
+    with pytest.raises(KeyError, match="unknown task 'math5000'; valid tasks: aime24, aime25") as info:
         get_task("math5000")
     assert str(info.value).startswith("unknown task")  # no KeyError repr quotes in CLI messages
     assert get_task("math500", default_n=4).default_n == 4

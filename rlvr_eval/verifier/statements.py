@@ -2,20 +2,27 @@
 
 A *value* is a math span (``$..$``, ``\\(..\\)``, ``\\[..\\]``, ``$$..$$``), a bold ``**...**`` holding a
 digit or math, or a standalone number in prose (``prose_numbers``: never a piece of an expression).
+Values that qualify rather than answer are ignored: those after a condition ("for all $n \\geq 2$",
+"where", "if", "given"), a measure ("in 4 weeks", "less than 100"), in an aside "(\\(2\\))", and
+bare symbols ("\\(x\\)") that no copula introduces.
 
-A sentence *states* its last value (or its last list of values, "\\(x = -1\\), \\(x = 2\\), and
-\\(x = -2\\)") as its answer when that value closes the sentence (only punctuation or up to four
-unit-like words follow: "$75$ square units.", "\\(3.3\\) to the nearest tenth.") and
+A sentence *states* its last answer value (or its last list of values, "\\(x = -1\\), \\(x = 2\\),
+and \\(x = -2\\)") when that value closes the sentence (only punctuation, a few unit-like words or a
+qualification follow: "$75$ square units.", "\\(3.3\\) to the nearest tenth.", "**13**, occurring
+when ...") and
 
-- a copula or result verb introduces it: "is", "are", "=", ":", "equals", "gives", "we get", "has",
-  or "of" before a number ("a profit of $195,000."); or
+- a copula, result verb or naming noun introduces it: "is", "are", "=", ":", "equals", "gives", "we
+  get", "has", "meet at", "the interval $[-1, 6)$", or "of" before a number ("a profit of $195,000."); or
 - the sentence is a conclusion that says nothing before the value ("Therefore, \\(x^3 = 12\\).").
 
 A complete conclusion sentence ("Therefore", "Thus", "So", "Hence", "In conclusion", ...) that holds
-exactly one numeric value also states it, wherever it stands ("So, it took James 2 hours to walk to
-the store."). Anything else (a value after "for all", "if" or "where"; several values, none closing
-the sentence; a hedge such as "maybe") states nothing, and the lenient chain then finds no answer
-rather than a wrong one.
+exactly one numeric answer value also states it, wherever it stands ("So, it took James 2 hours to
+walk to the store."), as does one that opens with a count ("Therefore, 20 workers are needed ...").
+A conclusion clause inside a sentence ("Each row holds 13 chairs, so the hall seats \\(117\\)
+people.") is read as a sentence of its own. A closing list of results after a colon ("Summary:" and
+one math span per item) states all of them. Anything else (several values, none closing the
+sentence; a hedge such as "maybe"; a last sentence cut off before its end) states nothing, and the
+lenient chain then finds no answer rather than a wrong one.
 """
 
 from __future__ import annotations

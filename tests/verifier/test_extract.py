@@ -135,6 +135,8 @@ FORMATS = [
     ("Answer: correct", "answer_colon", None, EMPTY),
     ("Answer:<answer>72</answer>", "answer_colon", "72", OK),  # never the tags
     ("Answer: $72$.", "answer_colon", "72", OK),  # never the period
+    ("Answer: 144 square units, since each side of the square is 12.", "answer_colon", "144", OK),
+    ("**Answer:** The probability that 3 of 39 cards are aces is \\(1\\).", "answer_colon", "1", OK),
     ("Reanswer: 3", "answer_colon", None, NO),  # not the word "answer"
     ("#### 42", "gsm8k", "42", OK),
     ("She has 3 apples.\n#### 1,000\n", "gsm8k", "1,000", OK),

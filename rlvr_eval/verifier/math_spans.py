@@ -151,6 +151,7 @@ _ARITHMETIC_COMMANDS = frozenset({
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"[0-9]")
 _UNIT_TEXT = re.compile(r"\\(?:text|mathrm)\s*\{[^{}]*\}(?:\^\{?[23]\}?)?")  # "40 \text{ cubic inches}"
+_OPERATOR = re.compile(r"[-+*/^×÷·]|\\(?:times|cdot|div|frac|dfrac|tfrac|cfrac|sqrt)(?![A-Za-z])")
 _RELATION_NEIGHBOURS = "<>!=:"  # "<=", ">=", "!=", "==", ":=" are not an equals sign
 
 
@@ -194,7 +195,15 @@ def computed_result(text: str, start: int, end: int) -> tuple[int, int]:
         return start, end
     step = text[(equals[-2] + 1 if len(equals) > 1 else start) : equals[-1]]
     result = text[equals[-1] + 1 : end]
-    if not _numeric(step) or not _numeric(_UNIT_TEXT.sub("", result)):
-        return start, end
+    if not (_numeric(step) and _OPERATOR.search(step)) or not _numeric(_UNIT_TEXT.sub("", result)):
+        return start, end  # "0 = 0" computes nothing
     found = span(text, equals[-1] + 1, end)
     return (found.start, found.end) if found.ok else (start, end)  # type: ignore[return-value]
+
+
+def with_results(text: str, found: Found) -> Found:
+    """``found`` with each part that is a computation on numbers reduced to its result (see above)."""
+    if not found.ok or found.start is None or found.end is None:
+        return found
+    spans = tuple(computed_result(text, s, e) for s, e in found.parts or ((found.start, found.end),))
+    return found._replace(start=spans[0][0], end=spans[-1][1], parts=spans if len(spans) > 1 else ())

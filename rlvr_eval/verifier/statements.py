@@ -31,7 +31,7 @@ import re
 from bisect import bisect_right
 from typing import NamedTuple
 
-from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim
+from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim, with_results
 from rlvr_eval.verifier.prose_numbers import NUMBER, standalone_numbers
 from rlvr_eval.verifier.scan import NONE, Found
 from rlvr_eval.verifier.schema import FormatStatus
@@ -360,8 +360,8 @@ def values_found(text: str, values: tuple[Value, ...]) -> Found:
             parts.append((inner.start, inner.end))
     if not parts:
         return Found(FormatStatus.EMPTY)
-    found = Found(FormatStatus.OK, parts[0][0], parts[-1][1])
-    return found._replace(parts=tuple(parts)) if len(parts) > 1 else found
+    found = Found(FormatStatus.OK, parts[0][0], parts[-1][1], parts=tuple(parts) if len(parts) > 1 else ())
+    return with_results(text, found)  # "the factor is \\(4 \\times 9 \\times 7 = 252\\)" states 252
 
 
 def closing_statement(text: str, end: int | None = None, *, start: int = 0) -> Found:

@@ -23,7 +23,8 @@ Rules of the requested formats, decided once here so every task grades alike:
 - ``answer_tag``: the last ``<answer>...</answer>``; an unclosed last tag is ``unbalanced``.
 - ``multiple_choice``: the later of the last box and the last answer phrase that holds a label
   (A-Z or 1-9); else a bare label alone on the last line.
-- A computation on numbers only (``1 + 2 + 4 = 7``) states its result (``7``).
+- An answer read from prose (a phrase or a statement) that is a computation on numbers
+  (``1 + 2 + 4 = 7``) states its result (``7``); a box's content is returned as written.
 - ``finish_reason == "length"`` makes the status ``truncated``; the answer, if found, is still returned.
 
 Everything is linear in the input: ``str.rfind``/``find`` and single-pass scanners, regexes only of
@@ -38,7 +39,6 @@ from rlvr_eval.verifier.answer_tags import last_answer_tag
 from rlvr_eval.verifier.boxes import box_group, last_boxed, last_boxed_content
 from rlvr_eval.verifier.choices import find_choice
 from rlvr_eval.verifier.lenient import LenientFallback, lenient_answer
-from rlvr_eval.verifier.math_spans import computed_result
 from rlvr_eval.verifier.phrases import last_gsm8k, last_phrase
 from rlvr_eval.verifier.scan import NONE, Found, lowered
 from rlvr_eval.verifier.schema import AnswerFormat, Extraction, ExtractionMethod, FormatStatus
@@ -91,7 +91,7 @@ def _extraction(
 ) -> Extraction:
     if not found.ok or found.start is None or found.end is None:
         return Extraction(answer=None, format=status, method="none")
-    spans = [computed_result(text, s, e) for s, e in found.parts or ((found.start, found.end),)]
+    spans = found.parts or ((found.start, found.end),)
     parts = tuple(text[s:e] for s, e in spans)
     start, end = spans[0][0] + offset, spans[-1][1] + offset
     if len(parts) == 1:

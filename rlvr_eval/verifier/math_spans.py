@@ -150,6 +150,8 @@ _ARITHMETIC_COMMANDS = frozenset({
 })  # fmt: skip
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"[0-9]")
+_UNIT_TEXT = re.compile(r"\\(?:text|mathrm)\s*\{[^{}]*\}(?:\^\{?[23]\}?)?")  # "40 \text{ cubic inches}"
+_OPERATOR = re.compile(r"[-+*/^×÷·]|\\(?:times|cdot|div|frac|dfrac|tfrac|cfrac|sqrt)(?![A-Za-z])")
 _RELATION_NEIGHBOURS = "<>!=:"  # "<=", ">=", "!=", "==", ":=" are not an equals sign
 
 
@@ -178,15 +180,30 @@ def _numeric(text: str) -> bool:
 
 
 def computed_result(text: str, start: int, end: int) -> tuple[int, int]:
-    """A computation on numbers (``4 \\times 9 \\times 7 = 252``) states its result, after its last ``=``.
+    """A computation on numbers states its result, the part after its last ``=``.
 
-    Only when both sides are numbers and operators: ``x = 5`` (a labelled answer) and ``x^2 + y^2 = 25``
-    (an equation as the answer) are kept whole, for the content layer to read.
+    ``4 \\times 9 \\times 7 = 252`` states 252; so does a labelled chain whose step before the result
+    is a computation on numbers (``\\text{Volume} = 20 \\times 2 = 40 \\text{ cm}^3`` states
+    ``40 \\text{ cm}^3``). ``x = 5`` (a labelled answer) and ``x^2 + y^2 = 25`` (an equation as the
+    answer) are kept whole, for the content layer to read; so is a result that is not a number
+    (``3 = A_4``).
     """
     if end - start > 500 or "=" not in text[start:end]:
         return start, end
     equals = _top_level_equals(text, start, end)
-    if not equals or not _numeric(text[start : equals[0]]) or not _numeric(text[equals[-1] + 1 : end]):
+    if not equals:
         return start, end
-    result = span(text, equals[-1] + 1, end)
-    return (result.start, result.end) if result.ok else (start, end)  # type: ignore[return-value]
+    step = text[(equals[-2] + 1 if len(equals) > 1 else start) : equals[-1]]
+    result = text[equals[-1] + 1 : end]
+    if not (_numeric(step) and _OPERATOR.search(step)) or not _numeric(_UNIT_TEXT.sub("", result)):
+        return start, end  # "0 = 0" computes nothing
+    found = span(text, equals[-1] + 1, end)
+    return (found.start, found.end) if found.ok else (start, end)  # type: ignore[return-value]
+
+
+def with_results(text: str, found: Found) -> Found:
+    """``found`` with each part that is a computation on numbers reduced to its result (see above)."""
+    if not found.ok or found.start is None or found.end is None:
+        return found
+    spans = tuple(computed_result(text, s, e) for s, e in found.parts or ((found.start, found.end),))
+    return found._replace(start=spans[0][0], end=spans[-1][1], parts=spans if len(spans) > 1 else ())

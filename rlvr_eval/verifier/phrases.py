@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from rlvr_eval.verifier.boxes import box_command_at, box_group, last_boxed, parse_box
-from rlvr_eval.verifier.math_spans import inline_list, math_at, trim
+from rlvr_eval.verifier.math_spans import inline_list, math_at, trim, with_results
 from rlvr_eval.verifier.scan import NONE, WHITESPACE, Found, is_letter, skip
 from rlvr_eval.verifier.schema import FormatStatus
 from rlvr_eval.verifier.statements import (
@@ -146,8 +146,8 @@ def answer_after(text: str, lower: str, j: int, limit: int | None = None) -> Fou
                 (f.start, f.end) for f in listed if f.ok and f.start is not None and f.end is not None
             )
             if len(parts) > 1:  # "$x$ and $y$": one answer in two parts
-                return Found(FormatStatus.OK, parts[0][0], parts[-1][1], parts=parts)
-        return trim(text, j, closing + len(delim))
+                return with_results(text, Found(FormatStatus.OK, parts[0][0], parts[-1][1], parts=parts))
+        return with_results(text, trim(text, j, closing + len(delim)))
     cmd_len = box_command_at(text, j)
     if cmd_len:
         box = parse_box(text, j, cmd_len)
@@ -170,7 +170,7 @@ def answer_in(text: str, lower: str, start: int, end: int) -> Found:
     phrase = last_phrase(text, lower, lambda kind, final: True, start=start, end=end)
     if phrase.ok:
         return phrase
-    j = skip(WHITESPACE, text, start, end)
+    j = skip(WHITESPACE, text, max(start, end - _REGION), end)  # a longer region is prose: read its end
     if len(sentences(text, j, end)) > 1:
         return closing_statement(text, end, start=j)._replace(marker=-1)
     return answer_after(text, lower, j, end)

@@ -2,19 +2,27 @@
 
 A *value* is a math span (``$..$``, ``\\(..\\)``, ``\\[..\\]``, ``$$..$$``), a bold ``**...**`` holding a
 digit or math, or a standalone number in prose (``prose_numbers``: never a piece of an expression).
+Values that qualify rather than answer are ignored: those after a condition ("for all $n \\geq 2$",
+"where", "if", "given"), a measure ("in 4 weeks", "less than 100"), in an aside "(\\(2\\))", and
+bare symbols ("\\(x\\)") that no copula introduces.
 
-A sentence *states* its last value (or its last list of values, "\\(x = -1\\), \\(x = 2\\), and
-\\(x = -2\\)") as its answer when that value closes the sentence (only punctuation or up to four
-unit-like words follow: "$75$ square units.", "\\(3.3\\) to the nearest tenth.") and
+A sentence *states* its last answer value (or its last list of values, "\\(x = -1\\), \\(x = 2\\),
+and \\(x = -2\\)") when that value closes the sentence (only punctuation, a few unit-like words or a
+qualification follow: "$75$ square units.", "\\(3.3\\) to the nearest tenth.", "**13**, occurring
+when ...") and
 
-- a copula or result verb introduces it: "is", "are", "=", ":", "equals", "gives", "we get", "has",
-  or "of" before a number ("a profit of $195,000."); or
+- a copula, result verb or naming noun introduces it: "is", "are", "=", ":", "equals", "gives", "we
+  get", "has", "meet at", "the interval $[-1, 6)$", or "of" before a number ("a profit of $195,000."); or
 - the sentence is a conclusion that says nothing before the value ("Therefore, \\(x^3 = 12\\).").
 
 A complete conclusion sentence ("Therefore", "Thus", "So", "Hence", "In conclusion", ...) that holds
-exactly one numeric value also states it, wherever it stands ("So, it took James 2 hours to walk to
-the store."). Anything else (a value after "for all", "if" or "where"; several values, none closing
-the sentence) states nothing, and the lenient chain then finds no answer rather than a wrong one.
+exactly one numeric answer value also states it, wherever it stands ("So, it took James 2 hours to
+walk to the store."), as does one that opens with a count ("Therefore, 20 workers are needed ...").
+A conclusion clause inside a sentence ("Each row holds 13 chairs, so the hall seats \\(117\\)
+people.") is read as a sentence of its own. A closing list of results after a colon ("Summary:" and
+one math span per item) states all of them. Anything else (several values, none closing the
+sentence; a hedge such as "maybe"; a last sentence cut off before its end) states nothing, and the
+lenient chain then finds no answer rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import re
 from bisect import bisect_right
 from typing import NamedTuple
 
-from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim
+from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim, with_results
 from rlvr_eval.verifier.prose_numbers import NUMBER, standalone_numbers
 from rlvr_eval.verifier.scan import NONE, Found
 from rlvr_eval.verifier.schema import FormatStatus
@@ -60,6 +68,11 @@ _CONCLUSION = re.compile(
 # Where a conclusion clause starts inside a sentence: "..., so the hall seats \(117\) people."
 _CLAUSE_CUE = re.compile(
     r"[,;:]\s+(?:and\s+)?(?=(?:so|therefore|thus|hence|giving|which gives|consequently)(?![A-Za-z]))",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"(?<![A-Za-z])(?:maybe|perhaps|might|possibly|probably|guess|seems?|could be|not sure|let's try|"
+    r"let us try|should try|suppose|assume|assuming)(?![A-Za-z])",
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"\s*(?:[-*•]|[0-9]+[.)])[ \t]+")
@@ -244,8 +257,11 @@ def _conclusion_clause(text: str, sentence: Sentence) -> Sentence | None:
 
 
 def stated_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
-    """The value(s) ``sentence`` states as its answer (see the module docstring); empty if none."""
-    if len(sentence.values) > _MAX_VALUES:
+    """The value(s) ``sentence`` states as its answer (see the module docstring); empty if none.
+
+    A hedged sentence ("so maybe the pattern continues with 10") states nothing.
+    """
+    if len(sentence.values) > _MAX_VALUES or _HEDGE.search(text, sentence.start, sentence.end):
         return ()
     clause = _conclusion_clause(text, sentence)
     return (_stated(text, clause) if clause else ()) or _stated(text, sentence)
@@ -275,8 +291,15 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
 
 
 def is_complete(text: str, sentence: Sentence) -> bool:
-    """The sentence ends as a statement does (".", "!", a closing math delimiter), not cut off mid-way."""
-    return text[sentence.start : sentence.end].rstrip(" \t\r\n*").endswith((".", "!", "$", "\\)", "\\]"))
+    """The sentence ends as a statement does, not cut off mid-way.
+
+    With ".", "!" or a closing math delimiter, or with its last value ("I think it is 5"); "There are 6
+    guests" without a full stop may be a restated question cut off, and states nothing.
+    """
+    body = text[sentence.start : sentence.end].rstrip(" \t\r\n*")
+    if body.endswith((".", "!", "$", "\\)", "\\]")):
+        return True
+    return bool(sentence.values) and sentence.values[-1].close >= sentence.start + len(body)
 
 
 def _closing_list(text: str, sents: list[Sentence]) -> Found:
@@ -337,8 +360,8 @@ def values_found(text: str, values: tuple[Value, ...]) -> Found:
             parts.append((inner.start, inner.end))
     if not parts:
         return Found(FormatStatus.EMPTY)
-    found = Found(FormatStatus.OK, parts[0][0], parts[-1][1])
-    return found._replace(parts=tuple(parts)) if len(parts) > 1 else found
+    found = Found(FormatStatus.OK, parts[0][0], parts[-1][1], parts=tuple(parts) if len(parts) > 1 else ())
+    return with_results(text, found)  # "the factor is \\(4 \\times 9 \\times 7 = 252\\)" states 252
 
 
 def closing_statement(text: str, end: int | None = None, *, start: int = 0) -> Found:

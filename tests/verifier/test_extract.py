@@ -135,6 +135,8 @@ FORMATS = [
     ("Answer: correct", "answer_colon", None, EMPTY),
     ("Answer:<answer>72</answer>", "answer_colon", "72", OK),  # never the tags
     ("Answer: $72$.", "answer_colon", "72", OK),  # never the period
+    ("Answer: 144 square units, since each side of the square is 12.", "answer_colon", "144", OK),
+    ("**Answer:** The probability that 3 of 39 cards are aces is \\(1\\).", "answer_colon", "1", OK),
     ("Reanswer: 3", "answer_colon", None, NO),  # not the word "answer"
     ("#### 42", "gsm8k", "42", OK),
     ("She has 3 apples.\n#### 1,000\n", "gsm8k", "1,000", OK),
@@ -208,6 +210,8 @@ LENIENT = [
     ("We get 3 apples and then 17 pears", "boxed", None, NO, "none"),  # no number is stated as the answer
     ("It costs -3 dollars.", "boxed", "-3", NO, "final_statement"),
     ("It costs -3 dollars", "boxed", None, NO, "none"),  # no sentence end: maybe cut off, no statement
+    ("I think it is 7", "boxed", "7", NO, "final_statement"),  # ends with its value
+    ("so maybe the pattern continues with 10", "boxed", None, NO, "none"),  # a hedge states nothing
     ("compute 5-3.", "boxed", None, NO, "none"),
     ("pi is about 3.14.", "boxed", "3.14", NO, "final_statement"),
     ("in total 1,000.", "boxed", "1,000", NO, "final_statement"),
@@ -251,7 +255,7 @@ def test_lenient_chain(completion: str, answer_format, answer, status, method) -
 # (completion, answer_format, answer) with lenient_fallback="last_number": the paper harness's last step.
 LAST_NUMBER = [
     ("We get 3 apples and then 17 pears", "boxed", "17"),
-    ("the pair 1,2", "boxed", "2"),
+    ("points 1,2 were plotted", "boxed", "2"),
     ("ratio 5/6 here", "boxed", "5/6"),
     ("total 1,000 ok", "boxed", "1,000"),
     ("\\boxed{3} then \\boxed{12", "boxed", "12"),

@@ -87,6 +87,15 @@ STATEMENTS = [
         "3",
     ),  # a condition after it
     ("Hence the ratio is $\\frac{\\sqrt{7}}{7} \\approx 0.378$.", "\\frac{\\sqrt{7}}{7} \\approx 0.378"),
+    ("Each of the 8 shelves holds 15 books, so the case holds \\(120\\) books.", "120"),  # a clause
+    ("Solving both equations, the two lines meet at $(0, \\frac{1}{2})$.", "(0, \\frac{1}{2})"),
+    ("Combining both, the admissible values form the interval $k \\in [-1, 6)$.", "k \\in [-1, 6)"),
+    ("So the crate holds: \\[ \\text{Volume} = 20 \\times 3 = 60 \\text{ litres} \\]", "60 \\text{ litres}"),
+    ("Thus the map is: \\[g(x) = 3x + 1.\\] It is one-to-one because its slope (\\(3\\)) is positive.",
+     "g(x) = 3x + 1"),  # the aside in parentheses is not a new answer
+    ("Results:\n- \\( a_1 = \\frac{1}{2} \\)\n- \\( a_2 = 3 \\)\n- \\( a_3 = 7 \\)",
+     "a_1 = \\frac{1}{2}, a_2 = 3, a_3 = 7"),  # a closing list of results
+    ("I think it is 9", "9"),  # ends with its value
     # nothing stated: a bound, a condition, several values, no copula, a non-conclusion
     ("This holds for all $n \\geq 2$.", None),
     ("We need to check whether $x = 3$ works for $n > 4$.", None),
@@ -96,6 +105,9 @@ STATEMENTS = [
     ("The sum for $n = 2$.", None),
     ("In conclusion, $a$ has a range of $[0, 1]$, but it takes the value $0$ there.", None),
     ("the answer could be 12 or 13 depending on", None),
+    ("Small cases give 1, 3, 6, so maybe the pattern continues with 10", None),  # a hedge
+    ("We count the seats around the table. There are 6 guests", None),  # restated, cut off
+    ("Results:\n- \\( a_1 = \\frac{1}{2} \\)", None),  # one item is no list, and nothing states it
     ("x", None),
     ("", None),
 ]

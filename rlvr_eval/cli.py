@@ -5,6 +5,7 @@
     rlvr-eval rescore qwen_outputs/ --output-dir runs/qwen-rescored   # another tool's outputs
     rlvr-eval compare runs/base runs/pi1 --output delta.md
     rlvr-eval verify --reference '\\frac{1}{2}' --completion 'so \\boxed{0.5}'
+    rlvr-eval verify --reference '[2,9)' --completion 'so $t \\in [2, 9)$' --lenient --explain
     rlvr-eval tasks
     rlvr-eval download data/ --tasks paper  # hub datasets -> data/<task>/test.jsonl, for offline runs
     rlvr-eval serve-reward --port 5000      # OpenRLHF remote reward model protocol
@@ -21,10 +22,11 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, get_args
 
 from rlvr_eval.config import seconds_arg
 from rlvr_eval.integrations.reward_server import add_serve_reward_parser, cmd_serve_reward
+from rlvr_eval.verifier.schema import AnswerFormat, AnswerType
 
 PROG = "rlvr-eval"
 EXIT_ERROR = 2
@@ -97,7 +99,16 @@ def _add_score_options(
     p.add_argument("--enforce-eager", action="store_true", default=None, help="vLLM: no CUDA graphs")
     p.add_argument("--verify-timeout", type=seconds_arg, help="seconds per comparison (default 3)")
     p.add_argument("--verify-workers", type=int)
+    _add_lenient_fallback(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _add_lenient_fallback(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lenient-fallback", choices=["none", "last_number"],
+        help="lenient extraction when a completion states no answer: none (default) or last_number "
+        "(the paper's harness: the last number in the text); changes lenient scores",
+    )
 
 
 def add_tasks_argument(parser: argparse.ArgumentParser, flag: str = "--tasks") -> None:
@@ -132,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-timeout", type=seconds_arg)
     p.add_argument("--verify-workers", type=int)
     p.add_argument("--score-mode", choices=["strict", "lenient"])
+    _add_lenient_fallback(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="per-benchmark deltas of runs against the first (baseline)")
@@ -146,10 +158,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="grade one completion; exit 0 if correct, 1 if not")
     p.add_argument("--reference", required=True)
     p.add_argument("--completion", required=True, help="the completion text, or - to read stdin")
-    p.add_argument("--format", default="boxed", dest="answer_format",
-                   choices=["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"])
+    p.add_argument("--format", default="boxed", dest="answer_format", choices=list(get_args(AnswerFormat)))
     p.add_argument("--lenient", action="store_true", help="accept answers outside the requested format")
+    p.add_argument("--lenient-fallback", choices=["none", "last_number"], default="none",
+                   help="when the completion states no answer: none, or the last number in the text")
+    p.add_argument("--answer-type", choices=list(get_args(AnswerType)), default="auto",
+                   help="what kind of answer the reference is (default: inferred)")
+    p.add_argument("--multiple-answers", action="store_true", help="the reference lists several answers")
+    p.add_argument("--prompt", help="the question (an answer that only restates it is not credited)")
     p.add_argument("--timeout", type=seconds_arg, default=3.0)
+    p.add_argument("--explain", action="store_true",
+                   help="print the extraction, both parsed answers and the rule that decided")
 
     sub.add_parser("tasks", help="list the benchmarks, groups and their data sources")
 
@@ -176,7 +195,7 @@ def _score_config(args: argparse.Namespace) -> Any:
         "request_timeout": args.request_timeout, "max_retries": args.max_retries,
         "dtype": args.dtype, "verify_timeout": args.verify_timeout, "verify_workers": args.verify_workers,
         "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
-        "enforce_eager": args.enforce_eager,
+        "enforce_eager": args.enforce_eager, "lenient_fallback": args.lenient_fallback,
     }
     if args.config:
         return EvalConfig.from_yaml(args.config, **overrides)
@@ -220,7 +239,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
             if value is not None:
                 raise UsageError(f"{flag} is for other tools' outputs; {path} is rescored in place")
         results = rescore(
-            path, timeout=args.verify_timeout, workers=args.verify_workers, score_mode=args.score_mode
+            path, timeout=args.verify_timeout, workers=args.verify_workers, score_mode=args.score_mode,
+            lenient_fallback=args.lenient_fallback,
         )
         print(render_score_table([results]))
         return 0
@@ -239,6 +259,7 @@ def _rescore_other_outputs(args: argparse.Namespace, path: Path) -> int:
         allow_missing=args.allow_missing, score_mode=args.score_mode or "lenient",
         timeout=args.verify_timeout if args.verify_timeout is not None else 3.0, workers=args.verify_workers,
         run_name=args.run_name, show_progress=False if args.no_progress else None,
+        lenient_fallback=args.lenient_fallback or "none",
     )
     print(render_score_table([regraded.results]))
     for note in regraded.notes:
@@ -293,13 +314,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     import json
 
-    from rlvr_eval import verify
+    from rlvr_eval.verifier.api import verify_request
+    from rlvr_eval.verifier.explain import explain, render
+    from rlvr_eval.verifier.schema import EquivalenceOptions, VerifyRequest
 
     completion = sys.stdin.read() if args.completion == "-" else args.completion
-    verdict = verify(
-        completion, args.reference, answer_format=args.answer_format, strict=not args.lenient,
-        timeout=args.timeout,
+    options = EquivalenceOptions(answer_type=args.answer_type, multiple_answers=args.multiple_answers)
+    request = VerifyRequest(
+        completion, args.reference, answer_format=args.answer_format, options=options, prompt=args.prompt,
+        strict=not args.lenient, timeout=args.timeout, lenient_fallback=args.lenient_fallback,
     )
+    if args.explain:
+        explanation = explain(request)
+        print(render(explanation))
+        return 0 if explanation.verdict.correct else 1
+    verdict = verify_request(request)
     payload = {**verdict.model_dump(mode="json"), "lenient_correct": verdict.lenient_correct}
     print(json.dumps(payload, indent=2))
     return 0 if verdict.correct else 1

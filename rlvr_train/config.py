@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rlvr_eval.config import VerifyTimeout, load_yaml_mapping, task_list
+from rlvr_eval.verifier.schema import LenientFallback
 from rlvr_train.grpo import AggregationMode as Aggregation
 
 RewardMode = Literal["verifier", "format", "entropy"]
@@ -53,6 +54,10 @@ class TrainConfig(BaseModel):
     )
     answer_format: Literal["boxed"] = Field("boxed", description="Where the answer must be (paper: boxed).")
     strict: bool = Field(True, description="Reward only answers in the requested format (paper: yes).")
+    lenient_fallback: LenientFallback = Field(
+        "none", description="With strict=false: also reward the last number of an answer-less text "
+        "(last_number) or not (none, the default: only a stated answer counts).",
+    )
     verify_workers: int | None = Field(None, description="Verifier processes (None: the verifier's default).")
     verify_timeout: VerifyTimeout = Field(3.0, description="Seconds per verification (finite, > 0).")
 

@@ -176,7 +176,7 @@ def train(
         verdicts = verify_fn(
             rollouts.texts, [examples[o].answer for o in owner], workers=cfg.verify_workers,
             timeout=cfg.verify_timeout, finish_reasons=rollouts.finish_reasons,
-            answer_format=cfg.answer_format, strict=cfg.strict,
+            answer_format=cfg.answer_format, strict=cfg.strict, lenient_fallback=cfg.lenient_fallback,
         )
         rewards = torch.tensor([reward_of(v, cfg.reward) for v in verdicts], dtype=torch.float32)  # [N]
         advantages = group_advantages(rewards, G, normalize_std=cfg.normalize_std)  # [N]

@@ -46,7 +46,8 @@ def test_engine_follows_the_policy_weights_and_training_runs(tiny_model_dir: Pat
 
     out = tmp_path / "run"
     cfg = TrainConfig(model=str(tiny_model_dir), output_dir=str(out), problem="Say 7", answer="7",
-                      template="plain", strict=False, batch_size=2, rollouts=4, max_response_tokens=6,
+                      template="plain", strict=False, lenient_fallback="last_number",
+                      batch_size=2, rollouts=4, max_response_tokens=6,
                       temperature=1.0, lr=3e-3, steps=2, save_every=0, eval_every=0, verify_workers=0,
                       backend="vllm", vllm_gpu_memory_utilization=0.05, max_prompt_tokens=64,
                       tensorboard=False)

@@ -23,9 +23,9 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from rlvr_eval.config import EvalConfig, check_seconds
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
@@ -47,11 +47,12 @@ from rlvr_eval.scoring.results import (
     load_results,
     package_versions,
     save_results,
+    verifier_fingerprint,
 )
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt
-from rlvr_eval.verifier.schema import AnswerFormat, EquivalenceOptions, Verdict
+from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
 
 if TYPE_CHECKING:
     from rlvr_eval.scoring.agreement import AgreementReport
@@ -65,40 +66,24 @@ REPORT_HTML_FILE = "report.html"
 _GENERATION_FIELDS = ("model", "template", "temperature", "top_p", "max_tokens", "seed")
 
 
-class VerifyRequest(NamedTuple):
-    """One completion to grade, with everything the verifier needs (a tuple: 100k are built per rescore)."""
-
-    completion: str
-    reference: str | list[str]
-    answer_format: AnswerFormat = "boxed"
-    options: EquivalenceOptions | None = None
-    finish_reason: str | None = None
-    question: str | None = None
-
-
 VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 """Grades a batch of requests, verdicts in input order (tests inject stand-ins)."""
 
 
-def batch_verifier(*, timeout: float = 3.0, workers: int | None = None, progress: bool = False) -> VerifyFn:
-    """The default ``VerifyFn``: one ``rlvr_eval.verify_batch`` call over the batch (``progress``: a bar)."""
+def batch_verifier(
+    *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none",
+    progress: bool = False,
+) -> VerifyFn:
+    """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
+    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar)."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
-        from rlvr_eval import verify_batch
+        from rlvr_eval.verifier.batch import verify_requests
 
         if not requests:
             return []
-        return verify_batch(
-            [r.completion for r in requests],
-            [r.reference for r in requests],
-            workers=workers,
-            timeout=timeout,
-            finish_reasons=[r.finish_reason for r in requests],
-            answer_format=[r.answer_format for r in requests],
-            options=[r.options for r in requests],
-            prompts=[r.question for r in requests],
-            progress=progress,
-        )
+        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
+        return verify_requests(settled, workers=workers, progress=progress)
 
     return run
 
@@ -273,7 +258,7 @@ def _verify_chunk(
     verdicts = verify([
         VerifyRequest(
             completion=c.text, reference=item.reference, answer_format=answer_format, options=item.options,
-            finish_reason=c.finish_reason, question=item.question,
+            finish_reason=c.finish_reason, prompt=item.question,
         )
         for item, _, _, c in flat
     ])
@@ -312,6 +297,7 @@ def build_results(
         task_settings=task_settings or {},
         seeds={"generation": seed, "bootstrap": seed},
         versions=package_versions(),
+        verifier_fingerprint=verifier_fingerprint(),
         tasks={
             task: summarize_task(task, records, mode=score_mode, seed=seed)
             for task, records in records_by_task.items()
@@ -373,7 +359,9 @@ def _score_locked(
     verifier: VerifyFn | None, show_progress: bool | None,
 ) -> RunResults:
     check_run_dir(out, config)
-    verify = verifier or batch_verifier(timeout=config.verify_timeout, workers=config.verify_workers)
+    verify = verifier or batch_verifier(
+        timeout=config.verify_timeout, workers=config.verify_workers, lenient_fallback=config.lenient_fallback
+    )
     samples_path = out / SAMPLES_FILE
     existing = load_records(samples_path)
     lazy = LazyBackend(config, backend)
@@ -409,8 +397,12 @@ def rescore(
     timeout: float | None = None,
     workers: int | None = None,
     score_mode: ScoreMode | None = None,
+    lenient_fallback: LenientFallback | None = None,
 ) -> RunResults:
-    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports."""
+    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports.
+
+    ``lenient_fallback`` None keeps the run's own setting; a value is recorded in the results' settings.
+    """
     out = Path(run_dir).expanduser()
     if timeout is not None:
         check_seconds(timeout)
@@ -418,11 +410,11 @@ def rescore(
         if (out / SAMPLES_FILE).is_file():  # a run directory: ours to lock and repair
             stack.enter_context(locked_run_dir(out))
         stack.enter_context(gc_paused())  # 100k records and verdicts: see gc_paused
-        return _rescore(out, verifier, timeout, workers, score_mode)
+        return _rescore(out, verifier, timeout, workers, score_mode, lenient_fallback)
 
 
 def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,
-             score_mode: ScoreMode | None) -> RunResults:
+             score_mode: ScoreMode | None, lenient_fallback: LenientFallback | None) -> RunResults:
     samples_path = out / SAMPLES_FILE
     if not samples_path.is_file():
         raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
@@ -435,11 +427,14 @@ def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, worker
         timeout = float(settings.get("verify_timeout", 3.0))
     if workers is None:
         workers = settings.get("verify_workers")
-    verify = verifier or batch_verifier(timeout=timeout, workers=workers)
+    if lenient_fallback is not None:
+        settings["lenient_fallback"] = lenient_fallback  # it changes lenient scores: the results say so
+    fallback = settings.get("lenient_fallback", "none")
+    verify = verifier or batch_verifier(timeout=timeout, workers=workers, lenient_fallback=fallback)
     verdicts = verify([
         VerifyRequest(
             completion=r.completion, reference=r.reference, answer_format=r.answer_format, options=r.options,
-            finish_reason=r.finish_reason, question=r.question,
+            finish_reason=r.finish_reason, prompt=r.question,
         )
         for r in records
     ])

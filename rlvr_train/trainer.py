@@ -210,7 +210,7 @@ def train(
         verdicts = verify_fn(
             rollouts.texts, [examples[o].answer for o in owner], workers=cfg.verify_workers,
             timeout=cfg.verify_timeout, finish_reasons=rollouts.finish_reasons,
-            answer_format=cfg.answer_format, strict=cfg.strict,
+            answer_format=cfg.answer_format, strict=cfg.strict, lenient_fallback=cfg.lenient_fallback,
         )
         rewards = torch.tensor(
             [reward_of(v, cfg, reason == "length") for v, reason in zip(verdicts, rollouts.finish_reasons,

@@ -36,6 +36,7 @@ from rlvr_eval.scoring.records import SAMPLES_FILE, OtherGrade, SampleRecord, Sc
 from rlvr_eval.scoring.results import RunResults
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.tasks.base import read_jsonl
+from rlvr_eval.verifier.schema import LenientFallback, VerifyRequest
 
 if TYPE_CHECKING:
     from rlvr_eval.config import EvalConfig
@@ -77,6 +78,7 @@ def rescore_outputs(
     run_name: str | None = None,
     verifier: VerifyFn | None = None,
     show_progress: bool | None = None,
+    lenient_fallback: LenientFallback = "none",
 ) -> Regraded:
     """Grade the outputs under ``path`` (a file or a directory of another tool's outputs)."""
     from rlvr_eval.runner import batch_verifier, build_results, write_outputs
@@ -98,7 +100,9 @@ def rescore_outputs(
         for name, rows in rows_by_task.items()
     ]
     progress = sys.stderr.isatty() if show_progress is None else show_progress
-    verify = verifier or batch_verifier(timeout=timeout, workers=workers, progress=progress)
+    verify = verifier or batch_verifier(
+        timeout=timeout, workers=workers, lenient_fallback=lenient_fallback, progress=progress
+    )
     records_by_task = _grade(plans, verify)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +110,8 @@ def rescore_outputs(
     formats = sorted({f.format for files in files_by_task.values() for f in files})
     settings = {
         "source": str(source), "formats": formats, "score_mode": score_mode, "verify_timeout": timeout,
-        "verify_workers": workers, "data_dir": str(data_dir) if data_dir else None,
+        "verify_workers": workers, "lenient_fallback": lenient_fallback,
+        "data_dir": str(data_dir) if data_dir else None,
         "files": {name: [str(f.path) for f in files] for name, files in files_by_task.items()},
     }
     results = build_results(
@@ -155,8 +160,6 @@ def _plan(
 
 def _grade(plans: list[_Plan], verify: VerifyFn) -> dict[str, list[SampleRecord]]:
     """Verify every completion in one batch; records per benchmark in item and sample order."""
-    from rlvr_eval.runner import VerifyRequest
-
     flat = [
         (plan.task, item, index, sample)
         for plan in plans
@@ -166,7 +169,7 @@ def _grade(plans: list[_Plan], verify: VerifyFn) -> dict[str, list[SampleRecord]
     verdicts = verify([
         VerifyRequest(
             completion=s.row.completions[s.index], reference=item.reference, answer_format=task.answer_format,
-            options=item.options, finish_reason=_finish_reason(s), question=item.question,
+            options=item.options, finish_reason=_finish_reason(s), prompt=item.question,
         )
         for task, item, _, s in flat
     ])

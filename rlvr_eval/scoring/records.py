@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -81,6 +83,16 @@ class SampleRecord(BaseModel):
         if mode == "strict":
             return self.verdict.correct
         return self.verdict.content is ContentStatus.EQUAL
+
+
+def items_digest(records: Iterable[SampleRecord]) -> str:
+    """A short hash of the items (id and reference) the records grade, independent of record order.
+
+    Two runs with equal digests for a task graded the same items against the same references, which
+    is what makes their scores comparable (a different --limit, data file or data fix changes it).
+    """
+    items = sorted({(r.item_id, json.dumps(r.reference)) for r in records})
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
 
 
 def append_records(path: Path, records: Iterable[SampleRecord]) -> int:

@@ -65,6 +65,14 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def html_page(title: str, body: str, extra_css: str = "") -> str:
+    """A standalone page in the reports' style: inline CSS, no scripts or external assets."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}{extra_css}</style></head><body>{body}</body></html>\n"
+    )
+
+
 def _clip(text: str) -> str:
     """Long completions keep their head and tail (the final answer sits at the end)."""
     if len(text) <= HEAD_CHARS + TAIL_CHARS + 100:

@@ -21,14 +21,16 @@ TRAIN_KEYS = {
 
 
 def toy_config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
-    """'Say 7': reward 1 when the last number of a short sample is 7 (strict=False: no box needed).
+    """'Say 7': reward 1 when the last number of a short sample is 7 (strict=False with the last-number
+    fallback: no box, and no stated answer, needed).
 
     A random 2-layer model almost never writes ``\\boxed{}``, but it emits digits, so the lenient
     last-number reward starts near 0.1 and gives GRPO a signal it can climb.
     """
     values: dict[str, Any] = dict(
         model=str(model_dir), output_dir=str(out), problem="Say 7", answer="7", template="plain",
-        strict=False, batch_size=4, rollouts=8, max_response_tokens=8, temperature=1.0, lr=3e-3,
+        strict=False, lenient_fallback="last_number", batch_size=4, rollouts=8, max_response_tokens=8,
+        temperature=1.0, lr=3e-3,
         micro_batch_size=32, steps=2, save_every=0, eval_every=0, verify_workers=0, tensorboard=False,
     )
     values.update(overrides)

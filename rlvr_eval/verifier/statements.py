@@ -81,7 +81,8 @@ _ADVERB = (
 )
 _INTRODUCER = re.compile(  # searched in the last characters before a value
     r"(?:(?<![A-Za-z])(?P<word>is|are|was|were|be|becomes?|equals?|equal to|gives?|get|gets|got|obtain|"
-    r"obtained|yields?|has|have|makes?|costs?|totals?|of|at)(?:\s*\([a-z]+\))?|=|:|≈|\\approx"
+    r"obtained|yields?|has|have|makes?|costs?|totals?|of|at|(?:simplifies|simplified|reduces|evaluates|comes|"
+    r"amounts|works out|is equal) to)(?:\s*\([a-z]+\))?|=|:|≈|\\approx"
     r"|(?<![A-Za-z])(?P<noun>interval|point|set|pair|triple|solutions?|roots?|result|ratio|coordinates|vertex|"
     r"expression|equation|function|formula|range|domain))"
     rf"(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",  # "costs $120": a currency sign

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlvr_eval.config import EvalConfig, check_seconds
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
@@ -47,11 +47,15 @@ from rlvr_eval.scoring.results import (
     load_results,
     package_versions,
     save_results,
+    verifier_fingerprint,
 )
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt
 from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
+
+if TYPE_CHECKING:
+    from rlvr_eval.scoring.agreement import AgreementReport
 
 RUN_CONFIG_FILE = "run_config.json"
 REPORT_MD_FILE = "report.md"
@@ -67,10 +71,11 @@ VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 
 
 def batch_verifier(
-    *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none"
+    *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none",
+    progress: bool = False,
 ) -> VerifyFn:
     """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
-    verifier settings (timeout, lenient fallback) on every request."""
+    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar)."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
         from rlvr_eval.verifier.batch import verify_requests
@@ -78,7 +83,7 @@ def batch_verifier(
         if not requests:
             return []
         settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
-        return verify_requests(settled, workers=workers)
+        return verify_requests(settled, workers=workers, progress=progress)
 
     return run
 
@@ -292,6 +297,7 @@ def build_results(
         task_settings=task_settings or {},
         seeds={"generation": seed, "bootstrap": seed},
         versions=package_versions(),
+        verifier_fingerprint=verifier_fingerprint(),
         tasks={
             task: summarize_task(task, records, mode=score_mode, seed=seed)
             for task, records in records_by_task.items()
@@ -300,14 +306,32 @@ def build_results(
     )
 
 
-def write_outputs(out: Path, results: RunResults, records_by_task: dict[str, list[SampleRecord]]) -> None:
-    """Write results.json, report.md and report.html into the run directory."""
+def write_outputs(
+    out: Path,
+    results: RunResults,
+    records_by_task: dict[str, list[SampleRecord]],
+    *,
+    extra_markdown: str = "",
+    extra_html: str = "",
+) -> AgreementReport | None:
+    """Write results.json, report.md and report.html into the run directory.
+
+    Records carrying another tool's verdicts (rescored outputs) add agreement.json, disagreements.jsonl
+    and an agreement section to both reports; that agreement is returned (None without such records).
+    """
+    from rlvr_eval.scoring.agreement import agreement_report
     from rlvr_eval.scoring.report_html import render_html
     from rlvr_eval.scoring.report_md import render_run_markdown
 
+    agreement = agreement_report(records_by_task, results.score_mode)
+    if agreement is not None:
+        agreement.write(out)
+        extra_markdown, extra_html = extra_markdown + agreement.markdown(), extra_html + agreement.html()
     save_results(results, out / RESULTS_FILE)
-    (out / REPORT_MD_FILE).write_text(render_run_markdown(results), encoding="utf-8")
-    (out / REPORT_HTML_FILE).write_text(render_html(results, records_by_task), encoding="utf-8")
+    (out / REPORT_MD_FILE).write_text(render_run_markdown(results) + extra_markdown, encoding="utf-8")
+    html = render_html(results, records_by_task, extra_sections=extra_html)
+    (out / REPORT_HTML_FILE).write_text(html, encoding="utf-8")
+    return agreement
 
 
 def score(
@@ -318,6 +342,11 @@ def score(
     show_progress: bool | None = None,
 ) -> RunResults:
     """Evaluate ``config.model`` on ``config.tasks``, resuming from the run directory if it has samples."""
+    if backend is None and backend_name(config) == "predictions":
+        from rlvr_eval.saved_outputs.regrade import needs_matching, score_saved_outputs
+
+        if needs_matching(Path(config.model).expanduser()):  # another tool's files: match rows to items
+            return score_saved_outputs(config, verifier=verifier, show_progress=show_progress)
     out = Path(config.output_dir).expanduser()
     plans = plan_tasks(config)
     out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from rlvr_eval.verifier.compare import fast_compare, symbolic_compare
 from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
 from rlvr_eval.verifier.extract import extract_answer
 from rlvr_eval.verifier.parse import parse
-from rlvr_eval.verifier.question import asks_in_order, restates_question
+from rlvr_eval.verifier.question import asks_in_order, label_what_was_asked, restates_question
 from rlvr_eval.verifier.sandbox import check_timeout, run_guarded
 from rlvr_eval.verifier.schema import (
     AnswerFormat,
@@ -166,15 +166,22 @@ def compare_parsed(
     return status, how
 
 
+def parse_answer_to(answer_text: str, options: EquivalenceOptions, question: str | None) -> Answer:
+    """The parsed answer, read in the light of the question when there is one (`question.py`)."""
+    answer = parse(answer_text, options)
+    return label_what_was_asked(answer, question) if question else answer
+
+
 def _compare_any(
-    answer_text: str, references: list[str], options: EquivalenceOptions, timeout: float, guarded: bool
+    answer_text: str, references: list[str], options: EquivalenceOptions, timeout: float, guarded: bool,
+    question: str | None = None,
 ) -> tuple[ContentStatus, str]:
     """EQUAL if any reference matches; the time budget is shared by all of them."""
     if len(answer_text) > MAX_ANSWER_CHARS:
         return ContentStatus.UNPARSEABLE, f"answer longer than {MAX_ANSWER_CHARS} characters"
     deadline = time.monotonic() + timeout
     try:
-        answer = parse(answer_text, options)
+        answer = parse_answer_to(answer_text, options, question)
         parsed_refs = [parse(r, options) for r in references]
     except RecursionError:  # parsing is bounded; this is a guard, not a path
         return ContentStatus.UNPARSEABLE, "answer too deeply nested to parse"
@@ -233,15 +240,21 @@ def _content_phrase(content: ContentStatus, references: list[str], how: str) -> 
     }[content]
 
 
+def request_options(request: VerifyRequest) -> EquivalenceOptions:
+    """The request's equivalence options, with what its question adds (lists asked for in order)."""
+    options = _resolve_options(request.options, None)
+    if request.prompt and not options.ordered and asks_in_order(request.prompt):
+        options = options.model_copy(update={"ordered": True})
+    return options
+
+
 def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
     """`verify` on a request. ``guarded=False`` runs the symbolic path in this process: for batch
     workers, whose parent enforces the deadline by killing them."""
     if not isinstance(request.completion, str):
         raise TypeError(f"completion must be a string, got {type(request.completion).__name__}")
     check_timeout(request.timeout)
-    options = _resolve_options(request.options, None)
-    if request.prompt and not options.ordered and asks_in_order(request.prompt):
-        options = options.model_copy(update={"ordered": True})
+    options = request_options(request)
     references = references_of(request.reference, options)
     extraction = extract(request)
     answer = extraction.answer
@@ -251,7 +264,7 @@ def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
     if answer is None:
         content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
     else:
-        content, how = _compare_any(answer, references, options, request.timeout, guarded)
+        content, how = _compare_any(answer, references, options, request.timeout, guarded, request.prompt)
         restated = request.prompt and restates_question(answer, references, request.prompt)
         if content is ContentStatus.EQUAL and restated:
             content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"

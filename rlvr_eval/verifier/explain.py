@@ -12,7 +12,7 @@ from rlvr_eval.verifier import api
 from rlvr_eval.verifier.answer import Answer
 from rlvr_eval.verifier.compare import rule_for
 from rlvr_eval.verifier.parse import parse
-from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions, Extraction, Verdict, VerifyRequest
+from rlvr_eval.verifier.schema import ContentStatus, Extraction, Verdict, VerifyRequest
 
 __all__ = ["Explanation", "ReferenceCheck", "explain", "render"]
 
@@ -42,8 +42,10 @@ def explain(request: VerifyRequest) -> Explanation:
     """The verdict of `request` and the steps behind it."""
     verdict = api.verify_request(request)
     extraction = api.extract(request)
-    options = request.options or EquivalenceOptions()
-    answer = parse(extraction.answer, options) if extraction.answer is not None else None
+    options = api.request_options(request)
+    answer = None
+    if extraction.answer is not None:
+        answer = api.parse_answer_to(extraction.answer, options, request.prompt)
     checks = []
     for text in api.references_of(request.reference, options):
         reference = parse(text, options)

@@ -67,7 +67,7 @@ class FakeBackend:
         h = int(hashlib.sha256(f"{params.seed}|{index}|{prompt}".encode()).hexdigest(), 16)
         answer = right if h % 3 else right + 1
         if h % 5 == 0:
-            return Completion(text=f"I think it is {answer}", finish_reason="stop", num_tokens=4)
+            return Completion(text=f"I think it is {answer}.", finish_reason="stop", num_tokens=5)
         if h % 7 == 0:
             loop = "we add again. " * 30
             return Completion(text=loop, finish_reason="length", num_tokens=params.max_tokens)

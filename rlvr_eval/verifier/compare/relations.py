@@ -23,6 +23,7 @@ from rlvr_eval.verifier.parse.fields import is_label
 INEQUALITY = {">": (1, True), ">=": (1, False), "<": (-1, True), "<=": (-1, False)}
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 _FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
+_PHRASE_RE = re.compile(r"^[A-Za-z][A-Za-z' ]*[A-Za-z]$")  # "Volume of Timothy's locker"
 _VARIABLE_RE = re.compile(r"^(?:[a-zA-Z]|\\([a-zA-Z]+))(?:_\{?\w+\}?)?$")
 
 
@@ -170,13 +171,16 @@ def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
 
 
 def with_scalar(answer: Answer, reference: Answer, ctx: Context) -> Tri:
-    """A relation against a plain value: a worked computation ``2 + 3 = 5`` gives 5; an equation in
-    variables (``(x-1)^2 + y^2 = 10``) or an inequality is no value (not even its right side)."""
+    """A relation against a plain value: a worked computation (``2 + 3 = 5``, ``Area = 4 \\cdot 5 = 20``)
+    gives its last value; an equation in variables (``(x-1)^2 + y^2 = 10``) or an inequality is no
+    value (not even its right side), unless the question asks for its left side (see `question.py`)."""
     relation, value = answer.value, reference.value
     if not isinstance(relation, Relation) or reference.label or not isinstance(value, (Number, Expression)):
         return False
-    if relation.is_equation and all(map(_constant, relation.sides[:-1])):
-        return ctx.scalars(relation.sides[-1], value)
+    first, middle = relation.sides[0], relation.sides[1:-1]
+    named = _constant(first) or is_label(first.text) or bool(_PHRASE_RE.match(first.text))
+    if relation.is_equation and named and all(map(_constant, middle)):
+        return ctx.scalars(relation.sides[-1], value)  # Volume of the box = 20 \times 2 = 40
     return False
 
 

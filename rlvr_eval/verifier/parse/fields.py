@@ -41,7 +41,8 @@ _DEGREE_UNITS = re.compile(r"^(?:degrees?|deg)$")
 _NAME = r"(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-zA-Z]\))"
 _LABEL_RE = re.compile(
     r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?"  # x, a_1, \theta, m_{\max}
-    r"|[a-zA-Z]\([a-zA-Z0-9](?:,[a-zA-Z0-9])*\)"  # f(x), f(x,y), f(2)
+    r"|[a-zA-Z]\([a-zA-Z0-9]{1,4}(?:,[a-zA-Z0-9]{1,4})*\)"  # f(x), f(x,y), f(2), d(16)
+    r"|\\(?:sin|cos|tan|cot|sec|csc)\s*(?:\\angle\s*[A-Z]{1,3}|\\?[a-zA-Z]+)"  # \cos\angle RPS, \tan\theta
     rf"|\((?:{_NAME},)+{_NAME}\)"  # (x,y), (x_1,x_2), (f(x),g(x))
     r"|[A-Za-z]{2,}(?::[A-Za-z]{2,})*"  # Area, PQ, PQ:QR
     r"|m?\\angle ?[A-Z]{1,3})$"  # \angle ABC

@@ -4,7 +4,8 @@
     python benchmarks/bench_train.py --steps 60 --json results.json
 
 Task: "Say 7" on the tiny random Qwen2 model (``rlvr_train.tiny_model``); reward 1 when the last
-number of an 8-token sample is 7, graded by ``rlvr_eval.verify_batch(strict=False)`` in both trainers.
+number of an 8-token sample is 7, graded by ``rlvr_eval.verify_batch(strict=False,
+lenient_fallback="last_number")`` in both trainers.
 Settings shared by both: 4 prompts x 8 rollouts per step, lr 3e-3 constant (AdamW, weight decay
 0.01), grad clip 1.0, clip 0.2, k3 KL 0.001, std-normalized group advantages, token-mean loss over the
 batch (TRL ``loss_type="dapo"``), temperature 1.0, one optimizer step per generation, one torch
@@ -43,7 +44,8 @@ def run_rlvr(model_dir: Path, out: Path, steps: int, seed: int) -> dict[str, Any
 
     cfg = TrainConfig(
         model=str(model_dir), output_dir=str(out), problem=PROMPT, answer=ANSWER, template="plain",
-        strict=False, batch_size=B, rollouts=G, max_response_tokens=MAX_TOKENS, temperature=TEMPERATURE,
+        strict=False, lenient_fallback="last_number",
+        batch_size=B, rollouts=G, max_response_tokens=MAX_TOKENS, temperature=TEMPERATURE,
         lr=LR, kl_coef=KL, entropy_coef=ENTROPY, micro_batch_size=B * G, steps=steps, save_every=0,
         eval_every=0, verify_workers=0, tensorboard=False, seed=seed,
     )
@@ -72,7 +74,7 @@ def run_trl(model_dir: Path, out: Path, steps: int, seed: int) -> dict[str, Any]
     from rlvr_eval import verify_batch
 
     def reward(completions: list[str], answer: list[str], **kwargs: Any) -> list[float | None]:
-        verdicts = verify_batch(completions, answer, workers=0, strict=False)
+        verdicts = verify_batch(completions, answer, workers=0, strict=False, lenient_fallback="last_number")
         return [v.reward for v in verdicts]
 
     fields = {f.name for f in dataclasses.fields(GRPOConfig)}

@@ -15,6 +15,8 @@ _EXPORTS = {
     "verify": "rlvr_eval.verifier.api",
     "is_equivalent": "rlvr_eval.verifier.api",
     "verify_batch": "rlvr_eval.verifier.batch",
+    "verify_requests": "rlvr_eval.verifier.batch",
+    "parse_answer": "rlvr_eval.verifier.parse",
     "extract_answer": "rlvr_eval.verifier.extract",
     "extract_lenient": "rlvr_eval.verifier.extract",
     "Verdict": "rlvr_eval.verifier.schema",
@@ -22,6 +24,7 @@ _EXPORTS = {
     "FormatStatus": "rlvr_eval.verifier.schema",
     "ContentStatus": "rlvr_eval.verifier.schema",
     "EquivalenceOptions": "rlvr_eval.verifier.schema",
+    "VerifyRequest": "rlvr_eval.verifier.schema",
 }
 
 __all__ = [
@@ -30,24 +33,29 @@ __all__ = [
     "Extraction",
     "FormatStatus",
     "Verdict",
+    "VerifyRequest",
     "__version__",
     "extract_answer",
     "extract_lenient",
     "is_equivalent",
+    "parse_answer",
     "verify",
     "verify_batch",
+    "verify_requests",
 ]
 
 if TYPE_CHECKING:
     from rlvr_eval.verifier.api import is_equivalent, verify
-    from rlvr_eval.verifier.batch import verify_batch
+    from rlvr_eval.verifier.batch import verify_batch, verify_requests
     from rlvr_eval.verifier.extract import extract_answer, extract_lenient
+    from rlvr_eval.verifier.parse import parse_answer
     from rlvr_eval.verifier.schema import (
         ContentStatus,
         EquivalenceOptions,
         Extraction,
         FormatStatus,
         Verdict,
+        VerifyRequest,
     )
 
 

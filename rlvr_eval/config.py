@@ -28,6 +28,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from rlvr_eval.tasks import PAPER_MATH_TASKS, UnknownTaskError, expand_task_names
+from rlvr_eval.verifier.schema import LenientFallback
 
 DATA_DIR_ENV = "RLVR_DATA_DIR"
 
@@ -95,9 +96,10 @@ class EvalConfig(BaseModel):
     template: str = Field("qwen25-math-cot", description="Prompt template name or a file with {question}.")
     score_mode: Literal["strict", "lenient"] = Field(
         "lenient",
-        description="Headline correctness. lenient = content equal whatever the format, as the paper's "
-        "Qwen2.5-Math harness grades (it falls back to 'the answer is' and the last number); strict "
-        "also requires the requested format (\\boxed{}). Both are always reported.",
+        description="Headline correctness. lenient = content equal whatever the format, on the answer "
+        "the completion states (box, answer tag, answer phrase, closing statement; the paper's harness "
+        "also takes the last number: see lenient_fallback); strict also requires the requested format "
+        "(\\boxed{}). Both are always reported.",
     )
 
     limit: int | None = Field(None, ge=1, description="Only the first N items per benchmark (smoke runs).")
@@ -125,6 +127,12 @@ class EvalConfig(BaseModel):
     # Verifier.
     verify_timeout: VerifyTimeout = Field(3.0, description="Seconds per symbolic comparison (paper: 3).")
     verify_workers: int | None = Field(None, ge=1, description="Verifier processes; None: CPU count.")
+    lenient_fallback: LenientFallback = Field(
+        "none",
+        description="What lenient extraction does when a completion states no answer: none (credit only "
+        "a stated answer) or last_number (the last number in the text, as the paper's harness does). "
+        "Changes lenient scores only; recorded in results.json.",
+    )
 
     _tasks = field_validator("tasks", mode="before")(task_list)
 

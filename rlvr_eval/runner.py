@@ -23,9 +23,9 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from rlvr_eval.config import EvalConfig, check_seconds
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
@@ -47,11 +47,15 @@ from rlvr_eval.scoring.results import (
     load_results,
     package_versions,
     save_results,
+    verifier_fingerprint,
 )
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt
-from rlvr_eval.verifier.schema import AnswerFormat, EquivalenceOptions, Verdict
+from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
+
+if TYPE_CHECKING:
+    from rlvr_eval.scoring.agreement import AgreementReport
 
 RUN_CONFIG_FILE = "run_config.json"
 REPORT_MD_FILE = "report.md"
@@ -62,39 +66,24 @@ REPORT_HTML_FILE = "report.html"
 _GENERATION_FIELDS = ("model", "template", "temperature", "top_p", "max_tokens", "seed")
 
 
-class VerifyRequest(NamedTuple):
-    """One completion to grade, with everything the verifier needs (a tuple: 100k are built per rescore)."""
-
-    completion: str
-    reference: str | list[str]
-    answer_format: AnswerFormat = "boxed"
-    options: EquivalenceOptions | None = None
-    finish_reason: str | None = None
-    question: str | None = None
-
-
 VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 """Grades a batch of requests, verdicts in input order (tests inject stand-ins)."""
 
 
-def batch_verifier(*, timeout: float = 3.0, workers: int | None = None) -> VerifyFn:
-    """The default ``VerifyFn``: one ``rlvr_eval.verify_batch`` call over the whole batch."""
+def batch_verifier(
+    *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none",
+    progress: bool = False,
+) -> VerifyFn:
+    """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
+    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar)."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
-        from rlvr_eval import verify_batch
+        from rlvr_eval.verifier.batch import verify_requests
 
         if not requests:
             return []
-        return verify_batch(
-            [r.completion for r in requests],
-            [r.reference for r in requests],
-            workers=workers,
-            timeout=timeout,
-            finish_reasons=[r.finish_reason for r in requests],
-            answer_format=[r.answer_format for r in requests],
-            options=[r.options for r in requests],
-            prompts=[r.question for r in requests],
-        )
+        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
+        return verify_requests(settled, workers=workers, progress=progress)
 
     return run
 
@@ -269,7 +258,7 @@ def _verify_chunk(
     verdicts = verify([
         VerifyRequest(
             completion=c.text, reference=item.reference, answer_format=answer_format, options=item.options,
-            finish_reason=c.finish_reason, question=item.question,
+            finish_reason=c.finish_reason, prompt=item.question,
         )
         for item, _, _, c in flat
     ])
@@ -308,6 +297,7 @@ def build_results(
         task_settings=task_settings or {},
         seeds={"generation": seed, "bootstrap": seed},
         versions=package_versions(),
+        verifier_fingerprint=verifier_fingerprint(),
         tasks={
             task: summarize_task(task, records, mode=score_mode, seed=seed)
             for task, records in records_by_task.items()
@@ -316,14 +306,32 @@ def build_results(
     )
 
 
-def write_outputs(out: Path, results: RunResults, records_by_task: dict[str, list[SampleRecord]]) -> None:
-    """Write results.json, report.md and report.html into the run directory."""
+def write_outputs(
+    out: Path,
+    results: RunResults,
+    records_by_task: dict[str, list[SampleRecord]],
+    *,
+    extra_markdown: str = "",
+    extra_html: str = "",
+) -> AgreementReport | None:
+    """Write results.json, report.md and report.html into the run directory.
+
+    Records carrying another tool's verdicts (rescored outputs) add agreement.json, disagreements.jsonl
+    and an agreement section to both reports; that agreement is returned (None without such records).
+    """
+    from rlvr_eval.scoring.agreement import agreement_report
     from rlvr_eval.scoring.report_html import render_html
     from rlvr_eval.scoring.report_md import render_run_markdown
 
+    agreement = agreement_report(records_by_task, results.score_mode)
+    if agreement is not None:
+        agreement.write(out)
+        extra_markdown, extra_html = extra_markdown + agreement.markdown(), extra_html + agreement.html()
     save_results(results, out / RESULTS_FILE)
-    (out / REPORT_MD_FILE).write_text(render_run_markdown(results), encoding="utf-8")
-    (out / REPORT_HTML_FILE).write_text(render_html(results, records_by_task), encoding="utf-8")
+    (out / REPORT_MD_FILE).write_text(render_run_markdown(results) + extra_markdown, encoding="utf-8")
+    html = render_html(results, records_by_task, extra_sections=extra_html)
+    (out / REPORT_HTML_FILE).write_text(html, encoding="utf-8")
+    return agreement
 
 
 def score(
@@ -334,6 +342,11 @@ def score(
     show_progress: bool | None = None,
 ) -> RunResults:
     """Evaluate ``config.model`` on ``config.tasks``, resuming from the run directory if it has samples."""
+    if backend is None and backend_name(config) == "predictions":
+        from rlvr_eval.saved_outputs.regrade import needs_matching, score_saved_outputs
+
+        if needs_matching(Path(config.model).expanduser()):  # another tool's files: match rows to items
+            return score_saved_outputs(config, verifier=verifier, show_progress=show_progress)
     out = Path(config.output_dir).expanduser()
     plans = plan_tasks(config)
     out.mkdir(parents=True, exist_ok=True)
@@ -346,7 +359,9 @@ def _score_locked(
     verifier: VerifyFn | None, show_progress: bool | None,
 ) -> RunResults:
     check_run_dir(out, config)
-    verify = verifier or batch_verifier(timeout=config.verify_timeout, workers=config.verify_workers)
+    verify = verifier or batch_verifier(
+        timeout=config.verify_timeout, workers=config.verify_workers, lenient_fallback=config.lenient_fallback
+    )
     samples_path = out / SAMPLES_FILE
     existing = load_records(samples_path)
     lazy = LazyBackend(config, backend)
@@ -382,8 +397,12 @@ def rescore(
     timeout: float | None = None,
     workers: int | None = None,
     score_mode: ScoreMode | None = None,
+    lenient_fallback: LenientFallback | None = None,
 ) -> RunResults:
-    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports."""
+    """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports.
+
+    ``lenient_fallback`` None keeps the run's own setting; a value is recorded in the results' settings.
+    """
     out = Path(run_dir).expanduser()
     if timeout is not None:
         check_seconds(timeout)
@@ -391,11 +410,11 @@ def rescore(
         if (out / SAMPLES_FILE).is_file():  # a run directory: ours to lock and repair
             stack.enter_context(locked_run_dir(out))
         stack.enter_context(gc_paused())  # 100k records and verdicts: see gc_paused
-        return _rescore(out, verifier, timeout, workers, score_mode)
+        return _rescore(out, verifier, timeout, workers, score_mode, lenient_fallback)
 
 
 def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,
-             score_mode: ScoreMode | None) -> RunResults:
+             score_mode: ScoreMode | None, lenient_fallback: LenientFallback | None) -> RunResults:
     samples_path = out / SAMPLES_FILE
     if not samples_path.is_file():
         raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
@@ -408,11 +427,14 @@ def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, worker
         timeout = float(settings.get("verify_timeout", 3.0))
     if workers is None:
         workers = settings.get("verify_workers")
-    verify = verifier or batch_verifier(timeout=timeout, workers=workers)
+    if lenient_fallback is not None:
+        settings["lenient_fallback"] = lenient_fallback  # it changes lenient scores: the results say so
+    fallback = settings.get("lenient_fallback", "none")
+    verify = verifier or batch_verifier(timeout=timeout, workers=workers, lenient_fallback=fallback)
     verdicts = verify([
         VerifyRequest(
             completion=r.completion, reference=r.reference, answer_format=r.answer_format, options=r.options,
-            finish_reason=r.finish_reason, question=r.question,
+            finish_reason=r.finish_reason, prompt=r.question,
         )
         for r in records
     ])

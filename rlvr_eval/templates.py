@@ -43,10 +43,10 @@ TEMPLATES: dict[str, str] = {
 CHAT = "chat"
 """Pseudo-template name: render with ``tokenizer.apply_chat_template`` (user turn + generation prompt)."""
 
-# Where each template asks the model to put its answer. The r1 template asks for <answer> tags, which
-# the verifier has no AnswerFormat for yet; boxed is the closest (R1-style models usually box inside
-# the tags), so grading r1 prompts strictly will under-count answers given only in tags.
+# Where each template asks the model to put its answer: the r1 template asks for <answer> tags (a box
+# inside the tags is read too); every other template asks for a box.
 _ANSWER_FORMATS: dict[str, AnswerFormat] = {name: "boxed" for name in TEMPLATES}
+_ANSWER_FORMATS["r1"] = "answer_tag"
 
 
 class TemplateError(ValueError):
@@ -99,5 +99,5 @@ def _render_chat(question: str, tokenizer: Any) -> str:
 
 
 def answer_format_for(template: str) -> AnswerFormat:
-    """The answer format a template asks for (``boxed`` for the math prompts; files and chat: boxed)."""
+    """The answer format a template asks for (``answer_tag`` for r1, else ``boxed``)."""
     return _ANSWER_FORMATS.get(template, "boxed")

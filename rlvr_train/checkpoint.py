@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import random
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from rlvr_train.durable import fsync, fsync_tree
 
 STATE_FILE = "trainer_state.pt"
 INFO_FILE = "checkpoint.json"
@@ -123,11 +123,11 @@ def save_checkpoint(
         "examples_digest": examples_digest,
     }
     torch.save(state, tmp / STATE_FILE)
-    _fsync_tree(tmp)
+    fsync_tree(tmp)
     if final.exists():  # re-saving the same step (e.g. final save after a periodic one)
         shutil.rmtree(final)
     tmp.rename(final)
-    _fsync(final.parent)
+    fsync(final.parent)
     prune(output_dir, keep_last=keep_last, keep_trainer_state=keep_trainer_state)
     return final
 
@@ -194,39 +194,6 @@ def check_model_files(path: Path) -> None:
                 handle.keys()
         except Exception as exc:
             raise CheckpointError(f"{path.name}/{file.name} does not load ({_first_line(exc)})") from None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a crash leaves either the old or the new file, never a part."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-    _fsync(path.parent)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, _, filenames in os.walk(root):
-        for name in filenames:
-            yield Path(dirpath) / name
-        yield Path(dirpath)
-
-
-def _fsync_tree(root: Path) -> None:
-    """fsync every file, then every directory (bottom-up is not needed: rename happens after all)."""
-    for path in _walk(root):
-        _fsync(path)
-
-
-def _fsync(path: Path) -> None:
-    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _first_line(exc: BaseException) -> str:

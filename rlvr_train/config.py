@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rlvr_eval.config import VerifyTimeout, load_yaml_mapping, task_list
+from rlvr_eval.verifier.schema import LenientFallback
 from rlvr_train.grpo import AggregationMode as Aggregation
 
 RewardMode = Literal["verifier", "format", "entropy"]
@@ -57,6 +58,10 @@ class TrainConfig(BaseModel):
         "score",
         description="Responses cut at max_response_tokens: score their last answer as any other (paper) "
         "or give them 0 (an overlong penalty).",
+    )
+    lenient_fallback: LenientFallback = Field(
+        "none", description="With strict=false: also reward the last number of an answer-less text "
+        "(last_number) or not (none, the default: only a stated answer counts).",
     )
     verify_workers: int | None = Field(None, description="Verifier processes (None: the verifier's default).")
     verify_timeout: VerifyTimeout = Field(3.0, description="Seconds per verification (finite, > 0).")

@@ -60,7 +60,6 @@ TensorBoard when installed.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,6 +73,7 @@ from rlvr_train import distributed as dist
 from rlvr_train import resume
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example, batch_indices, load_examples
+from rlvr_train.durable import write_atomic
 from rlvr_train.engine import (
     EngineFactory,
     PolicyEngine,
@@ -83,7 +83,13 @@ from rlvr_train.engine import (
     sample_rollouts,
 )
 from rlvr_train.grpo import group_advantages
-from rlvr_train.metrics_io import METRICS_FILE
+from rlvr_train.metrics_io import (
+    METRICS_FILE,
+    log_metrics,
+    logged_eval_steps,
+    open_tensorboard,
+    truncate_metrics,
+)
 from rlvr_train.resume import examples_digest
 from rlvr_train.rewards import step_metrics, step_rewards
 from rlvr_train.rollout import pack, pad_id_of
@@ -165,7 +171,7 @@ def train(
             resume.set_aside(point)
             resume.log_resume(out, start_step, point.path, resume.config_changes(point.config, cfg))
         truncate_metrics(metrics_path, start_step)  # drop steps logged after the checkpoint: no repeats
-        ckpt.write_atomic(out / "config.yaml", cfg.to_yaml())
+        write_atomic(out / "config.yaml", cfg.to_yaml())
     dist.barrier()  # other ranks read metrics.jsonl below only after rank 0 has rewritten it
 
     # 2. One generation engine for rollouts and evaluation (rlvr_train.engine), and logging.
@@ -175,7 +181,7 @@ def train(
         raise TrainError(str(exc)) from None
     engine = PolicyEngine(backend, policy)
     pad_id = pad_id_of(tokenizer)
-    writer = _tensorboard(out) if cfg.tensorboard and main else None
+    writer = open_tensorboard(out) if cfg.tensorboard and main else None
     G = cfg.rollouts
 
     # Baseline evaluation before training; on resume, redo the checkpoint step's evaluation if the
@@ -205,7 +211,7 @@ def train(
         verdicts = verify_fn(
             rollouts.texts, [examples[o].answer for o in owner], workers=cfg.verify_workers,
             timeout=cfg.verify_timeout, finish_reasons=rollouts.finish_reasons,
-            answer_format=cfg.answer_format, strict=cfg.strict,
+            answer_format=cfg.answer_format, strict=cfg.strict, lenient_fallback=cfg.lenient_fallback,
         )
         rewards = step_rewards(verdicts, rollouts.finish_reasons, cfg)  # [N]
         advantages = group_advantages(rewards, G, normalize_std=cfg.normalize_std)  # [N]
@@ -357,53 +363,6 @@ def disable_dropout(model: Any) -> None:
             module.p = 0.0
         if isinstance(getattr(module, "attention_dropout", None), float):
             module.attention_dropout = 0.0
-
-
-def logged_eval_steps(path: Path) -> set[int]:
-    if not path.exists():
-        return set()
-    steps = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        with contextlib.suppress(json.JSONDecodeError, KeyError, TypeError, ValueError):
-            row = json.loads(line)
-            if row.get("kind") == "eval":
-                steps.add(int(row["step"]))
-    return steps
-
-
-def truncate_metrics(path: Path, step: int) -> None:
-    """Keep only rows with ``step <= step`` (all rows are dropped for a fresh run)."""
-    if not path.exists():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:  # a line cut by a kill mid-write
-            continue
-        if int(row.get("step", 0)) <= step and step > 0:
-            kept.append(line)
-    ckpt.write_atomic(path, "".join(f"{line}\n" for line in kept))  # a crash here must not lose the log
-
-
-def log_metrics(path: Path, writer: Any, row: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row) + "\n")
-    if writer is not None:
-        prefix = row.get("kind", "train")
-        for key, value in row.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "step":
-                writer.add_scalar(f"{prefix}/{key}", value, row["step"])
-
-
-def _tensorboard(out: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard not installed: metrics.jsonl is the record
-        return None
-    return SummaryWriter(log_dir=str(out / "tensorboard"))
 
 
 def _autocast(cfg: TrainConfig, device: torch.device) -> Callable[[], Any]:

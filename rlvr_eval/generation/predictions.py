@@ -5,6 +5,10 @@ other tool, through the same runner code path as live generation. Records are JS
 ``{"task": "math500", "item_id": "17", "sample_index": 0, "prompt": "...", "completion": "...",
 "finish_reason": "stop"}``; extra fields (a verdict, timings...) are ignored, so a run's own
 per-sample file loads as it is.
+
+Other tools' files (the Qwen2.5-Math harness, lm-eval, lighteval, plain ``{question, completion}``
+lines) hold no rlvr prompt or item id: ``score`` sends those to ``rlvr_eval.saved_outputs``, which
+matches their rows to benchmark items by id or question text instead.
 """
 
 from __future__ import annotations
@@ -63,7 +67,8 @@ def load_predictions(path: str | Path, *, task: str | None = None) -> list[Predi
                 record = PredictionRecord.model_validate(_coerce(json.loads(line)))
             except (json.JSONDecodeError, ValidationError, TypeError) as err:
                 reason = str(err).splitlines()[0]
-                raise BackendError(f"{path}:{line_no}: not a prediction record ({reason})") from err
+                hint = "; grade other tools' outputs with rlvr-eval rescore FILE --tasks ..."
+                raise BackendError(f"{path}:{line_no}: not a prediction record ({reason}){hint}") from err
             if task is None or record.task == task:
                 records.append(record)
     return records

@@ -88,7 +88,21 @@ class _Engine:
         return [_completion(request_output.outputs[0]) for request_output in outputs]
 
     def close(self) -> None:
+        """Shut the engine down now. The engine core (a worker process, or the executor in this one)
+        holds the model and KV cache; dropping our reference alone frees them only once the garbage
+        collector breaks the engine's reference cycles, so a sweep could hold two models at once."""
+        import gc
+
+        import torch  # already imported by vLLM
+
+        engine_core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+        shutdown = getattr(engine_core, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
         del self.llm
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
 
 def _completion(out: Any) -> Completion:

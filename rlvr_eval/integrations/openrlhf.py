@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rlvr_eval.config import VerifyTimeout
 from rlvr_eval.integrations import reference_value, verdict_fields
-from rlvr_eval.verifier.schema import AnswerFormat, Verdict
+from rlvr_eval.verifier.schema import AnswerFormat, LenientFallback, Verdict
 
 __all__ = ["RewardSettings", "response_text", "reward_func", "score_queries"]
 
@@ -38,6 +38,9 @@ class RewardSettings(BaseModel):
 
     answer_format: AnswerFormat = Field("boxed", description="Where the prompt asked for the final answer.")
     strict: bool = Field(True, description="Only the requested format counts as well-formatted.")
+    lenient_fallback: LenientFallback = Field(
+        "none", description="Lenient extraction when no answer is stated: none, or the last number."
+    )
     timeout: VerifyTimeout = Field(3.0, description="Seconds per item for the symbolic comparison.")
     workers: int | None = Field(None, ge=0, description="verify_batch processes (None: per CPU; 0: here).")
     correct_reward: float = Field(1.0, description="Reward of a correct answer.")
@@ -85,6 +88,7 @@ def verdicts_for(
         answer_format=settings.answer_format,
         strict=settings.strict,
         prompts=[p or None for p in prompts],
+        lenient_fallback=settings.lenient_fallback,
     )
 
 
@@ -113,9 +117,9 @@ def reward_func(
 ) -> dict[str, Any]:
     """OpenRLHF's custom reward hook: rewards, scores and extra logs as tensors.
 
-    Keyword settings (``answer_format``, ``strict``, ``timeout``, ``workers``, ``correct_reward``,
-    ``incorrect_reward``) configure the grading; OpenRLHF's own extra keywords (``metas``...) are
-    ignored. Without torch the values stay lists.
+    Keyword settings (``answer_format``, ``strict``, ``lenient_fallback``, ``timeout``, ``workers``,
+    ``correct_reward``, ``incorrect_reward``) configure the grading; OpenRLHF's own extra keywords
+    (``metas``...) are ignored. Without torch the values stay lists.
     """
     fields = set(RewardSettings.model_fields)
     settings = RewardSettings(**{k: v for k, v in kwargs.items() if k in fields})

@@ -247,6 +247,8 @@ def add_serve_reward_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--answer-format", default="boxed",
                    choices=["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"])
     p.add_argument("--lenient", action="store_true", help="accept answers outside the requested format")
+    p.add_argument("--lenient-fallback", choices=["none", "last_number"], default="none",
+                   help="when a response states no answer: none, or the last number in the text")
     p.add_argument("--timeout", type=seconds_arg, default=3.0, help="seconds per symbolic comparison")
     p.add_argument("--workers", type=int, help="verifier processes (default: one per CPU, up to 8)")
     p.add_argument("--correct-reward", type=float, default=1.0)
@@ -280,6 +282,7 @@ def cmd_serve_reward(args: argparse.Namespace) -> int:
     try:
         settings = RewardSettings(
             answer_format=args.answer_format, strict=not args.lenient, timeout=args.timeout,
+            lenient_fallback=args.lenient_fallback,
             workers=args.workers, correct_reward=args.correct_reward, incorrect_reward=args.incorrect_reward,
         )
         limits = ServerLimits(

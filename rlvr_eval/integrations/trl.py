@@ -25,7 +25,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from rlvr_eval.integrations import completion_text, reference_value, verdict_fields
-from rlvr_eval.verifier.schema import AnswerFormat, Extraction, Verdict
+from rlvr_eval.verifier.schema import (
+    AnswerFormat,
+    Extraction,
+    LenientFallback,
+    Verdict,
+    VerifyRequest,
+    format_ok,
+)
 
 __all__ = [
     "REFERENCE_COLUMNS",
@@ -69,6 +76,7 @@ class VerifierReward:
         *,
         answer_format: AnswerFormat = "boxed",
         strict: bool = True,
+        lenient_fallback: LenientFallback = "none",
         correct_reward: float = 1.0,
         incorrect_reward: float = 0.0,
         timeout: float = 3.0,
@@ -82,7 +90,7 @@ class VerifierReward:
         Args:
             kind: "accuracy" rewards a correct answer in the requested format; "format" rewards the
                 requested format alone (no reference needed).
-            answer_format, strict: as in `rlvr_eval.verify`.
+            answer_format, strict, lenient_fallback: as in `rlvr_eval.verify`.
             correct_reward, incorrect_reward: the reward for a pass / a fail.
             timeout: seconds per completion for the symbolic comparison.
             workers: `verify_batch` worker processes (None: one per CPU, up to 8; 0: in-process).
@@ -100,6 +108,7 @@ class VerifierReward:
         self.kind = kind
         self.answer_format: AnswerFormat = answer_format
         self.strict = strict
+        self.lenient_fallback: LenientFallback = lenient_fallback
         self.correct_reward = float(correct_reward)
         self.incorrect_reward = float(incorrect_reward)
         self.timeout = timeout
@@ -112,6 +121,7 @@ class VerifierReward:
     def __repr__(self) -> str:
         return (
             f"VerifierReward({self.kind!r}, answer_format={self.answer_format!r}, strict={self.strict}, "
+            f"lenient_fallback={self.lenient_fallback!r}, "
             f"correct_reward={self.correct_reward}, incorrect_reward={self.incorrect_reward})"
         )
 
@@ -172,6 +182,7 @@ class VerifierReward:
             answer_format=self.answer_format,
             strict=self.strict,
             prompts=questions,
+            lenient_fallback=self.lenient_fallback,
         )
 
     def extractions(
@@ -182,19 +193,17 @@ class VerifierReward:
     ) -> list[Extraction]:
         """The format layer alone (what the format reward is made of): no reference, no comparison.
 
-        ``extract_answer(strict=False)`` is what `verify` runs: ``format`` is the requested format's
-        status and ``answer`` the lenient answer, so `format_ok` below is the verdict's ``format_ok``.
+        The same extraction `verify` runs on the same request, so the format reward below is the
+        verdict's ``format_ok`` (one rule: `rlvr_eval.verifier.schema.format_ok`).
         """
-        from rlvr_eval.verifier.extract import extract_answer
+        from rlvr_eval.verifier.api import extract
 
         texts, questions, reasons = self._inputs(prompts, completions, completion_ids)
         return [
-            extract_answer(t, answer_format=self.answer_format, strict=False, finish_reason=r, prompt=q)
+            extract(VerifyRequest(t, "", self.answer_format, finish_reason=r, prompt=q,
+                                  lenient_fallback=self.lenient_fallback))
             for t, q, r in zip(texts, questions, reasons, strict=True)
         ]
-
-    def format_ok(self, extraction: Extraction) -> bool:
-        return extraction.format_ok if self.strict else extraction.answer is not None
 
     def __call__(
         self,
@@ -206,7 +215,7 @@ class VerifierReward:
         hooks = (kwargs.get("log_extra"), kwargs.get("log_metric")) if self.log_verdicts else (None, None)
         if self.kind == "format":
             extractions = self.extractions(prompts, completions, completion_ids)
-            passed = [self.format_ok(e) for e in extractions]
+            passed = [format_ok(e, strict=self.strict) for e in extractions]
             self._log_format(extractions, passed, *hooks)
         else:
             columns = {k: v for k, v in kwargs.items() if k not in _TRL_KEYWORDS}

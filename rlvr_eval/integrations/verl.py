@@ -19,14 +19,14 @@ worker process, never with signals, so the timeout holds off the main thread (ve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from rlvr_eval.integrations import reference_value, verdict_fields
-from rlvr_eval.verifier.schema import AnswerFormat
+from rlvr_eval.verifier.schema import AnswerFormat, LenientFallback
 
 __all__ = ["answer_format_for", "compute_score"]
 
-_FORMATS: tuple[AnswerFormat, ...] = ("boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice")
+_FORMATS: tuple[AnswerFormat, ...] = get_args(AnswerFormat)
 
 
 def answer_format_for(data_source: Any) -> AnswerFormat:
@@ -60,6 +60,7 @@ def compute_score(
     *,
     answer_format: AnswerFormat | None = None,
     strict: bool = True,
+    lenient_fallback: LenientFallback = "none",
     timeout: float = 3.0,
     correct_reward: float = 1.0,
     incorrect_reward: float = 0.0,
@@ -74,7 +75,7 @@ def compute_score(
         extra_info: the row's ``extra_info``; ``question`` (checked for restated expressions),
             ``answer_format`` and ``finish_reason`` are used when present.
         answer_format: overrides the format (else ``extra_info["answer_format"]``, else by source).
-        strict, timeout: as in `rlvr_eval.verify`.
+        strict, lenient_fallback, timeout: as in `rlvr_eval.verify`.
         correct_reward, incorrect_reward: ``score`` for a pass / a fail.
 
     Returns:
@@ -95,6 +96,7 @@ def compute_score(
         _ground_truth(ground_truth),
         answer_format=fmt,
         strict=strict,
+        lenient_fallback=lenient_fallback,
         timeout=timeout,
         finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         prompt=question if isinstance(question, str) else None,

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rlvr_eval.scoring.records import SampleRecord, ScoreMode
+from rlvr_eval.scoring.records import SampleRecord, ScoreMode, items_digest
 from rlvr_eval.scoring.results import GroupScore, TaskMetrics
 from rlvr_eval.verifier.schema import ContentStatus
 
@@ -329,5 +329,6 @@ def summarize_task(
         maj_at_k=maj,
         mean_tokens=(sum(tokens) / len(tokens)) if tokens else None,
         breakdown={f: _breakdown_items(item_scores, f, mode) for f in fields} if fields else {},
+        items_digest=items_digest(records),
         **split,
     )

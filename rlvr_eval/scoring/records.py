@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -32,6 +34,21 @@ ScoreMode = Literal["strict", "lenient"]
 """Which correctness a score uses: ``strict`` needs the requested format, ``lenient`` only the content."""
 
 
+class OtherGrade(BaseModel):
+    """Another tool's verdict on a completion it produced (Qwen harness ``score``, lm-eval's metric...).
+
+    Kept beside rlvr's own verdict so every rescore can report where the two graders disagree.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    grader: str = Field(description='Which grader, e.g. "Qwen2.5-Math harness score".')
+    correct: bool | None = Field(description="Its verdict; None when it graded the item, not this sample.")
+    extracted: str | None = Field(None, description="The answer that grader extracted, if it saved one.")
+    reference: str | None = Field(None, description="The reference that grader compared against.")
+    source: str | None = Field(None, description="Where the completion was read from (file:record).")
+
+
 class SampleRecord(BaseModel):
     """The evidence for one (task, item, sample): prompt, completion and the verifier's verdict."""
 
@@ -51,6 +68,7 @@ class SampleRecord(BaseModel):
     extracted: str | None = None
     verdict: Verdict
     metadata: dict[str, Any] = Field(default_factory=dict)
+    other_grade: OtherGrade | None = Field(None, description="Another tool's verdict (rescored outputs).")
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -65,6 +83,16 @@ class SampleRecord(BaseModel):
         if mode == "strict":
             return self.verdict.correct
         return self.verdict.content is ContentStatus.EQUAL
+
+
+def items_digest(records: Iterable[SampleRecord]) -> str:
+    """A short hash of the items (id and reference) the records grade, independent of record order.
+
+    Two runs with equal digests for a task graded the same items against the same references, which
+    is what makes their scores comparable (a different --limit, data file or data fix changes it).
+    """
+    items = sorted({(r.item_id, json.dumps(r.reference)) for r in records})
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:12]
 
 
 def append_records(path: Path, records: Iterable[SampleRecord]) -> int:

@@ -65,6 +65,14 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def html_page(title: str, body: str, extra_css: str = "") -> str:
+    """A standalone page in the reports' style: inline CSS, no scripts or external assets."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}{extra_css}</style></head><body>{body}</body></html>\n"
+    )
+
+
 def _clip(text: str) -> str:
     """Long completions keep their head and tail (the final answer sits at the end)."""
     if len(text) <= HEAD_CHARS + TAIL_CHARS + 100:
@@ -212,8 +220,10 @@ def failure_list(records_by_task: dict[str, list[SampleRecord]], max_failures: i
     )
 
 
-def render_html(results: RunResults, records_by_task: dict[str, list[SampleRecord]]) -> str:
-    """The whole report.html of one run as a string."""
+def render_html(
+    results: RunResults, records_by_task: dict[str, list[SampleRecord]], *, extra_sections: str = ""
+) -> str:
+    """The whole report.html of one run as a string; ``extra_sections`` (HTML) go before the failures."""
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>rlvr-eval: {_e(results.run_name)}</title><style>{_CSS}</style></head><body>"
@@ -224,7 +234,7 @@ def render_html(results: RunResults, records_by_task: dict[str, list[SampleRecor
         "<h2>Format vs content (% of samples)</h2>"
         "<p>Strict needs the requested format and the right content; lenient credits the right content "
         "whatever the format. The gap between them is what format correction alone can recover.</p>"
-        f"{format_table(results)}{format_chart(results, records_by_task)}"
+        f"{format_table(results)}{format_chart(results, records_by_task)}{extra_sections}"
         f"<h2>Failures</h2>{failure_list(records_by_task)}"
         f"<script>{_JS}</script></body></html>\n"
     )

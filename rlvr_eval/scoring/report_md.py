@@ -4,6 +4,7 @@ and the format-vs-content table that shows how much of a score is formatting."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from rlvr_eval.scoring.results import RunResults, TaskMetrics
 
@@ -30,6 +31,40 @@ def label(task: str) -> str:
 def pct(value: float | None, digits: int = 1) -> str:
     """A fraction as a percentage string; a dash for a missing value."""
     return DASH if value is None else f"{100 * value:.{digits}f}"
+
+
+def distinct(labels: Sequence[str]) -> list[str]:
+    """The labels with repeats told apart: the second "run" becomes "run (2)", and so on."""
+    seen: dict[str, int] = {}
+    out = []
+    taken = set(labels)
+    for text in labels:
+        seen[text] = seen.get(text, 0) + 1
+        candidate, count = text, seen[text]
+        while count > 1 and (candidate := f"{text} ({count})") in taken:
+            count += 1
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def unique_names(paths: Sequence[Path]) -> list[str]:
+    """Short, distinct row labels for directories: the last path component, with as many parent
+    components as it takes to tell two apart (``a/eval``, ``b/eval``); the same path twice gets " (2)"."""
+    parts = [p.expanduser().resolve().parts for p in paths]
+    depth = [1] * len(parts)
+    while True:
+        names = ["/".join(p[-d:]) for p, d in zip(parts, depth, strict=True)]
+        # Same label for different paths; the same path given twice is left to distinct().
+        pairs = list(zip(names, parts, strict=True))
+        clashing = [
+            i for i, (name, path) in enumerate(pairs)
+            if depth[i] < len(path) and any(n == name and q != path for n, q in pairs)
+        ]
+        if not clashing:
+            return distinct(names)
+        for i in clashing:
+            depth[i] += 1
 
 
 def task_columns(runs: Sequence[RunResults]) -> list[str]:

@@ -7,6 +7,8 @@ newer schema instead of misreading them.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import hashlib
 import importlib.metadata
 import platform
 from pathlib import Path
@@ -62,6 +64,10 @@ class TaskMetrics(BaseModel):
     truncation_rate: float
     repetition_rate: float
     mean_tokens: float | None = None
+    items_digest: str | None = Field(
+        None, description="Hash of the graded items (ids and references): equal digests, same items. "
+        "None in results written before rlvr recorded it."
+    )
     breakdown: dict[str, dict[str, GroupScore]] = Field(
         default_factory=dict, description="e.g. {'subject': {...}, 'level': {...}} for MATH500."
     )
@@ -82,6 +88,10 @@ class RunResults(BaseModel):
     task_settings: dict[str, TaskSettings] = Field(default_factory=dict)
     seeds: dict[str, int] = Field(default_factory=dict, description="Generation and bootstrap seeds.")
     versions: dict[str, str] = Field(default_factory=dict, description="Python and package versions.")
+    verifier_fingerprint: str | None = Field(
+        None, description="Hash of the verifier's code and the libraries it grades with (see "
+        "verifier_fingerprint); None in results written before rlvr recorded it."
+    )
     tasks: dict[str, TaskMetrics] = Field(default_factory=dict)
 
     @computed_field  # type: ignore[prop-decorator]
@@ -105,6 +115,26 @@ def package_versions(packages: tuple[str, ...] = _VERSIONED_PACKAGES) -> dict[st
         except importlib.metadata.PackageNotFoundError:
             continue
     return out
+
+
+_VERIFIER_LIBRARIES = ("sympy", "latex2sympy2_extended")
+
+
+@functools.lru_cache(maxsize=1)
+def verifier_fingerprint() -> str:
+    """A short hash of what decides a verdict: the verifier's source files and its parsing libraries.
+
+    The package version alone misses edits between releases (an editable install keeps its version
+    while the code changes), so ``compare`` checks this instead: equal fingerprints grade alike.
+    """
+    from rlvr_eval import verifier
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(verifier.__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    for name, version in sorted(package_versions(_VERIFIER_LIBRARIES).items()):
+        digest.update(f"{name}={version}\0".encode())
+    return digest.hexdigest()[:12]
 
 
 def save_results(results: RunResults, path: Path) -> None:

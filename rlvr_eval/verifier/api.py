@@ -1,28 +1,31 @@
 """Public entry points of the verifier: `verify`, `is_equivalent`, and the content cache.
 
 Every grade, reward and score in rlvr goes through `verify`, so the training reward and the
-evaluation score cannot disagree. The steps (docs/DESIGN.md):
+evaluation score cannot disagree. Data flows one way (docs/DESIGN.md):
 
-1. strict extraction of the requested format gives `format`; if it failed, the lenient fallback
-   still finds an answer so `content` is computed (the lenient score);
-2. `content` = the bounded in-process fast path, else the symbolic path in a sandbox worker
-   under `timeout` (TIMEOUT on overrun, never a hang, from any thread or event loop);
-3. ``correct = format_ok and content == EQUAL``; reward 1.0 / 0.0.
+1. **extract** (`extract.extract_answer`): the requested format's status gives ``format``; if it
+   failed, the lenient chain still finds an answer, so ``content`` is computed (the lenient score);
+2. **parse** (`parse.parse`): the answer and each reference become typed `Answer` values, once;
+3. **compare** (`compare.fast_compare` in process, else `compare.symbolic_compare` in a sandbox
+   worker under `timeout`: TIMEOUT on overrun, never a hang, from any thread or event loop);
+4. ``correct = format_ok and content == EQUAL``; reward 1.0 / 0.0.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
+from rlvr_eval.verifier.answer import Answer
+from rlvr_eval.verifier.compare import fast_compare, symbolic_compare
 from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
-from rlvr_eval.verifier.sandbox import run_guarded
+from rlvr_eval.verifier.extract import extract_answer
+from rlvr_eval.verifier.parse import parse
+from rlvr_eval.verifier.question import asks_in_order, label_what_was_asked, restates_question
+from rlvr_eval.verifier.sandbox import check_timeout, run_guarded
 from rlvr_eval.verifier.schema import (
     AnswerFormat,
     AnswerType,
@@ -30,10 +33,13 @@ from rlvr_eval.verifier.schema import (
     EquivalenceOptions,
     Extraction,
     FormatStatus,
+    LenientFallback,
     Verdict,
+    VerifyRequest,
+    format_ok,
 )
 
-__all__ = ["cache_clear", "cache_info", "is_equivalent", "verify", "verify_unguarded"]
+__all__ = ["cache_clear", "cache_info", "is_equivalent", "verify", "verify_request"]
 
 #: Longer extracted answers are not compared: no real final answer is this long, and in-process
 #: string work on megabytes would defeat the timeout.
@@ -93,20 +99,7 @@ def cache_clear() -> None:
     _CACHE.clear()
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _extract() -> ModuleType:
-    # Resolved at call time (cheap after the first import) so tests can substitute the layers.
-    return importlib.import_module("rlvr_eval.verifier.extract")
-
-
-def _equivalence() -> ModuleType:
-    return importlib.import_module("rlvr_eval.verifier.equivalence")
-
-
-def _normalize(text: str, options: EquivalenceOptions) -> str:
-    return importlib.import_module("rlvr_eval.verifier.normalize").normalize_answer(text, options.unit)
+# --------------------------------------------------------------------------- inputs
 
 
 def _resolve_options(
@@ -121,7 +114,7 @@ def _resolve_options(
     return options
 
 
-def _references(reference: str | Sequence[str], options: EquivalenceOptions) -> list[str]:
+def references_of(reference: str | Sequence[str], options: EquivalenceOptions) -> list[str]:
     """The alternatives to try; a multi-answer list stays one reference (all parts must be given)."""
     if isinstance(reference, str):
         return [reference]
@@ -133,64 +126,68 @@ def _references(reference: str | Sequence[str], options: EquivalenceOptions) -> 
     return refs
 
 
-def _check_timeout(timeout: float) -> None:
-    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-
 
 # --------------------------------------------------------------------------- content layer
 
 
-def _compare_one(
-    answer: str, reference: str, options: EquivalenceOptions, budget: float, guarded: bool
+def compare_parsed(
+    answer: Answer, reference: Answer, options: EquivalenceOptions, budget: float, guarded: bool
 ) -> tuple[ContentStatus, str]:
-    """Compare one answer with one reference; returns the status and how it was decided."""
-    if len(answer) > MAX_ANSWER_CHARS:
-        return ContentStatus.UNPARSEABLE, f"answer longer than {MAX_ANSWER_CHARS} characters"
-    key = None
-    if len(answer) <= _MAX_CACHED_CHARS and len(reference) <= _MAX_CACHED_CHARS:
-        try:
-            key = (_normalize(answer, options), _normalize(reference, options), options)
-        except Exception:  # never let a normalization bug crash a grade: just skip the cache
-            key = None
-        cached = _CACHE.get(key) if key is not None else None
-        if cached is not None:  # the stored explanation too, so verdicts do not depend on cache state
-            return cached
-    equivalence = _equivalence()
+    """Compare one parsed answer with one parsed reference; returns the status and which path decided."""
+    cacheable = len(answer.text) <= _MAX_CACHED_CHARS and len(reference.text) <= _MAX_CACHED_CHARS
+    key = (answer, reference, options) if cacheable else None
+    cached = _CACHE.get(key) if key is not None else None
+    if cached is not None:  # the stored explanation too, so verdicts do not depend on cache state
+        return cached
     try:
-        status = equivalence.fast_compare(answer, reference, options)
+        verdict = fast_compare(answer, reference, options)
     except Exception:  # a fast-path bug: let the complete (sandboxed) path decide
-        status = None
-    how = "fast path"
-    if status is None:
+        verdict = None
+    if verdict is not None:
+        status, how = (ContentStatus.EQUAL if verdict else ContentStatus.DIFFERENT), "fast path"
+    else:
         how = "symbolic"
         if budget <= 0:
             return ContentStatus.TIMEOUT, "no time left for the symbolic comparison"
         try:
             if guarded:
-                status = run_guarded(equivalence.symbolic_compare, answer, reference, options, timeout=budget)
+                status = run_guarded(symbolic_compare, answer, reference, options, timeout=budget)
             else:  # inside a batch worker: the parent process enforces the deadline
-                status = equivalence.symbolic_compare(answer, reference, options)
+                status = symbolic_compare(answer, reference, options)
         except VerificationTimeout:
             return ContentStatus.TIMEOUT, f"symbolic comparison exceeded {budget:.2g} s"
         except WorkerCrashed as exc:
             return ContentStatus.UNPARSEABLE, f"symbolic comparison failed ({exc})"
         except Exception as exc:  # a parser bug must cost one item, not the training run
             return ContentStatus.UNPARSEABLE, f"symbolic comparison raised {type(exc).__name__}"
-    status = ContentStatus(status)
+        status = ContentStatus(status)
     if key is not None:
         _CACHE.put(key, (status, how))
     return status, how
 
 
+def parse_answer_to(answer_text: str, options: EquivalenceOptions, question: str | None) -> Answer:
+    """The parsed answer, read in the light of the question when there is one (`question.py`)."""
+    answer = parse(answer_text, options)
+    return label_what_was_asked(answer, question) if question else answer
+
+
 def _compare_any(
-    answer: str, references: list[str], options: EquivalenceOptions, timeout: float, guarded: bool
+    answer_text: str, references: list[str], options: EquivalenceOptions, timeout: float, guarded: bool,
+    question: str | None = None,
 ) -> tuple[ContentStatus, str]:
     """EQUAL if any reference matches; the time budget is shared by all of them."""
+    if len(answer_text) > MAX_ANSWER_CHARS:
+        return ContentStatus.UNPARSEABLE, f"answer longer than {MAX_ANSWER_CHARS} characters"
     deadline = time.monotonic() + timeout
+    try:
+        answer = parse_answer_to(answer_text, options, question)
+        parsed_refs = [parse(r, options) for r in references]
+    except RecursionError:  # parsing is bounded; this is a guard, not a path
+        return ContentStatus.UNPARSEABLE, "answer too deeply nested to parse"
     statuses: list[tuple[ContentStatus, str]] = []
-    for reference in references:
-        status, how = _compare_one(answer, reference, options, deadline - time.monotonic(), guarded)
+    for reference in parsed_refs:
+        status, how = compare_parsed(answer, reference, options, deadline - time.monotonic(), guarded)
         if status is ContentStatus.EQUAL:
             return status, how
         statuses.append((status, how))
@@ -201,44 +198,16 @@ def _compare_any(
     return statuses[0]
 
 
-_MATH_SEGMENT_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_PLAIN_NUMBER_RE = re.compile(r"-?[\d.,/ ]+")
-
-
-def _restates_prompt(answer: str, references: list[str], prompt: str, options: EquivalenceOptions) -> bool:
-    """True if the answer merely copies an expression of the question (``Evaluate $2^{10}$`` -> ``2^{10}``).
-
-    Graders that test value equality credit such answers on "simplify/evaluate" tasks; a restated
-    expression is only accepted when it is literally the reference.
-    """
-    norm_answer = _normalize(answer, options)
-    if not norm_answer or _PLAIN_NUMBER_RE.fullmatch(norm_answer):
-        return False
-    if any(norm_answer == _normalize(reference, options) for reference in references):
-        return False
-    for match in _MATH_SEGMENT_RE.finditer(prompt[:20_000]):
-        segment = next(g for g in match.groups() if g is not None)
-        if len(segment) <= 200 and _normalize(segment, options) == norm_answer:
-            return True
-    return False
-
-
 # --------------------------------------------------------------------------- verify
 
 
-def _extract_both(
-    completion: str, answer_format: AnswerFormat, finish_reason: str | None, prompt: str | None
-) -> Extraction:
-    """One pass: ``format`` is the requested format's status, ``answer`` the lenient answer.
-
-    (``extract_answer(strict=False)`` reports the requested format's status and falls back to
-    answer phrases / the last number only for the answer, exactly the two things verify needs.)
-    """
-    kwargs: dict[str, Any] = {"answer_format": answer_format, "strict": False, "finish_reason": finish_reason}
-    if prompt is not None:
-        kwargs["prompt"] = prompt
-    extraction: Extraction = _extract().extract_answer(completion, **kwargs)
-    return extraction
+def extract(request: VerifyRequest) -> Extraction:
+    """The format layer for a request: ``format`` is the requested format's status, ``answer`` the
+    lenient answer (``extract_answer(strict=False)``), exactly the two things verify needs."""
+    return extract_answer(
+        request.completion, answer_format=request.answer_format, strict=False,
+        finish_reason=request.finish_reason, prompt=request.prompt, lenient_fallback=request.lenient_fallback,
+    )
 
 
 def _describe(extraction: Extraction, answer_format: str) -> str:
@@ -256,60 +225,85 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _verify(
-    completion: str,
-    reference: str | Sequence[str],
-    answer_format: AnswerFormat,
-    strict: bool,
-    answer_type: AnswerType | None,
-    timeout: float,
-    finish_reason: str | None,
-    options: EquivalenceOptions | None,
-    prompt: str | None,
-    guarded: bool,
-) -> Verdict:
-    if not isinstance(completion, str):
-        raise TypeError(f"completion must be a string, got {type(completion).__name__}")
-    _check_timeout(timeout)
-    options = _resolve_options(options, answer_type)
-    references = _references(reference, options)
-    extraction = _extract_both(completion, answer_format, finish_reason, prompt)
-    answer = extraction.answer
-    format_ok = extraction.format_ok if strict else answer is not None
-    parts = [_describe(extraction, answer_format)]
-    if extraction.method != "requested" and answer is not None:
-        parts.append(f"fallback ({extraction.method}) found {_short(answer)!r}")
-    if answer is None:
-        content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
-    else:
-        content, how = _compare_any(answer, references, options, timeout, guarded)
-        equal = content is ContentStatus.EQUAL
-        if equal and prompt and _restates_prompt(answer, references, prompt, options):
-            content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"
+def _content_phrase(content: ContentStatus, references: list[str], how: str) -> str:
     ref_text = ", ".join(repr(_short(r, 40)) for r in references[:4])
     if len(references) > 4:
         ref_text += ", ..."
     if len(references) > 1:
         ref_text = f"any of {ref_text}"
-    parts.append(
-        {
-            ContentStatus.EQUAL: f"equals reference {ref_text} ({how})",
-            ContentStatus.DIFFERENT: f"differs from reference {ref_text} ({how})",
-            ContentStatus.UNPARSEABLE: f"could not be compared ({how})",
-            ContentStatus.TIMEOUT: f"timed out ({how})",
-            ContentStatus.NOT_CHECKED: "no answer to compare",
-        }[content]
-    )
-    correct = format_ok and content is ContentStatus.EQUAL
+    return {
+        ContentStatus.EQUAL: f"equals reference {ref_text} ({how})",
+        ContentStatus.DIFFERENT: f"differs from reference {ref_text} ({how})",
+        ContentStatus.UNPARSEABLE: f"could not be compared ({how})",
+        ContentStatus.TIMEOUT: f"timed out ({how})",
+        ContentStatus.NOT_CHECKED: "no answer to compare",
+    }[content]
+
+
+def request_options(request: VerifyRequest) -> EquivalenceOptions:
+    """The request's equivalence options, with what its question adds (lists asked for in order)."""
+    options = _resolve_options(request.options, None)
+    if request.prompt and not options.ordered and asks_in_order(request.prompt):
+        options = options.model_copy(update={"ordered": True})
+    return options
+
+
+def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
+    """`verify` on a request. ``guarded=False`` runs the symbolic path in this process: for batch
+    workers, whose parent enforces the deadline by killing them."""
+    if not isinstance(request.completion, str):
+        raise TypeError(f"completion must be a string, got {type(request.completion).__name__}")
+    check_timeout(request.timeout)
+    options = request_options(request)
+    references = references_of(request.reference, options)
+    extraction = extract(request)
+    answer = extraction.answer
+    parts = [_describe(extraction, request.answer_format)]
+    if extraction.method != "requested" and answer is not None:
+        parts.append(f"fallback ({extraction.method}) found {_short(answer)!r}")
+    if answer is None:
+        content, how = ContentStatus.NOT_CHECKED, "nothing to compare"
+    else:
+        content, how = _compare_any(answer, references, options, request.timeout, guarded, request.prompt)
+        restated = request.prompt and restates_question(answer, references, request.prompt)
+        if content is ContentStatus.EQUAL and restated:
+            content, how = ContentStatus.DIFFERENT, "answer restates an expression of the question"
+    parts.append(_content_phrase(content, references, how))
+    formatted = format_ok(extraction, strict=request.strict)
+    correct = formatted and content is ContentStatus.EQUAL
     return Verdict(
         correct=correct,
         format=extraction.format,
-        format_ok=format_ok,
+        format_ok=formatted,
         extracted=answer,
         extraction_method=extraction.method,
         content=content,
         reward=1.0 if correct else 0.0,
         reason="; ".join(parts),
+    )
+
+
+def verify_unguarded(request: VerifyRequest) -> Verdict:
+    """`verify_request` without the sandbox: the function batch workers run (top level, so it pickles)."""
+    return verify_request(request, guarded=False)
+
+
+def verdict_without_content(request: VerifyRequest, content: ContentStatus, reason: str) -> Verdict:
+    """The verdict of a request whose comparison failed elsewhere (a batch worker hung or died).
+
+    The format layer is cheap and linear, so it is still evaluated here: a timed-out item keeps
+    its true format status and extracted answer.
+    """
+    extraction = extract(request)
+    return Verdict(
+        correct=False,
+        format=extraction.format,
+        format_ok=format_ok(extraction, strict=request.strict),
+        extracted=extraction.answer,
+        extraction_method=extraction.method,
+        content=content if extraction.answer is not None else ContentStatus.NOT_CHECKED,
+        reward=0.0,
+        reason=f"{_describe(extraction, request.answer_format)}; {reason}",
     )
 
 
@@ -324,6 +318,7 @@ def verify(
     finish_reason: str | None = None,
     options: EquivalenceOptions | None = None,
     prompt: str | None = None,
+    lenient_fallback: LenientFallback = "none",
 ) -> Verdict:
     """Grade one completion against its reference answer (or any of a list of references).
 
@@ -332,13 +327,15 @@ def verify(
         reference: the gold answer; a list means "any of these", or, with
             ``options.multiple_answers``, one answer made of all these parts.
         answer_format: where the completion was asked to put its answer (see `AnswerFormat`).
-        strict: if False, an answer found by the lenient fallback also counts as well-formatted.
+        strict: if False, an answer found by the lenient chain also counts as well-formatted.
         answer_type: shortcut for ``options.answer_type``.
         timeout: seconds allowed for the (sandboxed) symbolic comparison; holds in any thread.
         finish_reason: "length" marks a truncated generation (format TRUNCATED).
         options: equivalence options (tolerance, units, multiple answers, choices).
         prompt: the question; if given, an answer that merely restates one of its expressions
             is not credited.
+        lenient_fallback: what the lenient chain does when the text states no answer: "none"
+            (default) or "last_number" (the paper's harness: the last number in the text).
 
     Returns:
         A `Verdict` with format and content kept apart; never raises on bad completions.
@@ -346,38 +343,11 @@ def verify(
     >>> verify("so the answer is $\\\\boxed{\\\\frac{1}{2}}$", "0.5").correct  # doctest: +SKIP
     True
     """
-    return _verify(
-        completion, reference, answer_format, strict, answer_type, timeout, finish_reason, options, prompt,
-        guarded=True,
+    request = VerifyRequest(
+        completion, reference, answer_format, _resolve_options(options, answer_type), finish_reason, prompt,
+        strict, timeout, lenient_fallback,
     )
-
-
-def verify_unguarded(item: tuple[Any, ...]) -> Verdict:
-    """`verify` on a packed argument tuple without the sandbox: for batch workers, whose parent kills them."""
-    completion, reference, answer_format, strict, timeout, finish_reason, options, prompt = item
-    return _verify(
-        completion, reference, answer_format, strict, None, timeout, finish_reason, options, prompt, False
-    )
-
-
-def verdict_without_content(item: tuple[Any, ...], content: ContentStatus, reason: str) -> Verdict:
-    """The verdict of an item whose comparison failed elsewhere (a batch worker hung or died).
-
-    The format layer is cheap and linear, so it is still evaluated here: a timed-out item keeps
-    its true format status and extracted answer.
-    """
-    completion, _reference, answer_format, strict, _timeout, finish_reason, _options, prompt = item
-    extraction = _extract_both(completion, answer_format, finish_reason, prompt)
-    return Verdict(
-        correct=False,
-        format=extraction.format,
-        format_ok=extraction.format_ok if strict else extraction.answer is not None,
-        extracted=extraction.answer,
-        extraction_method=extraction.method,
-        content=content if extraction.answer is not None else ContentStatus.NOT_CHECKED,
-        reward=0.0,
-        reason=f"{_describe(extraction, answer_format)}; {reason}",
-    )
+    return verify_request(request)
 
 
 def is_equivalent(answer: str, reference: str, **options: Any) -> bool:
@@ -386,7 +356,7 @@ def is_equivalent(answer: str, reference: str, **options: Any) -> bool:
     Keyword options are `EquivalenceOptions` fields plus ``timeout`` (seconds, default 3).
     """
     timeout = options.pop("timeout", 3.0)
-    _check_timeout(timeout)
+    check_timeout(timeout)
     if not isinstance(answer, str) or not isinstance(reference, str):
         raise TypeError("is_equivalent takes two strings")
     resolved = EquivalenceOptions(**options)

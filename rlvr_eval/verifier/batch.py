@@ -22,10 +22,17 @@ from multiprocessing.connection import wait
 from typing import Any, TypeVar
 
 from rlvr_eval.verifier.errors import WorkerCrashed
-from rlvr_eval.verifier.sandbox import DEFAULT_MEMORY_MB, STARTUP_TIMEOUT, SandboxWorker
-from rlvr_eval.verifier.schema import AnswerFormat, ContentStatus, EquivalenceOptions, Verdict
+from rlvr_eval.verifier.sandbox import DEFAULT_MEMORY_MB, STARTUP_TIMEOUT, SandboxWorker, check_timeout
+from rlvr_eval.verifier.schema import (
+    AnswerFormat,
+    ContentStatus,
+    EquivalenceOptions,
+    LenientFallback,
+    Verdict,
+    VerifyRequest,
+)
 
-__all__ = ["BatchPool", "shutdown_batch_pools", "verify_batch"]
+__all__ = ["BatchPool", "shutdown_batch_pools", "verify_batch", "verify_requests"]
 
 T = TypeVar("T")
 _MISSING = object()
@@ -246,6 +253,7 @@ def verify_batch(
     strict: bool = True,
     options: EquivalenceOptions | Sequence[EquivalenceOptions | None] | None = None,
     prompts: Sequence[str | None] | None = None,
+    lenient_fallback: LenientFallback = "none",
     progress: bool = False,
 ) -> list[Verdict]:
     """`verify` every (completion, reference) pair; verdicts come back in input order.
@@ -257,23 +265,40 @@ def verify_batch(
             costs no other item its result.
         finish_reasons, prompts: per-item values (or None).
         answer_format, options: one value for all items, or one per item.
+        lenient_fallback: as in `verify` ("none" or "last_number").
         progress: show a tqdm progress bar.
     """
-    from rlvr_eval.verifier import api
-
     n = len(completions)
     if len(references) != n:
         raise ValueError(f"{len(references)} references for {n} completions")
-    if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    check_timeout(timeout)
     formats = _per_item(answer_format, n, "answer_format", lambda v: isinstance(v, str))
     opts = _per_item(options, n, "options", lambda v: v is None or isinstance(v, EquivalenceOptions))
     reasons = _per_item(finish_reasons, n, "finish_reasons", lambda v: v is None)
     prompt_list = _per_item(prompts, n, "prompts", lambda v: v is None)
-    items = [
-        (completions[i], references[i], formats[i], strict, timeout, reasons[i], opts[i], prompt_list[i])
+    requests = [
+        VerifyRequest(
+            completions[i], references[i], formats[i], opts[i], reasons[i], prompt_list[i], strict, timeout,
+            lenient_fallback,
+        )
         for i in range(n)
     ]
+    return verify_requests(requests, workers=workers, progress=progress)
+
+
+def verify_requests(
+    requests: Sequence[VerifyRequest], *, workers: int | None = None, progress: bool = False
+) -> list[Verdict]:
+    """The verdict of every request, in input order: `verify_batch` for callers that build requests.
+
+    Each item's deadline is its request's ``timeout`` plus `ITEM_SLACK`; an item over it gets a
+    TIMEOUT verdict (its format layer still evaluated) and costs no other item its result.
+    """
+    from rlvr_eval.verifier import api
+
+    n = len(requests)
+    for request in requests:
+        check_timeout(request.timeout)
     if workers is None:
         workers = min(os.cpu_count() or 1, _MAX_WORKERS)
     if workers < 0:
@@ -281,8 +306,8 @@ def verify_batch(
     if workers <= 1 or n < MIN_ITEMS_FOR_POOL:
         bar = _progress_bar(n) if progress else None
         verdicts = []
-        for item in items:
-            verdicts.append(_verify_guarded(item))
+        for request in requests:
+            verdicts.append(api.verify_request(request))
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -291,32 +316,17 @@ def verify_batch(
 
     def on_failure(index: int, kind: str, message: str) -> Verdict:
         content = ContentStatus.TIMEOUT if kind == "timeout" else ContentStatus.UNPARSEABLE
-        return api.verdict_without_content(items[index], content, message)
+        return api.verdict_without_content(requests[index], content, message)
 
     pool, persistent = _pool_for(workers)  # one persistent pool per size, whatever the batch length
     try:
-        item_timeout = timeout + ITEM_SLACK
+        item_timeout = max(request.timeout for request in requests) + ITEM_SLACK
         return pool.map(
-            api.verify_unguarded, items, item_timeout=item_timeout, on_failure=on_failure, progress=progress
+            api.verify_unguarded, requests, item_timeout=item_timeout, on_failure=on_failure,
+            progress=progress,
         )
     finally:
         if persistent:
             pool.lock.release()
         else:
             pool.close()
-
-
-def _verify_guarded(item: tuple[Any, ...]) -> Verdict:
-    from rlvr_eval.verifier import api
-
-    completion, reference, answer_format, strict, timeout, finish_reason, options, prompt = item
-    return api.verify(
-        completion,
-        reference,
-        answer_format=answer_format,
-        strict=strict,
-        timeout=timeout,
-        finish_reason=finish_reason,
-        options=options,
-        prompt=prompt,
-    )

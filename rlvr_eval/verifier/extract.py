@@ -1,472 +1,104 @@
 """Format layer: find the final answer a completion gives, and say whether it used the requested format.
 
-The answer text is returned raw (only delimiters such as ``$...$`` and trailing sentence punctuation
-are removed); making ``\\dfrac12`` and ``1/2`` comparable is ``normalize.py``'s job.
+The answer text is returned raw (only delimiters such as ``$...$``, a wrapping box or tag, and
+trailing sentence punctuation are removed); making ``\\dfrac12`` and ``1/2`` comparable is the
+content layer's job. One module per job:
 
-Rules, decided once here so every task grades alike:
+- ``boxes.py``: the one box parser (``\\boxed{}``, ``\\fbox{}``, ``\\boxed 5``, multi-part box groups);
+- ``answer_tags.py``: ``<answer>...</answer>``;
+- ``phrases.py``: "The final answer is", "Answer:", "####", "A:" and what follows them;
+- ``choices.py``: choice labels for ``multiple_choice``;
+- ``math_spans.py`` / ``statements.py`` / ``prose_numbers.py``: math spans, sentences and the value a
+  sentence states, standalone numbers;
+- ``turns.py``: text a model generates after answering (new turns, code) is not read;
+- ``lenient.py``: the lenient chain (``strict=False``), documented step by step.
 
-- ``boxed``: the last ``\\boxed``/``\\fbox`` wins, whatever it holds. Its braces are matched by a
-  scanner that treats ``\\{``, ``\\}`` and ``\\\\`` as literal characters. If the last box never closes
-  the status is ``unbalanced`` even when an earlier box is complete (the model did not finish its
-  answer; the lenient path may still find one). ``\\boxed 5`` takes one whitespace-delimited token.
-- An *empty* box that is an echo of the instruction ("... within \\boxed{}.", or text that also
-  appears in the prompt) is a placeholder: it is skipped, so it cannot hide an earlier real answer.
-- Phrase formats: the last marker wins; the answer runs to the end of its line, a closing math
-  delimiter, "I hope it is correct", or the first ". " (a sentence end; "3.5" is kept).
+Rules of the requested formats, decided once here so every task grades alike:
+
+- ``boxed``: the last ``\\boxed``/``\\fbox`` wins, with the boxes joined to it in one sentence (a
+  multi-part answer, ``Extraction.parts``). If the last box never closes the status is
+  ``unbalanced`` even when an earlier box is complete. An empty box that echoes the instruction
+  ("... within \\boxed{}.") is skipped.
+- Phrase formats: the last marker that is followed by an answer wins (``phrases.py``).
+- ``answer_tag``: the last ``<answer>...</answer>``; an unclosed last tag is ``unbalanced``.
 - ``multiple_choice``: the later of the last box and the last answer phrase that holds a label
-  (A-Z or 1-9: "(B)", ``\\boxed{\\text{B}}``, "Option C"); else a bare label alone on the last line.
-- Lenient chain: requested format, else the latest answer phrase / ``####`` / box, else the last number.
+  (A-Z or 1-9); else a bare label alone on the last line.
+- An answer read from prose (a phrase or a statement) that is a computation on numbers
+  (``1 + 2 + 4 = 7``) states its result (``7``); a box's content is returned as written.
 - ``finish_reason == "length"`` makes the status ``truncated``; the answer, if found, is still returned.
 
 Everything is linear in the input: ``str.rfind``/``find`` and single-pass scanners, regexes only of
-shapes that cannot backtrack, and a numpy brace scan for very long boxes.
+shapes that cannot backtrack, bounded look-backs, and a numpy brace scan for very long boxes.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from typing import Literal, NamedTuple, get_args
+from typing import get_args
 
-from rlvr_eval.verifier.schema import AnswerFormat, Extraction, FormatStatus
+from rlvr_eval.verifier.answer_tags import last_answer_tag
+from rlvr_eval.verifier.boxes import box_group, last_boxed, last_boxed_content
+from rlvr_eval.verifier.choices import find_choice
+from rlvr_eval.verifier.lenient import LenientFallback, lenient_answer
+from rlvr_eval.verifier.phrases import last_gsm8k, last_phrase
+from rlvr_eval.verifier.scan import NONE, Found, lowered
+from rlvr_eval.verifier.schema import AnswerFormat, Extraction, ExtractionMethod, FormatStatus
+from rlvr_eval.verifier.turns import answer_text
 
-__all__ = ["Found", "extract_answer", "extract_lenient", "last_boxed", "last_boxed_content"]
-
-Method = Literal["requested", "answer_phrase", "last_number", "none"]
+__all__ = [
+    "Found",
+    "LenientFallback",
+    "extract_answer",
+    "extract_lenient",
+    "last_boxed",
+    "last_boxed_content",
+]
 
 _FORMATS = frozenset(get_args(AnswerFormat))
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
-_MAX_BOX_CANDIDATES = 10_000  # box commands looked at, last first (bounds work on "\fboxsep" floods)
-_MAX_PLACEHOLDER_SKIPS = 32
-_MAX_PHRASE_TRIES = 32  # earlier occurrences of one marker we are willing to look at
-_PY_SCAN_LIMIT = 50_000  # above this many characters the brace scan switches to numpy
-_MATH_CLOSE_WINDOW = 4_000  # how far a "$$"/"\[" answer may run before its closing delimiter
-
-# The word right before an empty box that marks it as an instruction echo ("... within \boxed{}").
-_PLACEHOLDER_WORDS = frozenset({"within", "in", "inside", "into", "using", "use", "with", "as", "a", "the"})
-_FINAL_MARKERS = ("final answer is", "final answer:", "final answer**:", "final answer：")
-_COLON_MARKERS = ("answer:", "answer**:", "answer：")
-_PHRASE_MARKERS = ("answer is", *_COLON_MARKERS)  # "answer is" also covers "the final answer is"
-_RESTATED = ("the final answer is", "the answer is", "final answer:")
-_MATH_DELIMS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_TRAILING_PUNCT = " \t\r\n.!?;,:*"
-
-_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
-_BARE_TOKEN = re.compile(r"[^\s$}]*")
-_SPACES = re.compile(r"[ \t]*")
-_LINE_SPACES = re.compile(r"[ \t\r\f\v]*")
-_MORE_MATH = re.compile(r"[ \t]*(?:,|;|and|or)?[ \t]*")  # "$f(n)=n$, $g(n)=1$": one answer, two parts
-_MAX_MATH_PARTS = 16
-_LEAD = re.compile(r"[ \t:*]*")
-_SPACE_STARS = re.compile(r"[\s*]*")
-_WHITESPACE = re.compile(r"\s*")
-_LAST_WORD = re.compile(r"([A-Za-z]+)[\s$]*$")
-_DIGIT = re.compile(r"[0-9]")
-_NUMBER = re.compile(  # ASCII digits only; "−" (U+2212) is a minus sign models do write
-    r"[-−]?\\[dt]?frac\{[-−]?[0-9]+\}\{[-−]?[0-9]+\}"  # \frac{1}{2}
-    r"|[-−]?[0-9]+(?:,[0-9]{3}(?![0-9]))*(?:\.[0-9]+)?(?:/[0-9]+|[eE][-+]?[0-9]+)?"  # 1,000 5/6 1e-5
-    r"|[-−]?\.[0-9]+"  # .5
-)
-_MAX_LABEL_LINE = 200  # a last line longer than this is prose, not a bare "(B)"
-_NUMBER_WINDOW = 400  # a number is read from this many characters before the last digit
-_LABEL_PREFIX = re.compile(
-    r"(?:[\s$*({\[]|\\text(?:bf)?\{|\\math(?:rm|bf)\{|\\textbf\{|option\s|choice\s)*", re.IGNORECASE
-)
-_ARTICLE_FOLLOWERS = frozenset({"because", "since", "as", "and", "or", "is", "which", "with"})
-
-
-class Found(NamedTuple):
-    """One located answer (or the reason there is none) in a completion.
-
-    ``start``/``end`` delimit the answer text and are set only when ``status`` is ok;
-    ``marker`` is where its format marker starts, so among candidates the later one wins.
-    """
-
-    status: FormatStatus
-    start: int | None = None
-    end: int | None = None
-    marker: int = -1
-
-    @property
-    def ok(self) -> bool:
-        return self.status is FormatStatus.OK
-
-
-_NONE = Found(FormatStatus.NO_ANSWER)
-
-
-# ----------------------------------------------------------------------------- spans and scanning
-
-
-def _is_letter(c: str) -> bool:
-    return c.isascii() and c.isalpha()
-
-
-def _skip(pattern: re.Pattern[str], text: str, pos: int, end: int | None = None) -> int:
-    """Where ``pattern`` (one that also matches the empty string) stops when matched at ``pos``."""
-    found = pattern.match(text, pos, len(text) if end is None else end)
-    return found.end() if found else pos
-
-
-def _span(text: str, start: int, end: int) -> Found:
-    """OK span with surrounding whitespace removed, or EMPTY if nothing is left."""
-    start = _skip(_WHITESPACE, text, start, end)
-    end = start + len(text[start:end].rstrip())
-    return Found(FormatStatus.OK, start, end) if start < end else Found(FormatStatus.EMPTY)
-
-
-def _match_brace(text: str, open_idx: int, end: int | None = None) -> int | None:
-    """Index of the ``}`` closing the ``{`` at ``open_idx`` (escaped braces are literal), or None."""
-    end = len(text) if end is None else end
-    if end - open_idx > _PY_SCAN_LIMIT:
-        return _match_brace_numpy(text, open_idx, end)
-    depth = 0
-    for m in _BRACE_TOKEN.finditer(text, open_idx, end):
-        token = m.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            depth -= 1
-            if depth == 0:
-                return m.start()
-    return None
-
-
-def _match_brace_numpy(text: str, open_idx: int, end: int) -> int | None:
-    """Vectorised ``_match_brace`` for very long tails (a 1 MB box scans in milliseconds)."""
-    import numpy as np
-
-    codes = np.frombuffer(text[open_idx:end].encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    index = np.arange(codes.size)
-    # A character is escaped when an odd run of backslashes precedes it ("\\{" escapes, "\\\\{" not).
-    last_plain = np.maximum.accumulate(np.where(codes == ord("\\"), -1, index))
-    run = np.zeros(codes.size, dtype=np.int64)
-    run[1:] = index[:-1] - last_plain[:-1]
-    live = run % 2 == 0
-    depth = np.cumsum((live & (codes == ord("{"))).astype(np.int64) - (live & (codes == ord("}"))))
-    closes = np.flatnonzero(depth == 0)  # depth is >= 1 until the matching "}" brings it back to 0
-    return open_idx + int(closes[0]) if closes.size else None
-
-
-def _box_starts(text: str) -> Iterator[tuple[int, int]]:
-    """Start offsets (and command lengths) of ``\\boxed``/``\\fbox`` commands, last first."""
-    cursors = {cmd: text.rfind(cmd) for cmd in _BOX_COMMANDS}
-    for _ in range(_MAX_BOX_CANDIDATES):
-        cmd = "\\boxed" if cursors["\\boxed"] > cursors["\\fbox"] else "\\fbox"
-        pos = cursors[cmd]
-        if pos < 0:
-            return
-        after = pos + len(cmd)
-        if not (after < len(text) and _is_letter(text[after])):  # "\\fboxsep" is another command
-            yield pos, len(cmd)
-        cursors[cmd] = text.rfind(cmd, 0, pos)
-
-
-def _parse_box(text: str, pos: int, cmd_len: int) -> Found:
-    """The box whose command starts at ``pos``: braced group, or one bare token (``\\boxed 5``)."""
-    j = _skip(_WHITESPACE, text, pos + cmd_len)
-    if j >= len(text):
-        return Found(FormatStatus.UNBALANCED, marker=pos)
-    if text[j] == "{":
-        close = _match_brace(text, j)
-        if close is None:
-            return Found(FormatStatus.UNBALANCED, marker=pos)
-        return _span(text, j + 1, close)._replace(marker=pos)
-    end = _skip(_BARE_TOKEN, text, j)
-    while end > j and text[end - 1] in ".,;":  # "\boxed 5." ends a sentence
-        end -= 1
-    return _span(text, j, end)._replace(marker=pos)
-
-
-def _is_placeholder(text: str, pos: int, box_end: int, prompt: str | None) -> bool:
-    """Whether an empty box at ``pos`` echoes the instruction rather than answering."""
-    word = _LAST_WORD.search(text, max(0, pos - 64), pos)
-    if word and word.group(1).lower() in _PLACEHOLDER_WORDS:
-        return True
-    context = text[max(0, pos - 24) : box_end]
-    return bool(prompt) and len(context) > box_end - pos and context in prompt  # type: ignore[operator]
-
-
-def last_boxed(text: str, *, prompt: str | None = None, skip_placeholders: bool = True) -> Found:
-    """The last ``\\boxed``/``\\fbox`` of ``text`` (placeholder echoes skipped) as a ``Found``."""
-    skipped = 0
-    for pos, cmd_len in _box_starts(text):
-        box = _parse_box(text, pos, cmd_len)
-        if box.status is FormatStatus.EMPTY and skip_placeholders and skipped < _MAX_PLACEHOLDER_SKIPS:
-            brace = _skip(_WHITESPACE, text, pos + cmd_len)
-            box_end = text.find("}", brace) + 1 if text.startswith("{", brace) else brace
-            if _is_placeholder(text, pos, box_end, prompt):
-                skipped += 1
-                continue
-        return box
-    return _NONE
-
-
-def last_boxed_content(text: str) -> str | None:
-    """Content of the last complete, non-empty box, e.g. a MATH/Minerva solution's reference answer."""
-    box = last_boxed(text)
-    return text[box.start : box.end] if box.ok else None
-
-
-# ----------------------------------------------------------------------------- phrase answers
-
-
-def _escaped(text: str, i: int) -> bool:
-    """Whether ``text[i]`` is escaped by an odd run of backslashes (runs are read up to 64 long)."""
-    run = 0
-    while run < 64 and i - run > 0 and text[i - run - 1] == "\\":
-        run += 1
-    return run % 2 == 1
-
-
-def _find_close(text: str, close: str, start: int, end: int) -> int:
-    """First unescaped ``close`` in ``text[start:end]`` (``\\$`` is a dollar sign), or -1."""
-    pos = text.find(close, start, end)
-    for _ in range(64):  # bounded: a flood of "\\$" is given up on, not scanned quadratically
-        if pos < 0 or close[0] == "\\" or not _escaped(text, pos):
-            return pos
-        pos = text.find(close, pos + 1, end)
-    return -1
-
-
-def _trim(text: str, start: int, end: int) -> Found:
-    """Peel delimiters, bold markers, a whole-answer box and trailing punctuation off an answer."""
-    for _ in range(6):  # each pass removes one layer; real answers have at most a few
-        s = _skip(_SPACE_STARS, text, start, end)
-        e = end
-        if not text.endswith("...", s, e):
-            e = s + len(text[s:e].rstrip(_TRAILING_PUNCT))
-            if e < end and _escaped(text, e):  # "\\," and "\\;" are LaTeX spacing, not punctuation
-                e += 1
-        for open_, close in _MATH_DELIMS:
-            inner = s + len(open_)
-            if text.startswith(open_, s) and e - len(close) >= inner:
-                if _find_close(text, close, inner, e) == e - len(close):  # one pair around everything
-                    s, e = inner, e - len(close)
-                break
-        for cmd in _BOX_COMMANDS:
-            if text.startswith(cmd, s) and text[e - 1 : e] == "}":
-                brace = _skip(_WHITESPACE, text, s + len(cmd))
-                if text[brace : brace + 1] == "{" and _match_brace(text, brace, e) == e - 1:
-                    s, e = brace + 1, e - 1
-                break
-        if (s, e) == (start, end):
-            break
-        start, end = s, e
-    return _span(text, start, end)
-
-
-def _more_math(text: str, delim: str, end: int, limit: int) -> int:
-    """End of a list of inline math parts that starts with one ending at ``end`` ("$a$, $b$ and $c$")."""
-    for _ in range(_MAX_MATH_PARTS):
-        nxt = _skip(_MORE_MATH, text, end, limit)
-        if nxt == end or not text.startswith(delim, nxt):
-            break
-        close = _find_close(text, "\\)" if delim == "\\(" else "$", nxt + len(delim), limit)
-        if close < 0:
-            break
-        end = close + len(delim)
-    return end
-
-
-def _answer_after(text: str, lower: str, j: int) -> Found:
-    """The answer following a marker that ends at ``j`` (Minerva: "... is $X$. I hope it is correct.")."""
-    n, j = len(text), _skip(_LEAD, text, j)
-    for _ in range(2):  # "Final Answer: The final answer is $5$": skip the restated phrase
-        lead = next((p for p in _RESTATED if lower.startswith(p, j)), None)
-        if lead is None:
-            break
-        j = _skip(_LEAD, text, j + len(lead))
-    line_end = text.find("\n", j) % (n + 1)  # -1 (no newline) becomes n
-    if _skip(_LINE_SPACES, text, j) >= line_end:  # "The final answer is:\n\n$$ 42 $$"
-        j = _skip(_LEAD, text, _skip(_WHITESPACE, text, j))
-        line_end = text.find("\n", j) % (n + 1)
-    for open_, close in _MATH_DELIMS:
-        if text.startswith(open_, j):
-            limit = line_end if open_ in ("$", "\\(") else min(n, j + _MATH_CLOSE_WINDOW)
-            closing = _find_close(text, close, j + len(open_), limit)
-            if closing >= 0 and open_ in ("$$", "\\["):
-                return _trim(text, j + len(open_), closing)
-            if closing >= 0:
-                return _trim(text, j, _more_math(text, open_, closing + len(close), limit))
-            j += len(open_)  # unclosed: read the rest of the line
-            break
-    for cmd in _BOX_COMMANDS:
-        if text.startswith(cmd, j):
-            box = _parse_box(text, j, len(cmd))
-            if box.ok:
-                return box
-    hope = lower.find("i hope it is correct", j, line_end)
-    end = hope if hope >= 0 else line_end
-    sentence = text.find(". ", j, end)  # a sentence end; "3.5" has no space after its point
-    return _trim(text, j, sentence + 1 if sentence >= 0 else end)
-
-
-def _marker_positions(lower: str, marker: str, limit: int) -> list[int]:
-    """Up to ``limit`` word-initial occurrences of ``marker`` in ``lower``, last first."""
-    out: list[int] = []
-    pos = lower.rfind(marker)
-    tries = 0
-    while pos >= 0 and len(out) < limit and tries < 4 * limit:
-        tries += 1
-        if pos == 0 or not _is_letter(lower[pos - 1]):
-            out.append(pos)
-        pos = lower.rfind(marker, 0, pos)
-    return out
-
-
-def _last_phrase(text: str, lower: str, markers: tuple[str, ...], *, need_ok: bool) -> Found:
-    """Answer after the last of ``markers``; with ``need_ok``, the last one that yields an answer."""
-    best = _NONE
-    for marker in markers:
-        for pos in _marker_positions(lower, marker, _MAX_PHRASE_TRIES if need_ok else 1):
-            if pos <= best.marker:
-                break
-            found = _answer_after(text, lower, pos + len(marker))._replace(marker=pos)
-            if found.ok or not need_ok:
-                best = found
-                break
-    return best
-
-
-def _last_gsm8k(text: str, lower: str, *, need_ok: bool = False) -> Found:
-    """``#### 42``; markdown headings ("#### Step 1") are not answers and are skipped."""
-    pos = text.rfind("####")
-    for _ in range(_MAX_PHRASE_TRIES):
-        if pos < 0:
-            break
-        start = pos
-        while start > max(0, pos - 8) and text[start - 1] == "#":  # bounded: "#####..." floods
-            start -= 1
-        j = _skip(_SPACES, text, pos + 4)
-        k = _skip(_LEAD, text, j)
-        head = text[k : k + 1]  # "#### **42**" is an answer, "#### **Step 2**" is a heading
-        if head and not (_is_letter(head) or head == "#"):
-            found = _answer_after(text, lower, j)._replace(marker=start)
-            if found.ok or not need_ok:
-                return found
-        pos = text.rfind("####", 0, start)
-    return _NONE
-
-
-# ----------------------------------------------------------------------------- multiple choice
-
-
-def _label(text: str, start: int, end: int, *, wrapped: bool) -> Found | None:
-    """The choice label (A-Z or 1-9) an answer starts with: "(B)", "\\text{B}", "Option C: ..."."""
-    j = _skip(_LABEL_PREFIX, text, start, end)
-    if j >= end:
-        return None
-    c = text[j]
-    if not ((c.isascii() and c.isupper()) or c in "123456789"):
-        return None
-    nxt = text[j + 1 : j + 2]
-    if nxt and (nxt.isalnum() or nxt in "_^'"):
-        return None
-    wrapped = wrapped or j > start
-    if not wrapped and c in "AI" and nxt == " ":  # "the answer is A prime" is an article, not a label
-        word = re.match(r"[a-z]+", text[j + 2 : j + 40])
-        if word and word.group() not in _ARTICLE_FOLLOWERS:
-            return None
-    return Found(FormatStatus.OK, j, j + 1)
-
-
-def _choice_in(text: str, found: Found, *, wrapped: bool) -> Found | None:
-    if not found.ok:
-        return None
-    label = _label(text, found.start, found.end, wrapped=wrapped)  # type: ignore[arg-type]
-    return label._replace(marker=found.marker) if label else None
-
-
-def _find_choice(text: str, lower: str, box: Found) -> Found:
-    """Last labelled answer among box and answer phrases; else a bare "(B)" on the last line."""
-    candidates = [_choice_in(text, box, wrapped=True)]
-    for marker in _PHRASE_MARKERS:
-        for pos in _marker_positions(lower, marker, _MAX_PHRASE_TRIES):
-            found = _answer_after(text, lower, pos + len(marker))._replace(marker=pos)
-            label = _choice_in(text, found, wrapped=False)
-            if label:
-                candidates.append(label)
-                break
-    best = max((c for c in candidates if c), key=lambda c: c.marker, default=None)
-    if best:
-        return best
-    line_end = len(text.rstrip())
-    line_start = text.rfind("\n", 0, line_end) + 1
-    line = _trim(text, line_start, line_end) if line_end - line_start <= _MAX_LABEL_LINE else _NONE
-    if line.ok and line.start is not None and line.end is not None:
-        label = _label(text, line.start, line.end, wrapped=False)
-        if label and (label.start != line.start or label.end == line.end):  # "(B)" / "B" alone
-            return label._replace(marker=line_start)
-    return box if box.status in (FormatStatus.EMPTY, FormatStatus.UNBALANCED) else _NONE
-
-
-# ----------------------------------------------------------------------------- fallbacks and API
-
-
-def _last_number(text: str) -> Found:
-    """The last number (``-3``, ``3.5``, ``1,000``, ``5/6``, ``\\frac{1}{2}``) in ``text``."""
-    hit = _DIGIT.search(text[::-1])
-    if hit is None:
-        return _NONE
-    last_digit = len(text) - 1 - hit.start()
-    window = max(0, last_digit - _NUMBER_WINDOW)
-    matches = list(_NUMBER.finditer(text, window, min(len(text), last_digit + 2)))
-    if not matches:
-        return _NONE
-    start, end = matches[-1].span()
-    if text[start] in "-−" and start > 0 and (text[start - 1].isalnum() or text[start - 1] in ")]}"):
-        start += 1  # "5-3": a minus between operands is subtraction, not a sign
-    return Found(FormatStatus.OK, start, end, start)
-
-
-def _lowered(text: str) -> str:
-    """Lower-cased copy with the same offsets (U+0130 is the one character ``lower`` makes two long)."""
-    return text.replace("\u0130", "i").lower()
-
-
-def _requested(text: str, lower: str, answer_format: str, box: Found) -> Found:
-    if answer_format in ("final_answer", "answer_colon"):
-        markers = _FINAL_MARKERS if answer_format == "final_answer" else _COLON_MARKERS
-        return _last_phrase(text, lower, markers, need_ok=False)
+_FALLBACKS = frozenset(get_args(LenientFallback))
+
+
+def _requested(text: str, lower: str, answer_format: str, box: Found, prompt: str | None) -> Found:
+    """The answer in the requested format (status says why there is none)."""
+    if answer_format == "boxed":
+        return box_group(text, box)
+    if answer_format == "final_answer":
+        return last_phrase(text, lower, lambda kind, final: kind == "final" or (kind == "colon" and final))
+    if answer_format == "answer_colon":
+        return last_phrase(text, lower, lambda kind, final: kind == "colon")
     if answer_format == "gsm8k":
-        return _last_gsm8k(text, lower)
-    return box if answer_format == "boxed" else _find_choice(text, lower, box)
+        return last_gsm8k(text, lower)
+    if answer_format == "answer_tag":
+        return last_answer_tag(text, lower, prompt=prompt)
+    return find_choice(text, lower, box)
 
 
-def _fallback(text: str, lower: str, answer_format: str, box: Found) -> tuple[Found, Method]:
-    """Lenient chain after the requested format failed: answer phrases (and boxes), then last number."""
-    candidates = [
-        _last_phrase(text, lower, _PHRASE_MARKERS, need_ok=True),
-        _last_gsm8k(text, lower, need_ok=True),
-        box,
-    ]
-    best = max((c for c in candidates if c.ok), key=lambda c: c.marker, default=None)
-    if best is not None:
-        if answer_format == "multiple_choice":
-            best = _choice_in(text, best, wrapped=best is box) or best
-        return best, "answer_phrase"
-    number = _last_number(text)
-    return (number, "last_number") if number.ok else (_NONE, "none")
-
-
-def _prepare(completion: str, answer_format: str, prompt: str | None) -> tuple[str, int]:
+def _prepare(completion: str, answer_format: str, prompt: str | None, fallback: str) -> tuple[str, int]:
     if not isinstance(completion, str):
         raise TypeError(f"completion must be a str, got {type(completion).__name__}")
     if prompt is not None and not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str or None, got {type(prompt).__name__}")
     if answer_format not in _FORMATS:
         raise ValueError(f"unknown answer_format {answer_format!r}; expected one of {sorted(_FORMATS)}")
+    if fallback not in _FALLBACKS:
+        raise ValueError(f"unknown lenient_fallback {fallback!r}; expected one of {sorted(_FALLBACKS)}")
     if prompt and completion.startswith(prompt):  # the prompt's own "\boxed{}" is not an answer
         return completion[len(prompt) :], len(prompt)
     return completion, 0
 
 
-def _extraction(text: str, offset: int, found: Found, method: Method, status: FormatStatus) -> Extraction:
+def _extraction(
+    text: str, offset: int, found: Found, method: ExtractionMethod, status: FormatStatus
+) -> Extraction:
     if not found.ok or found.start is None or found.end is None:
         return Extraction(answer=None, format=status, method="none")
-    answer, start, end = text[found.start : found.end], found.start + offset, found.end + offset
-    return Extraction(answer=answer, format=status, method=method, start=start, end=end)
+    spans = found.parts or ((found.start, found.end),)
+    parts = tuple(text[s:e] for s, e in spans)
+    start, end = spans[0][0] + offset, spans[-1][1] + offset
+    if len(parts) == 1:
+        return Extraction(answer=parts[0], format=status, method=method, start=start, end=end)
+    return Extraction(
+        answer=", ".join(parts), format=status, method=method, start=start, end=end, parts=parts
+    )
 
 
 def extract_answer(
@@ -476,32 +108,51 @@ def extract_answer(
     strict: bool = True,
     finish_reason: str | None = None,
     prompt: str | None = None,
+    lenient_fallback: LenientFallback = "none",
 ) -> Extraction:
     """Extract the final answer; ``format`` is always the status of the *requested* format.
 
     Args:
         completion: model output (may start with ``prompt``, which is then ignored).
         answer_format: where the prompt asked for the answer.
-        strict: only the requested format counts; otherwise fall back like ``extract_lenient``.
-        finish_reason: ``"length"`` marks the status ``truncated`` (a found answer is still returned).
+        strict: only the requested format counts; otherwise fall back along the lenient chain
+            (``lenient.py``): another explicit answer (box, answer tag, answer phrase), else the
+            value the closing sentence states.
+        finish_reason: ``"length"`` marks the status ``truncated`` (a found answer is still returned;
+            the lenient chain then skips the closing-statement step, as a cut text has no last word).
         prompt: the prompt, to strip an echo of it and to recognise its ``\\boxed{}`` placeholder.
+        lenient_fallback: ``"last_number"`` adds a last lenient step, the last standalone number of
+            the text (the Qwen2.5-Math harness rule the paper's numbers use); ``"none"`` (default)
+            credits only answers the text states. Ignored when ``strict``.
 
     >>> extract_answer("so $x=\\\\boxed{\\\\frac{1}{2}}$.").answer
     '\\\\frac{1}{2}'
+    >>> extract_answer("The solutions are \\\\boxed{-3} and \\\\boxed{8}.").parts
+    ('-3', '8')
     >>> lenient = extract_answer("The answer is 7.", strict=False)
     >>> lenient.format.value, lenient.answer, lenient.method
     ('no_answer', '7', 'answer_phrase')
+    >>> extract_answer("Hence the interval is $t \\\\in [2, 9)$.", strict=False).answer
+    't \\\\in [2, 9)'
     """
-    text, offset = _prepare(completion, answer_format, prompt)
-    lower = "" if answer_format == "boxed" and strict else _lowered(text)
+    text, offset = _prepare(completion, answer_format, prompt, lenient_fallback)
+    text, lower = answer_text(text, lowered(text))
     # The last box serves the boxed and multiple-choice formats and the lenient chain: find it once.
     needs_box = not strict or answer_format in ("boxed", "multiple_choice")
-    box = last_boxed(text, prompt=prompt) if needs_box else _NONE
-    found = _requested(text, lower, answer_format, box)
+    box = last_boxed(text, prompt=prompt) if needs_box else NONE
+    found = _requested(text, lower, answer_format, box, prompt)
     status = FormatStatus.TRUNCATED if finish_reason == "length" else found.status
     if found.ok or strict:
         return _extraction(text, offset, found, "requested", status)
-    fallback, method = _fallback(text, lower, answer_format, box)
+    fallback, method = lenient_answer(
+        text,
+        lower,
+        answer_format=answer_format,
+        box=box,
+        prompt=prompt,
+        truncated=finish_reason == "length",
+        fallback=lenient_fallback,
+    )
     return _extraction(text, offset, fallback, method, status)
 
 
@@ -511,11 +162,19 @@ def extract_lenient(
     answer_format: AnswerFormat = "boxed",
     prompt: str | None = None,
     finish_reason: str | None = None,
+    lenient_fallback: LenientFallback = "none",
 ) -> Extraction:
-    """Requested format, else the last answer phrase or box, else the last number (``method`` says which).
+    """``extract_answer(strict=False)``: the requested format, else the lenient chain (``method`` says which).
 
-    Answer phrases: "the (final) answer is X", "Answer: X", "#### X"; the latest one in the text wins.
+    The chain: requested format -> the latest box / ``<answer>`` tag / answer phrase ("The final
+    answer is", "Answer:", "####", "A:") -> the value the closing sentence states -> with
+    ``lenient_fallback="last_number"``, the last standalone number.
     """
     return extract_answer(
-        completion, answer_format=answer_format, strict=False, finish_reason=finish_reason, prompt=prompt
+        completion,
+        answer_format=answer_format,
+        strict=False,
+        finish_reason=finish_reason,
+        prompt=prompt,
+        lenient_fallback=lenient_fallback,
     )

@@ -168,6 +168,10 @@ class _Parser:
         if tok == "{":
             self.i -= 1
             return self.group()
+        if tok == "|":  # |x|; "2|x|" (a product before a bar) stays refused: bars do not nest clearly
+            node = self.expr()
+            self.take("|")
+            return ("abs", node)
         if tok == "\\frac":
             return ("div", self.script(), self.script())
         if tok == "\\sqrt":
@@ -295,6 +299,8 @@ def _apply(kind: str, node: Node, args: list) -> Value:
         raise Refuse("transcendental function: numeric path only")
     if kind == "neg":
         return -args[0]
+    if kind == "abs":
+        return args[0].absolute()
     if kind == "fact":
         return factorial(args[0])
     if kind == "root":
@@ -332,8 +338,15 @@ def _oracle_value(key: object) -> Value:
 _PRIMES = (1000003, 999983, 1000033, 999979, 1000037, 999961, 1000039, 999959, 1000081, 999953)
 
 
-def sample_envs(names: frozenset[str], count: int = 3, small: bool = False) -> list[Env]:
-    """`count` fixed points; values near 1000 by default, near 1-3 with `small` (for the numeric path)."""
+def sample_envs(
+    names: frozenset[str], count: int = 3, small: bool = False, negative: bool = False
+) -> list[Env]:
+    """`count` fixed points; values near 1000 by default, near 1-3 with `small` (for the numeric path).
+
+    Variables are real, not positive: with `negative` the first point negates every value and the
+    others alternate signs between variables, so ``|t|``, ``\\sqrt{t^2}`` and ``\\sqrt{x^2 y^2}`` are told
+    apart from ``t`` and ``xy``.
+    """
     ordered = sorted(names)
     envs = []
     for k in range(count):
@@ -341,7 +354,9 @@ def sample_envs(names: frozenset[str], count: int = 3, small: bool = False) -> l
         for j, name in enumerate(ordered):
             p = _PRIMES[(j + 3 * k) % len(_PRIMES)]
             q = 1009 + 37 * j + 101 * k
-            env[name] = Value.of(Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q))
+            value = Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q)
+            flip = negative and (k == 0 or (j + k) % 2 == 0)
+            env[name] = Value.of(-value if flip else value)
         envs.append(env)
     return envs
 

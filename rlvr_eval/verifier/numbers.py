@@ -30,6 +30,14 @@ class Refuse(Exception):
     """The fast path will not decide this input (too big, or outside what it models)."""
 
 
+class OutsideDomain(Refuse):
+    """The value is not a real number here (square root or logarithm of a negative number).
+
+    At a sample point with negative variables this is no verdict: the point is skipped, and the
+    symbolic path (complex arithmetic) decides whether the two sides differ there.
+    """
+
+
 def _check(q: Fraction) -> Fraction:
     if q.numerator.bit_length() > MAX_BITS or q.denominator.bit_length() > MAX_BITS:
         raise Refuse("number too large for the fast path")
@@ -39,7 +47,7 @@ def _check(q: Fraction) -> Fraction:
 def _square_free(n: int) -> tuple[int, int]:
     """Return (s, r) with n = s^2 * r and r square-free; refuses radicands too large to factor fast."""
     if n < 0:
-        raise Refuse("square root of a negative number")
+        raise OutsideDomain("square root of a negative number")
     if n == 0:
         return 0, 1
     root = math.isqrt(n)
@@ -163,7 +171,7 @@ class Value:
                 return Value.of(c).sqrt() * Value((((1, e // 2), Fraction(1)),))
             raise Refuse("square root of an irrational value")
         if q < 0:
-            raise Refuse("square root of a negative number")
+            raise OutsideDomain("square root of a negative number")
         # sqrt(p/d) = sqrt(p d) / d
         s, r = _square_free(q.numerator * q.denominator)
         return Value._make({(r, 0): Fraction(s, q.denominator)})
@@ -175,6 +183,17 @@ class Value:
         if q is None or n <= 0 or n > 12:
             raise Refuse("unsupported root")
         return Value.of(_exact_root(q, n))
+
+    def absolute(self) -> Value:
+        """|v|: exact for rationals; otherwise by the sign of its float value when that is clear."""
+        q = self.rational()
+        if q is not None:
+            return Value.of(abs(q))
+        f = self.to_float()
+        scale = sum(abs(float(c)) * math.sqrt(r) * math.pi**e for (r, e), c in self.terms)
+        if abs(f) <= 1e-9 * scale:
+            raise Refuse("sign too close to call")
+        return self if f > 0 else -self
 
     def to_float(self) -> float:
         total = 0.0
@@ -190,7 +209,7 @@ def _exact_root(q: Fraction, n: int) -> Fraction:
     """The exact rational n-th root of q, or Refuse when it is irrational."""
     if q < 0:
         if n % 2 == 0:
-            raise Refuse("even root of a negative number")
+            raise OutsideDomain("even root of a negative number")
         return -_exact_root(-q, n)
     out = []
     for part in (q.numerator, q.denominator):
@@ -227,8 +246,10 @@ def binomial(n: Value, k: Value) -> Value:
 def exact_log(x: Value, base: Value | None) -> Value:
     """log_base(x) when it is rational (log_2 32 = 5, log_4 8 = 3/2, ln 1 = 0); base None means e."""
     xq = x.rational()
-    if xq is None or xq <= 0:
-        raise Refuse("log of a non-positive or irrational value")
+    if xq is not None and xq <= 0:
+        raise OutsideDomain("log of a non-positive value")
+    if xq is None:
+        raise Refuse("log of an irrational value")
     if base is None:
         if xq == 1:
             return Value.of(0)

@@ -57,6 +57,8 @@ def mp_eval(node: Node, env: dict[str, Value]) -> Any:
         return mpmath.e if node[1] == "e" else mpmath.mpc(0, 1)
     if kind == "neg":
         return -mp_eval(node[1], env)
+    if kind == "abs":
+        return abs(mp_eval(node[1], env))
     if kind == "fact":
         n = mp_eval(node[1], env)
         if mpmath.im(n) != 0 or n != int(n) or not 0 <= n <= MAX_FACTORIAL:

@@ -384,7 +384,7 @@ class WorkerPool:
                 self._cond.notify()
 
     def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
-        _check_timeout(timeout)
+        check_timeout(timeout)
         for attempt in range(3):  # a worker that fails to start is replaced; give up after 3
             worker = self._checkout()
             try:
@@ -432,7 +432,8 @@ class WorkerPool:
             worker.kill()
 
 
-def _check_timeout(timeout: float) -> None:
+def check_timeout(timeout: float) -> None:
+    """Reject a timeout that is not a positive, finite number of seconds (the one check, for every entry)."""
     if not (isinstance(timeout, (int, float)) and 0 < timeout < float("inf")):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 

@@ -6,19 +6,43 @@ shows that much of RLVR's gain is format correction, so every verdict says both.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AnswerFormat = Literal["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice"]
+AnswerFormat = Literal["boxed", "final_answer", "answer_colon", "gsm8k", "multiple_choice", "answer_tag"]
 """Where a completion was asked to put its final answer.
 
-- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (the paper's training and eval prompts).
+- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (the paper's training and eval prompts); boxes
+  joined in one sentence ("\\boxed{-3} and \\boxed{8}") are one multi-part answer.
 - ``final_answer``: "The final answer is ..." (Minerva / Llama style).
 - ``answer_colon``: a line "Answer: ...".
 - ``gsm8k``: ``#### 42``.
 - ``multiple_choice``: a choice letter, e.g. "(B)", ``\\boxed{B}``, "The answer is B" (ARC).
+- ``answer_tag``: ``<answer> ... </answer>`` (the DeepSeek-R1-Zero ``r1`` template).
+"""
+
+ExtractionMethod = Literal[
+    "requested", "boxed", "answer_tag", "answer_phrase", "final_statement", "last_number", "none"
+]
+"""How an answer was found: in the requested format, or by a step of the lenient chain.
+
+- ``requested``: in the requested answer format (the only method of strict extraction).
+- ``boxed`` / ``answer_tag`` / ``answer_phrase``: lenient, an explicit answer in another format
+  ("The final answer is ...", "Answer:", "####", a closing "A:" line).
+- ``final_statement``: lenient, the value the text's closing sentence states ("Hence the interval is
+  $[2, 9)$.").
+- ``last_number``: lenient, the last standalone number (only with ``lenient_fallback="last_number"``).
+- ``none``: no answer.
+"""
+
+LenientFallback = Literal["none", "last_number"]
+"""What lenient extraction does when the text states no answer (no box, tag, phrase or closing statement).
+
+- ``none`` (default): nothing is extracted; only an answer the text states as its answer is credited.
+- ``last_number``: the last number in the text, as the paper's evaluation harness does (to reproduce it).
 """
 
 AnswerType = Literal[
@@ -62,6 +86,11 @@ class EquivalenceOptions(BaseModel):
         False,
         description="The reference lists several answers (OlympiadBench); all must be given, in any order.",
     )
+    ordered: bool = Field(
+        False,
+        description="A list of answers must come in the reference's order (the question names the values "
+        "it wants in order: 'Find T(10), T(11) and T(12)'); verify sets it from the question.",
+    )
     unit: str | None = Field(
         None, description="Unit the reference is expressed in; stripped from the answer."
     )
@@ -79,15 +108,31 @@ class Extraction(BaseModel):
         description="Extracted answer text (raw, not normalized); None if nothing found."
     )
     format: FormatStatus = Field(description="Status of the *requested* format.")
-    method: Literal["requested", "answer_phrase", "last_number", "none"] = Field(
-        description="How `answer` was found: in the requested format, or by a lenient fallback."
+    method: ExtractionMethod = Field(
+        description="How `answer` was found: in the requested format, or by a step of the lenient chain."
     )
     start: int | None = Field(None, description="Character offset of the answer in the completion.")
     end: int | None = Field(None, description="End offset (exclusive) of the answer in the completion.")
+    parts: tuple[str, ...] = Field(
+        (),
+        description="The parts of a multi-part answer (two or more boxes or math spans given together, "
+        "e.g. \\boxed{-3} and \\boxed{8}); `answer` is then the parts joined by ', '. Empty for one answer.",
+    )
 
     @property
     def format_ok(self) -> bool:
         return self.format is FormatStatus.OK
+
+    @property
+    def multi_part(self) -> bool:
+        """The completion gave its answer in several parts (read them as a list)."""
+        return len(self.parts) > 1
+
+
+def format_ok(extraction: Extraction, *, strict: bool) -> bool:
+    """THE evaluation format rule (`Verdict.format_ok`): the requested format holds an answer and the
+    generation was not truncated; with ``strict=False`` any answer the lenient chain found counts."""
+    return extraction.format is FormatStatus.OK if strict else extraction.answer is not None
 
 
 class Verdict(BaseModel):
@@ -104,7 +149,7 @@ class Verdict(BaseModel):
     format: FormatStatus
     format_ok: bool
     extracted: str | None
-    extraction_method: Literal["requested", "answer_phrase", "last_number", "none"] = "none"
+    extraction_method: ExtractionMethod = "none"
     content: ContentStatus
     reward: float
     reason: str = ""
@@ -120,6 +165,25 @@ class Verdict(BaseModel):
 
         This is the format condition of the paper's training reward (the last box of the decoded
         response counts whatever the finish reason); ``format_ok`` is the stricter evaluation
-        condition (not truncated, or any lenient answer when ``strict=False``).
+        condition (not truncated, or any lenient answer when ``strict=False``, see `format_ok`).
         """
         return self.extraction_method == "requested" and bool(self.extracted)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    """One completion to grade with everything the verifier needs: what `verify_batch` sends to its
+    workers (a Verdict comes back) and what ``rlvr-eval``'s runner builds for every sample.
+
+    A slotted dataclass, not a pydantic model: a rescore builds 100,000 of them.
+    """
+
+    completion: str
+    reference: str | list[str]
+    answer_format: AnswerFormat = "boxed"
+    options: EquivalenceOptions | None = None
+    finish_reason: str | None = None
+    prompt: str | None = None  # the question: an answer that only restates one of its expressions fails
+    strict: bool = True
+    timeout: float = 3.0  # seconds for the symbolic comparison of this item
+    lenient_fallback: LenientFallback = "none"

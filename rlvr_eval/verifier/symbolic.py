@@ -3,15 +3,23 @@
 Runs only inside the sandbox worker (it may take seconds on hostile input; the sandbox kills it). It never
 evaluates text as code: latex2sympy2_extended parses with an ANTLR grammar into sympy objects.
 
+This module is the symbolic `Backend` (`SYMBOLIC`): the comparison rules of `compare/` walk parsed
+answers with it exactly as with the fast backend, only the scalars and relations are decided here.
+
 Order of checks for two parsed expressions: exact difference is zero -> high-precision numeric comparison
-(60 significant digits with mpmath's arbitrary exponents, so 1/2004! and 1/2006! stay distinct) ->
-expressions with free symbols are compared at random positive points (so sqrt(1/n) = 1/sqrt(n)) and,
-when the points agree only loosely, by ``simplify(a - b) == 0``.
+(60 significant digits with mpmath's arbitrary exponents, so 1/2004! and 1/2006! stay distinct); two
+constants that agree to 60 digits are equal only when that is proven (exactly for rationals, by
+simplification otherwise): ``2^{1/2^{300}}`` and 1 agree to 90 digits and are undecided -> expressions
+with free symbols are compared at sample points. Variables are real, not positive: at negative points
+``|t|`` and ``t`` differ, a side that is real where the other is not differs, and points where both are
+complex (``\\sqrt{1/n}`` vs ``1/\\sqrt{n}`` at n < 0) are skipped; when the points agree only loosely,
+``simplify(a - b) == 0`` decides.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -19,17 +27,12 @@ import sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig, latex2sympy
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
+from rlvr_eval.verifier.answer import Scalar
+from rlvr_eval.verifier.compare.context import Backend, Tri
+from rlvr_eval.verifier.compare.scalars import scalar_equal
 from rlvr_eval.verifier.latex_fast import INTEGER_POINTS
 from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
-from rlvr_eval.verifier.scalar import (
-    INEQUALITY,
-    Tri,
-    is_label,
-    rename_bound_variable,
-    scalar_equal,
-)
 from rlvr_eval.verifier.schema import EquivalenceOptions
-from rlvr_eval.verifier.structures import find_relations
 
 _NORM = NormalizationConfig(
     basic_latex=True, units=False, malformed_operators=True, nits=False, boxed="none", equations=False
@@ -41,6 +44,7 @@ _DIGITS = 60
 _SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
 _APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
 _POINTS = 5
+_NEGATIVE_POINTS = 3
 
 
 @lru_cache(maxsize=4096)
@@ -95,17 +99,54 @@ def _free(x: Any) -> set:
     return set(getattr(x, "free_symbols", set()))
 
 
-def _points(symbols: set, count: int) -> list[dict]:
-    rng = random.Random(1234567)
+def _points(symbols: set, count: int, negative: bool = False) -> list[dict]:
+    rng = random.Random(1234567 + negative)
     ordered = sorted(symbols, key=str)
-    # positive points (so sqrt(1/n) = 1/sqrt(n)) at several magnitudes, so that piecewise-constant
-    # functions (floor, ceil) see more than one step
+    # several magnitudes, so that piecewise-constant functions (floor, ceil) see more than one step
     scales = (1, 13, 170, 1, 4100)
+    # negative points: all variables negative at the first, alternating signs at the others (so that
+    # sqrt(x^2 y^2) is not xy)
     return [
-        {s: sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
-         for s in ordered}
+        {s: (-1 if negative and (k == 0 or (j + k) % 2 == 0) else 1)
+         * sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
+         for j, s in enumerate(ordered)}
         for k in range(count)
     ]
+
+
+def _is_real(v: Any) -> bool:
+    try:
+        return bool(sympy.im(v) == 0)
+    except Exception:
+        return False
+
+
+def _integer_points(symbols: set) -> list[dict]:
+    ordered = sorted(symbols, key=str)
+    count = len(INTEGER_POINTS)
+    return [{s: INTEGER_POINTS[(k + 5 * j) % count] for j, s in enumerate(ordered)} for k in range(count)]
+
+
+def _at_points(x: Any, y: Any, symbols: set, rel_tol: float | None) -> list[Tri]:
+    """Verdicts at sample points. Negative points only where both sides are real or one is not."""
+    if _integer_valued(x) or _integer_valued(y):  # integer variables: every small residue class
+        points, negative = _integer_points(symbols), []
+    else:
+        points, negative = _points(symbols, _POINTS), _points(symbols, _NEGATIVE_POINTS, negative=True)
+    verdicts: list[Tri] = []
+    for point in points + negative:
+        vx, vy = _numeric(x.subs(point)), _numeric(y.subs(point))
+        if vx is None or vy is None:
+            continue
+        if point in negative:
+            real_x, real_y = _is_real(vx), _is_real(vy)
+            if real_x != real_y:
+                verdicts.append(False)  # a real function on one side, undefined (complex) on the other
+                continue
+            if not real_x:
+                continue  # both outside the real domain here (sqrt(1/n) vs 1/sqrt(n) at n < 0)
+        verdicts.append(_close(vx, vy, None, rel_tol, False))
+    return verdicts
 
 
 def expr_equal(
@@ -134,26 +175,13 @@ def expr_equal(
             return True if x == y else None
         verdict = _close(vx, vy, abs_tol, rel_tol, integers)
         if verdict is True and abs_tol is None and (rel_tol is None or integers):
-            # Agreeing to 60 digits is not equality: 2^{1000} and 2^{1000}+1 agree to 300. Two exact
-            # rationals of bounded size are settled exactly; beyond that nobody can tell, so no verdict.
-            return _exact_rationals_equal(x, y, max(abs(vx), abs(vy)))
+            # Agreeing to 60 digits is not equality: 2^{1000} and 2^{1000}+1 agree to 300 digits,
+            # 2^{1/2^{300}} and 1 to 90. Only a proof counts; without one there is no verdict.
+            return _proven_equal(x, y, max(abs(vx), abs(vy)))
         if verdict is None:
             return _simplify_zero(x - y)
         return verdict
-    verdicts = []
-    points = _points(symbols, _POINTS)
-    if _integer_valued(x) or _integer_valued(y):
-        # integer variables: probe integers of every small residue class
-        ordered = sorted(symbols, key=str)
-        count = len(INTEGER_POINTS)
-        points = [
-            {s: INTEGER_POINTS[(k + 5 * j) % count] for j, s in enumerate(ordered)} for k in range(count)
-        ]
-    for point in points:
-        vx, vy = _numeric(x.subs(point)), _numeric(y.subs(point))
-        if vx is None or vy is None:
-            continue
-        verdicts.append(_close(vx, vy, None, rel_tol, False))
+    verdicts = _at_points(x, y, symbols, rel_tol)
     if False in verdicts:
         return False
     if verdicts and all(verdicts):
@@ -162,20 +190,32 @@ def expr_equal(
 
 
 _EXACT_LIMIT = sympy.Float(10) ** 20_000  # exact arithmetic up to 20,000-digit numbers
+_MAX_PROOF_EXPONENT = 10**4  # exponents beyond this (2^{1/2^{300}}) are not worth a proof attempt
 
 
-def _exact_rationals_equal(x: Any, y: Any, magnitude: Any) -> Tri:
-    """Exact equality of two numbers that agree to 60 digits: True/False for bounded rationals; for
-    irrationals True (60-digit agreement, as before); None when too large to evaluate exactly."""
+def _proven_equal(x: Any, y: Any, magnitude: Any) -> Tri:
+    """Two constants that agree to 60 digits: True only when proven, False when proven different."""
     try:
-        if not (x.is_rational and y.is_rational):
-            return True
-        if magnitude > _EXACT_LIMIT:
+        if x.is_rational and y.is_rational:
+            if magnitude > _EXACT_LIMIT:
+                return None
+            difference = (x - y).doit()
+            return bool(difference == 0) if difference.is_Rational else None
+        if _huge_exponent(x) or _huge_exponent(y):
             return None
-        difference = (x - y).doit()
-        return bool(difference == 0) if difference.is_Rational else None
+        return _simplify_zero(x - y)
     except Exception:
         return None
+
+
+def _huge_exponent(x: Any) -> bool:
+    for power in x.atoms(sympy.Pow):
+        exponent = power.exp
+        if exponent.is_Rational and max(abs(exponent.p), exponent.q) > _MAX_PROOF_EXPONENT:
+            return True
+        if not exponent.is_Rational and exponent.free_symbols == set() and exponent.has(sympy.Pow):
+            return True  # a tower: 2^{1/2^{300}} before evaluation
+    return False
 
 
 def _integer_valued(x: Any) -> bool:
@@ -192,91 +232,54 @@ def _simplify_zero(d: Any) -> Tri:
         return None
 
 
-def _equations_equal(a_sides: list[str], r_sides: list[str], options: EquivalenceOptions) -> Tri:
-    """(lhs - rhs) of the answer must be a non-zero constant multiple of the reference's."""
-    renamed = rename_bound_variable(a_sides, r_sides)
-    if renamed is not None:
-        return symbolic_scalar_equal(renamed, r_sides[1], options)
-    sides = _parse_sides(a_sides + r_sides)
-    if sides is None:
-        return None
-    return _proportional(sides[0] - sides[1], sides[2] - sides[3], positive=False)
-
-
-def _parse_sides(texts: list[str]) -> list[Any] | None:
-    parts = [p for p in (parse_latex(t) for t in texts) if isinstance(p, sympy.Expr)]
-    return parts if len(parts) == len(texts) else None
-
-
-def _proportional(fa: Any, fr: Any, positive: bool) -> Tri:
-    """Is fa a constant (positive, if asked) multiple of fr? Decided at random points."""
-    symbols = _free(fa) | _free(fr)
-    if not symbols:
-        return None
-    ratios = []
-    for point in _points(symbols, _POINTS):
-        va, vr = _numeric(fa.subs(point)), _numeric(fr.subs(point))
-        if va is None or vr is None:
-            continue
-        if (va == 0) != (vr == 0):
+def sympy_proportional(a_sides: Sequence[str], r_sides: Sequence[str], sign: int, positive: bool) -> Tri:
+    """Is (a0 - a1) a constant (positive, if asked) multiple of sign * (r0 - r1)? At sample points."""
+    try:
+        parts = [p for p in (parse_latex(t) for t in (*a_sides, *r_sides)) if isinstance(p, sympy.Expr)]
+        if len(parts) != 4:
+            return None
+        fa, fr = parts[0] - parts[1], sign * (parts[2] - parts[3])
+        symbols = _free(fa) | _free(fr)
+        if not symbols:
+            return None
+        ratios = []
+        for point in _points(symbols, _POINTS):
+            va, vr = _numeric(fa.subs(point)), _numeric(fr.subs(point))
+            if va is None or vr is None:
+                continue
+            if (va == 0) != (vr == 0):
+                return False
+            if va != 0:
+                ratios.append(va / vr)
+        if len(ratios) < 2:
+            return None  # one point says nothing about constancy
+        first = ratios[0]
+        if positive and not (first.is_real and first > 0):
+            return False  # x > 2 vs x < 2: same boundary, opposite side
+        verdicts = [_close(q, first, None, None, False) for q in ratios[1:]]
+        if False in verdicts:
             return False
-        if va != 0:
-            ratios.append(va / vr)
-    if len(ratios) < 2:
-        return None  # one point says nothing about constancy
-    first = ratios[0]
-    if positive and not (first.is_real and first > 0):
-        return False  # x > 2 vs x < 2: same boundary, opposite side
-    verdicts = [_close(q, first, None, None, False) for q in ratios[1:]]
-    if False in verdicts:
-        return False
-    return True if all(verdicts) else None
-
-
-def _inequalities_equal(a_sides: list[str], a_op: str, r_sides: list[str], r_op: str) -> Tri:
-    """x + y > 2 vs 2 - x < y: (lhs - rhs) proportional with a positive factor, same strictness."""
-    (sa, strict_a), (sr, strict_r) = INEQUALITY[a_op], INEQUALITY[r_op]
-    if strict_a != strict_r:
-        return False
-    sides = _parse_sides(a_sides + r_sides)
-    if sides is None:
+        return True if all(verdicts) else None
+    except Exception:  # sympy raises many types on odd objects: no verdict
         return None
-    return _proportional(sa * (sides[0] - sides[1]), sr * (sides[2] - sides[3]), positive=True)
 
 
 def _split_percent(text: str) -> tuple[str, bool]:
     return (text[:-1], True) if text.endswith("%") else (text, False)
 
 
-def symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
+def symbolic_scalar_equal(a: Scalar, r: Scalar, options: EquivalenceOptions) -> Tri:
     """Scalar comparison with sympy behind the fast path; None when a side cannot be parsed."""
+    fast = scalar_equal(a, r, options)
+    if fast is not None:
+        return fast
     try:
-        return _symbolic_scalar_equal(a, r, options)
+        return _sympy_equal(a.text, r.text, options)
     except Exception:  # sympy raises TypeError/ValueError/... on odd objects (sets in arithmetic): no verdict
         return None
 
 
-def _symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
-    fast = scalar_equal(a, r, options)
-    if fast is not None:
-        return fast
-    r_sides, r_ops = find_relations(r)
-    a_sides, a_ops = find_relations(a)
-    if r_ops == ["="]:
-        if a_ops == ["="]:
-            return _equations_equal(a_sides, r_sides, options)
-        if not a_ops and is_label(r_sides[0]):
-            return symbolic_scalar_equal(a, r_sides[1], options)
-        return None
-    if a_ops and all(op == "=" for op in a_ops) and not r_ops:
-        return symbolic_scalar_equal(a_sides[-1], r, options)
-    if len(a_ops) == len(r_ops) == 1 and a_ops[0] in INEQUALITY and r_ops[0] in INEQUALITY:
-        return _inequalities_equal(a_sides, a_ops[0], r_sides, r_ops[0])
-    if a_ops or r_ops:
-        if len(a_ops) != len(r_ops) or a_ops != r_ops:
-            return None
-        results = [symbolic_scalar_equal(x, y, options) for x, y in zip(a_sides, r_sides, strict=False)]
-        return False if False in results else (None if None in results else True)
+def _sympy_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     (a_core, a_pct), (r_core, r_pct) = _split_percent(a), _split_percent(r)
     xa, xr = parse_latex(a_core), parse_latex(r_core)
     if xa is None or xr is None:
@@ -291,6 +294,9 @@ def _symbolic_scalar_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         if scaled is True:
             return True
     return verdict
+
+
+SYMBOLIC = Backend("symbolic", symbolic_scalar_equal, sympy_proportional)
 
 
 # Representative answer shapes. ANTLR's parser builds its prediction cache lazily, so the first parse of

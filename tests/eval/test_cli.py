@@ -56,6 +56,29 @@ def test_verify_prints_the_verdict_and_sets_the_exit_status():
     assert cli("verify", "--reference", "12", "--completion", unboxed, "--lenient").returncode == 0
 
 
+def test_verify_explain_and_lenient_fallback():
+    proc = cli("verify", "--reference", "(-\\infty,-2)\\cup(4,\\infty)", "--completion",
+               "so \\boxed{x<-2 \\text{ or } x>4}", "--explain")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("extraction: method=requested") and "span [10, 30)" in lines[0]
+    assert any(line.startswith("answer:    list x < -2; x > 4") for line in lines)
+    assert any(line.startswith("reference: union (-\\infty, -2) U (4, \\infty)") for line in lines)
+    assert any("rule: intervals.compare" in line for line in lines)
+    assert any(line.startswith("  decided by: fast path -> equal") for line in lines)
+    assert lines[-2].startswith("verdict: correct=True")
+
+    wrong = cli("verify", "--reference", "t", "--completion", "\\boxed{|t|}", "--explain")
+    assert wrong.returncode == 1 and "-> different" in wrong.stdout
+
+    mumbled = "hmm 16 hmm"  # a number, never stated as the answer
+    assert json.loads(cli("verify", "--reference", "16", "--completion", mumbled, "--lenient").stdout)[
+        "content"] == "not_checked"
+    harness = cli("verify", "--reference", "16", "--completion", mumbled, "--lenient",
+                  "--lenient-fallback", "last_number")
+    assert harness.returncode == 0 and json.loads(harness.stdout)["extraction_method"] == "last_number"
+
+
 def test_errors_are_one_line_and_exit_2(tmp_path: Path):
     data = tmp_path / "data"
     assert_one_line_error(

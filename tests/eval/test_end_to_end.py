@@ -129,7 +129,10 @@ def compare_against_a_different_run(base: Path, data_dir: Path, tmp_path: Path) 
     compared = rlvr_eval("compare", str(base), str(other))
     assert compared.returncode == 0, compared.stderr
     lines = compared.stdout.splitlines()
-    rows = {line.split("|")[1].strip(): line for line in lines if line.startswith("| ")}
+    rows: dict[str, str] = {}
+    for line in lines:  # the first row per benchmark: the delta table (its transition row comes later)
+        if line.startswith("| "):
+            rows.setdefault(line.split("|")[1].strip(), line)
     for name in ALL_TASKS:  # the delta row of each benchmark: A's score, B's score, B - A
         row = rows[label(name)]
         a, b = 100 * scores_a[name], 100 * scores_b[name]

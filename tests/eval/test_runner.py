@@ -67,7 +67,7 @@ class FakeBackend:
         h = int(hashlib.sha256(f"{params.seed}|{index}|{prompt}".encode()).hexdigest(), 16)
         answer = right if h % 3 else right + 1
         if h % 5 == 0:
-            return Completion(text=f"I think it is {answer}", finish_reason="stop", num_tokens=4)
+            return Completion(text=f"I think it is {answer}.", finish_reason="stop", num_tokens=5)
         if h % 7 == 0:
             loop = "we add again. " * 30
             return Completion(text=loop, finish_reason="length", num_tokens=params.max_tokens)
@@ -260,6 +260,35 @@ def test_real_verifier_grades_format_and_content(data_dir: Path, tmp_path: Path)
     assert looping and all(r.verdict.format is FormatStatus.TRUNCATED for r in looping)
     assert results.tasks["aime24"].repetition_rate == pytest.approx(len(
         [r for r in looping if r.task == "aime24"]) / (len(AIME_ROWS) * 8))
+
+
+class MumblingBackend(FakeBackend):
+    """Right answers that are never stated as answers: only the last-number fallback finds them."""
+
+    @staticmethod
+    def _complete(prompt: str, index: int, params: SamplingParams) -> Completion:
+        a = int(re.findall(r"\d+", prompt.split("user")[-1])[0])
+        right = a + a if "+" in prompt else a * 3
+        return Completion(text=f"hmm {right} hmm", finish_reason="stop", num_tokens=3)
+
+
+def test_lenient_fallback_changes_lenient_scores_and_is_recorded(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    config = make_config(data_dir, out, verify_workers=1)
+    stated_only = score(config, backend=MumblingBackend(), verifier=None)
+    assert stated_only.settings["lenient_fallback"] == "none"
+    assert all(m.lenient_accuracy == 0.0 for m in stated_only.tasks.values())
+
+    harness = rescore(out, workers=1, lenient_fallback="last_number")  # the paper harness's rule
+    assert all(m.lenient_accuracy == 1.0 and m.strict_accuracy == 0.0 for m in harness.tasks.values())
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["settings"]["lenient_fallback"] == "last_number"
+    again = rescore(out, workers=1)  # the run's recorded setting is kept
+    assert _metrics(again) == _metrics(harness)
+
+    fresh = score(make_config(data_dir, tmp_path / "run2", verify_workers=1, lenient_fallback="last_number"),
+                  backend=MumblingBackend(), verifier=None)
+    assert _metrics(fresh) == _metrics(harness)
 
 
 def test_progress_bar_names_the_benchmark(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture):

@@ -38,11 +38,13 @@ def test_r1_and_plain() -> None:
     assert render_prompt(QUESTION, "plain") == QUESTION
 
 
-def test_every_named_template_has_one_placeholder_and_asks_for_boxed() -> None:
+def test_every_named_template_has_one_placeholder_and_its_answer_format() -> None:
     assert set(template_names()) == {*TEMPLATES, "chat"}
     for name, text in TEMPLATES.items():
         assert text.count("{question}") == 1, name
-        assert answer_format_for(name) == "boxed"
+        assert answer_format_for(name) == ("answer_tag" if "<answer>" in text else "boxed"), name
+    assert answer_format_for("r1") == "answer_tag"
+    assert answer_format_for("chat") == "boxed"
 
 
 def test_file_template(tmp_path: Path) -> None:

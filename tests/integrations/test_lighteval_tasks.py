@@ -289,6 +289,16 @@ def test_lighteval_cli_scores_like_rlvr_eval_rescore(tmp_path: Path) -> None:
         assert metric == {"rlvr_strict": float(verdict["correct"]),
                           "rlvr_lenient": float(verdict["content"] == "equal"),
                           "rlvr_format": float(verdict["format_ok"])}
+    # rlvr reads lighteval's own details file back (rescore of saved outputs): every row matches its item
+    # and lighteval's saved metric (rlvr_lenient, computed by rlvr) agrees with rlvr's lenient verdict.
+    rescored = tmp_path / "rescored"
+    proc = subprocess.run([python, "-m", "rlvr_eval.cli", "rescore", str(details_file), "--output-dir",
+                           str(rescored), "--verify-workers", "1", "--no-progress"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    agreement = json.loads((rescored / "agreement.json").read_text())["tasks"]["math500"]
+    assert agreement["grader"] == "lighteval rlvr_lenient" and agreement["compared"] == len(ROWS)
+    assert agreement["agreement"] == 1.0 and (rescored / "disagreements.jsonl").read_text() == ""
     # The symbolic-only item is graded correct on both sides (it is the one the version conflict breaks).
     assert by_item["test/algebra/1.json"]["correct"] is True
     assert 0 < rlvr["strict_accuracy"] < rlvr["lenient_accuracy"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import torch
 
-from rlvr_train import checkpoint as ckpt
+from rlvr_train import durable
 from rlvr_train.checkpoint import (
     STATE_FILE,
     CheckpointError,
@@ -20,8 +20,8 @@ from rlvr_train.checkpoint import (
     load_weights,
     resumable_checkpoints,
     save_checkpoint,
-    write_atomic,
 )
+from rlvr_train.durable import write_atomic
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_files_and_directory_are_fsynced_before_the_rename(
         events.append(("rename", str(self)))
         return real_rename(self, target)
 
-    monkeypatch.setattr(ckpt.os, "fsync", fsync)
+    monkeypatch.setattr(durable.os, "fsync", fsync)
     monkeypatch.setattr(Path, "rename", rename)
     path = save(tmp_path, 2, model_and_tokenizer[0], model_and_tokenizer[1])
     renamed = events.index(("rename", str(tmp_path / ".checkpoint-2.tmp")))

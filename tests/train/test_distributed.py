@@ -140,7 +140,8 @@ def test_each_rank_takes_interleaved_whole_prompts_and_its_own_seeds(both_runs: 
 def write_config(path: Path, model_dir: Path, out: Path, **extra: Any) -> Path:
     values: dict[str, Any] = dict(
         model=str(model_dir), output_dir=str(out), problem="Say 7", answer="7", template="plain",
-        strict=False, batch_size=4, rollouts=4, max_response_tokens=8, temperature=1.0, lr=3e-3,
+        strict=False, lenient_fallback="last_number",
+        batch_size=4, rollouts=4, max_response_tokens=8, temperature=1.0, lr=3e-3,
         micro_batch_size=3, steps=2, save_every=1, keep_last=1, eval_every=0, verify_workers=0,
         tensorboard=False,
     )

@@ -20,7 +20,8 @@ from rlvr_train.trainer import TrainError, train
 def toy(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
     values: dict[str, Any] = dict(
         model=str(model_dir), output_dir=str(out), problem="Say 7", answer="7", template="plain",
-        strict=False, batch_size=2, rollouts=4, max_response_tokens=6, temperature=1.0, lr=3e-3,
+        strict=False, lenient_fallback="last_number", batch_size=2, rollouts=4, max_response_tokens=6,
+        temperature=1.0, lr=3e-3,
         micro_batch_size=8, steps=3, save_every=1, eval_every=0, verify_workers=0, tensorboard=False,
     )
     return TrainConfig(**{**values, **overrides})

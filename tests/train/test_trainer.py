@@ -21,14 +21,16 @@ TRAIN_KEYS = {
 
 
 def toy_config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
-    """'Say 7': reward 1 when the last number of a short sample is 7 (strict=False: no box needed).
+    """'Say 7': reward 1 when the last number of a short sample is 7 (strict=False with the last-number
+    fallback: no box, and no stated answer, needed).
 
     A random 2-layer model almost never writes ``\\boxed{}``, but it emits digits, so the lenient
     last-number reward starts near 0.1 and gives GRPO a signal it can climb.
     """
     values: dict[str, Any] = dict(
         model=str(model_dir), output_dir=str(out), problem="Say 7", answer="7", template="plain",
-        strict=False, batch_size=4, rollouts=8, max_response_tokens=8, temperature=1.0, lr=3e-3,
+        strict=False, lenient_fallback="last_number", batch_size=4, rollouts=8, max_response_tokens=8,
+        temperature=1.0, lr=3e-3,
         micro_batch_size=32, steps=2, save_every=0, eval_every=0, verify_workers=0, tensorboard=False,
     )
     values.update(overrides)
@@ -229,10 +231,11 @@ def test_eval_is_logged_at_start_and_every_k(tiny_model_dir: Path, tmp_path: Pat
 
 
 def test_grpo_raises_the_toy_reward(tiny_model_dir: Path, tmp_path: Path) -> None:
-    """About 10 s on one core. Seen on the fixture model (seeds 0-3): first 5 steps 0.01-0.03, last 10
-    steps 0.65-0.9 (lr 3e-3 is far above the paper's 1e-6: a 2-layer random model needs big steps)."""
+    """About 9 s on one core. Seen on the fixture model with the per-step seeding and verifier v2 (seeds
+    0-4): first 5 steps 0.0-0.013, last 10 of 60 steps 0.76-0.99 (after 40 steps only 0.37-0.71, so 60);
+    lr 3e-3 is far above the paper's 1e-6: a 2-layer random model needs big steps."""
     rewards: list[float] = []
-    cfg = toy_config(tiny_model_dir, tmp_path / "run", steps=40, seed=1)
+    cfg = toy_config(tiny_model_dir, tmp_path / "run", steps=60, seed=1)
     train(cfg, progress=False, on_step=lambda step, row: rewards.append(row["reward_mean"]))
     start, end = sum(rewards[:5]) / 5, sum(rewards[-10:]) / 10
     assert start < 0.2, rewards

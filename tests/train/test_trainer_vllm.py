@@ -67,7 +67,8 @@ def test_live_engine_follows_the_policy_weights_and_training_runs(
     bench.write_text('{"question": "Say 7", "answer": "7"}\n{"question": "Say 3", "answer": "3"}\n')
     out = tmp_path / "run"
     cfg = TrainConfig(model=str(tiny_model_dir), output_dir=str(out), problem="Say 7", answer="7",
-                      template="plain", strict=False, batch_size=2, rollouts=4, max_response_tokens=6,
+                      template="plain", strict=False, lenient_fallback="last_number",
+                      batch_size=2, rollouts=4, max_response_tokens=6,
                       temperature=1.0, lr=3e-3, steps=2, save_every=0, eval_every=2, verify_workers=0,
                       eval_tasks=[f"jsonl:{bench}"], eval_template="plain", eval_max_tokens=4,
                       backend="vllm", vllm_kv_cache_memory_gb=KV_CACHE_BYTES / 2**30, max_prompt_tokens=64,

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import time
-from types import SimpleNamespace
 
 import pytest
 
 from rlvr_eval.verifier import api
+from rlvr_eval.verifier.answer import Answer
 from rlvr_eval.verifier.batch import BatchPool, verify_batch
-from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions, Extraction, FormatStatus, Verdict
+from rlvr_eval.verifier.schema import (
+    ContentStatus,
+    EquivalenceOptions,
+    Extraction,
+    FormatStatus,
+    Verdict,
+    VerifyRequest,
+)
 
 ITEM_TIMEOUT = 1.0
 
@@ -19,17 +26,18 @@ ITEM_TIMEOUT = 1.0
 # The batch workers are separate interpreters: `_standin_verify` installs the stand-ins there.
 
 
-def _scripted_compare(answer: str, reference: str, options: object) -> ContentStatus:
+def _scripted_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
     """Equal iff identical; 'hang' sleeps past any deadline, 'crash' kills the worker."""
-    if answer == "hang":
+    if answer.text == "hang":
         time.sleep(60)
-    if answer == "crash":
+    if answer.text == "crash":
         os._exit(3)
-    return ContentStatus.EQUAL if answer == reference else ContentStatus.DIFFERENT
+    return ContentStatus.EQUAL if answer.text == reference.text else ContentStatus.DIFFERENT
 
 
 def _fake_extract(completion: str, *, answer_format: str = "boxed", strict: bool = True,
-                  finish_reason: str | None = None) -> Extraction:
+                  finish_reason: str | None = None, prompt: str | None = None,
+                  lenient_fallback: str = "none") -> Extraction:
     """Last ``\\boxed{}``; if absent and not strict, the last word (like the real lenient fallback)."""
     status = FormatStatus.TRUNCATED if finish_reason == "length" else FormatStatus.OK
     start = completion.rfind("\\boxed{")
@@ -43,26 +51,26 @@ def _fake_extract(completion: str, *, answer_format: str = "boxed", strict: bool
     return Extraction(answer=words[-1], format=status, method="last_number")
 
 
-_EXTRACT = SimpleNamespace(extract_answer=_fake_extract)
-_EQUIV = SimpleNamespace(fast_compare=lambda a, r, o: None, symbolic_compare=_scripted_compare)
+def _undecided(answer: Answer, reference: Answer, options: object) -> None:
+    return None
 
 
 def _install(target: object) -> None:
-    target.setattr(api, "_extract", lambda: _EXTRACT)  # type: ignore[attr-defined]
-    target.setattr(api, "_equivalence", lambda: _EQUIV)  # type: ignore[attr-defined]
-    target.setattr(api, "_normalize", lambda text, options: text.strip())  # type: ignore[attr-defined]
+    target.setattr(api, "extract_answer", _fake_extract)  # type: ignore[attr-defined]
+    target.setattr(api, "fast_compare", _undecided)  # type: ignore[attr-defined]
+    target.setattr(api, "symbolic_compare", _scripted_compare)  # type: ignore[attr-defined]
 
 
-def _standin_verify(item: tuple[object, ...]) -> Verdict:
+def _standin_verify(request: VerifyRequest) -> Verdict:
     _install(pytest.MonkeyPatch())
-    return api.verify_unguarded(item)
+    return api.verify_unguarded(request)
 
 
-def _item(completion: str, reference: str, finish_reason: str | None = None) -> tuple[object, ...]:
-    return (completion, reference, "boxed", True, ITEM_TIMEOUT, finish_reason, None, None)
+def _item(completion: str, reference: str, finish_reason: str | None = None) -> VerifyRequest:
+    return VerifyRequest(completion, reference, finish_reason=finish_reason, timeout=ITEM_TIMEOUT)
 
 
-def _on_failure(items: list[tuple[object, ...]]):  # type: ignore[no-untyped-def]
+def _on_failure(items: list[VerifyRequest]):  # type: ignore[no-untyped-def]
     def on_failure(index: int, kind: str, message: str) -> Verdict:
         content = ContentStatus.TIMEOUT if kind == "timeout" else ContentStatus.UNPARSEABLE
         return api.verdict_without_content(items[index], content, message)
@@ -83,7 +91,7 @@ def standins(monkeypatch: pytest.MonkeyPatch) -> None:
     api.cache_clear()
 
 
-def _items(n: int, specials: dict[int, str] | None = None) -> list[tuple[object, ...]]:
+def _items(n: int, specials: dict[int, str] | None = None) -> list[VerifyRequest]:
     specials = specials or {}
     items = []
     for i in range(n):
@@ -92,7 +100,7 @@ def _items(n: int, specials: dict[int, str] | None = None) -> list[tuple[object,
     return items
 
 
-def _run(pool: BatchPool, items: list[tuple[object, ...]], chunk_size: int | None = None) -> list[Verdict]:
+def _run(pool: BatchPool, items: list[VerifyRequest], chunk_size: int | None = None) -> list[Verdict]:
     on_failure = _on_failure(items)
     return pool.map(
         _standin_verify, items, item_timeout=ITEM_TIMEOUT, on_failure=on_failure, chunk_size=chunk_size
@@ -145,7 +153,7 @@ def test_crashing_worker_costs_only_its_item(pool: BatchPool) -> None:
 
 
 def test_exception_in_item_becomes_unparseable(pool: BatchPool) -> None:
-    bad = ("\\boxed{2}", 2, "boxed", True, ITEM_TIMEOUT, None, None, None)  # reference is not a string
+    bad = VerifyRequest("\\boxed{2}", 2, timeout=ITEM_TIMEOUT)  # type: ignore[arg-type]  # not a string
     items = [_item("\\boxed{1}", "1"), bad, _item("\\boxed{3}", "3")]
     results = _run(pool, items)
     assert results[0].correct and results[2].correct

@@ -1,4 +1,4 @@
-"""Unit tests of the content layer: normalization, exact numbers, shapes, and typical model outputs."""
+"""Unit tests of the content layer: normalization, exact numbers, parsed kinds, and typical model outputs."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from fractions import Fraction
 
 import pytest
 
+from rlvr_eval.verifier.answer import Matrix
+from rlvr_eval.verifier.brackets import split_top
 from rlvr_eval.verifier.equivalence import compare, fast_compare, symbolic_compare
 from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
-from rlvr_eval.verifier.normalize import last_boxed, normalize_answer
+from rlvr_eval.verifier.normalize import normalize_answer
 from rlvr_eval.verifier.numbers import Refuse, Value, decimal_half_ulp
+from rlvr_eval.verifier.parse import parse
 from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
-from rlvr_eval.verifier.structures import parse_shape, split_top
 
 EQ, NE = ContentStatus.EQUAL, ContentStatus.DIFFERENT
 OPTS = EquivalenceOptions()
@@ -27,8 +29,6 @@ OPTS = EquivalenceOptions()
         ("10,\\!000", "10000"),
         ("x = 10,000", "x=10000"),
         ("12^{\\mathrm{th}}", "12"),
-        ("30^\\circ", "30"),
-        ("5\\text{ cm}", "5"),
         ("\\text{(C)}", "(C)"),
         ("\\$18.90", "18.90"),
         ("1, 000", "1,000"),  # a list, not a number
@@ -41,18 +41,31 @@ def test_normalize_answer(raw: str, normal: str) -> None:
     assert normalize_answer(raw) == normal
 
 
-def test_normalize_is_idempotent_and_strips_given_unit() -> None:
+def test_normalize_is_idempotent() -> None:
     raws = ("$\\boxed{\\dfrac{3}{4}\\text{ m}}$", "x \\in [1, 2)", "\\left\\{ 1, 2 \\right\\}", "-4e - 5")
     for raw in raws:
         once = normalize_answer(raw)
         assert normalize_answer(once) == once
-    assert normalize_answer("12 \\mathrm{~m/s}", "m/s") == "12"
 
 
-def test_last_boxed_takes_the_last_balanced_box() -> None:
-    assert last_boxed("a \\boxed{1} then \\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
-    assert last_boxed("no box") is None
-    assert last_boxed("\\boxed{12") is None
+@pytest.mark.parametrize(
+    ("raw", "value", "unit", "degrees"),
+    [
+        ("30^\\circ", "30", None, True),
+        ("5\\text{ cm}", "5", "cm", False),
+        ("12 \\mathrm{~m/s}", "12", "m/s", False),
+        ("25\\pi \\text{ m}^2", "25\\pi", "m^2", False),
+        ("6 meters/second", "6", "meters/second", False),
+        ("a+b", "a+b", None, False),  # a single letter is never a unit
+    ],
+)
+def test_units_and_degrees_are_fields(raw: str, value: str, unit: str | None, degrees: bool) -> None:
+    answer = parse(raw)
+    assert (answer.text, answer.unit, answer.degrees) == (value, unit, degrees)
+
+
+def test_given_unit_is_stripped() -> None:
+    assert parse("12 \\mathrm{~m/s}", EquivalenceOptions(unit="m/s")).text == "12"
 
 
 def test_values_are_exact_and_canonical() -> None:
@@ -85,13 +98,16 @@ def test_fast_parser_refuses_what_it_does_not_model() -> None:
     assert parsed is not None and parsed[1] == {"x", "y"}
 
 
-def test_shapes() -> None:
-    assert parse_shape("[1,2)").kind == "seq"
-    assert parse_shape("\\{1,2\\}").kind == "set"
-    assert parse_shape("1,2").kind == "list"
-    assert parse_shape("(1,2)\\cup(3,4)").kind == "union"
-    assert parse_shape("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}").items == (("1", "2"), ("3", "4"))
-    assert parse_shape("a<x\\leq b").ops == ("<", "<=")
+def test_parsed_kinds() -> None:
+    assert parse("[1,2)").kind == "interval"
+    assert parse("(1,2)").kind == "tuple"  # a pair, or an interval when the other side is one
+    assert parse("\\{1,2\\}").kind == "set"
+    assert parse("1,2").kind == "list"
+    assert parse("(1,2)\\cup(3,4)").kind == "union"
+    matrix = parse("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}").value
+    assert isinstance(matrix, Matrix)
+    assert [[c.text for c in row] for row in matrix.rows] == [["1", "2"], ["3", "4"]]
+    assert parse("a<x\\leq b").value.ops == ("<", "<=")  # type: ignore[union-attr]
     assert split_top("(1,2),\\{3,4\\},f(5,6)", ",") == ["(1,2)", "\\{3,4\\}", "f(5,6)"]
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from rlvr_eval.verifier.boxes import last_boxed_content as last_boxed
 from rlvr_eval.verifier.equivalence import compare, fast_compare
-from rlvr_eval.verifier.normalize import last_boxed, normalize_answer
+from rlvr_eval.verifier.normalize import normalize_answer
 from rlvr_eval.verifier.numbers import decimal_half_ulp
 from rlvr_eval.verifier.schema import ContentStatus, EquivalenceOptions
 

@@ -172,6 +172,22 @@ ISSUE_REJECT = [
 ]
 
 
+# False positives of the first verifier (issue 8): symbols are real, empty is nothing, agreement is no proof.
+ISSUE8_FALSE_POSITIVES = [
+    ("|t|", "t", NE),
+    ("\\sqrt{t^2}", "t", NE),
+    ("\\sqrt{x^2 y^2}", "xy", NE),
+    ("\\ln|x|", "\\ln x", NE),
+    ("(x-1)^2 + y^2 = 10", "10", NE),  # an equation is not its right-hand side
+    ("x^2 = 4", "4", NE),
+    ("", "", NE),
+    ("\\,", "\\,", NE),
+    ("\\sqrt{t^2}", "|t|", EQ),
+    ("\\sqrt{1/n}", "\\frac{1}{\\sqrt{n}}", EQ),  # equal wherever both are real
+    ("2 + 3 = 5", "5", EQ),  # a worked computation states its value
+]
+
+
 def _check(
     answer: str, reference: str, expected: ContentStatus, options: EquivalenceOptions = DEFAULT
 ) -> None:
@@ -204,6 +220,17 @@ def test_issue_accept(answer: str, reference: str) -> None:
 @pytest.mark.parametrize(("answer", "reference"), ISSUE_REJECT)
 def test_issue_reject(answer: str, reference: str) -> None:
     _check(answer, reference, NE)
+
+
+@pytest.mark.parametrize(("answer", "reference", "expected"), ISSUE8_FALSE_POSITIVES)
+def test_issue8_false_positives(answer: str, reference: str, expected: ContentStatus) -> None:
+    _check(answer, reference, expected)
+
+
+@pytest.mark.parametrize("answer", ["2^{1/2^{300}}", "2^{2^{-300}}", "1 + 10^{-100}"])
+def test_agreeing_to_60_digits_is_not_equal(answer: str) -> None:
+    # 2^{1/2^{300}} and 1 agree to about 90 digits; without a proof there is no verdict, never EQUAL
+    assert compare(answer, "1", EquivalenceOptions()) is not EQ
 
 
 def test_too_large_to_tell_apart_is_never_equal() -> None:

@@ -19,11 +19,11 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import pytest
 
 from rlvr_eval.verifier import api, sandbox
+from rlvr_eval.verifier.answer import Answer
 from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
 from rlvr_eval.verifier.schema import ContentStatus, Extraction, FormatStatus
 
@@ -35,34 +35,35 @@ SLACK = 1.5  # kill + reap + IPC + thread scheduling on a loaded 2-core CI machi
 # Top-level functions: the sandbox pickles them by reference and imports this module in the worker.
 
 
-def _sleepy_compare(answer: str, reference: str, options: object) -> ContentStatus:
+def _sleepy_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
     time.sleep(60)
     return ContentStatus.EQUAL
 
 
-def _spinning_compare(answer: str, reference: str, options: object) -> ContentStatus:
+def _spinning_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
     # One long C call (catastrophic regex backtracking) that holds the GIL and never checks
     # signals: only killing the process stops it.
     matched = re.match(r"(a+)+$", "a" * 60 + "b")
     return ContentStatus.EQUAL if matched else ContentStatus.DIFFERENT
 
 
-def _crashing_compare(answer: str, reference: str, options: object) -> ContentStatus:
+def _crashing_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
     os.abort()  # like a segfault in a C extension
     return ContentStatus.EQUAL  # pragma: no cover
 
 
-def _hungry_compare(answer: str, reference: str, options: object) -> ContentStatus:
+def _hungry_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
     blob = bytearray(8 * 1024**3)  # 8 GB: beyond the worker's address-space cap
     return ContentStatus.EQUAL if blob else ContentStatus.DIFFERENT
 
 
-def _echo_compare(answer: str, reference: str, options: object) -> ContentStatus:
-    return ContentStatus.EQUAL if answer.strip() == reference.strip() else ContentStatus.DIFFERENT
+def _echo_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
+    return ContentStatus.EQUAL if answer.text == reference.text else ContentStatus.DIFFERENT
 
 
 def _fake_extract(completion: str, *, answer_format: str = "boxed", strict: bool = True,
-                  finish_reason: str | None = None) -> Extraction:
+                  finish_reason: str | None = None, prompt: str | None = None,
+                  lenient_fallback: str = "none") -> Extraction:
     start = completion.rfind("\\boxed{")
     if start < 0:
         return Extraction(answer=None, format=FormatStatus.NO_ANSWER, method="none")
@@ -70,18 +71,16 @@ def _fake_extract(completion: str, *, answer_format: str = "boxed", strict: bool
     return Extraction(answer=completion[start + 7 : end], format=FormatStatus.OK, method="requested")
 
 
-def _layers(symbolic: object) -> tuple[SimpleNamespace, SimpleNamespace]:
-    extract = SimpleNamespace(extract_answer=_fake_extract)
-    equivalence = SimpleNamespace(fast_compare=lambda a, r, o: None, symbolic_compare=symbolic)
-    return extract, equivalence
+def _undecided(answer: Answer, reference: Answer, options: object) -> None:
+    return None  # the fast path never decides: every pair goes to the (stand-in) symbolic path
 
 
-def install_standins(target: object, symbolic: object) -> None:
-    """Swap the extraction/equivalence layers of `api` (works in this process or a child)."""
-    extract, equivalence = _layers(symbolic)
-    target.setattr(api, "_extract", lambda: extract)  # type: ignore[attr-defined]
-    target.setattr(api, "_equivalence", lambda: equivalence)  # type: ignore[attr-defined]
-    target.setattr(api, "_normalize", lambda text, options: text.strip())  # type: ignore[attr-defined]
+def install_standins(target: object, symbolic: object, fast: object = _undecided) -> None:
+    """Swap `api`'s extraction and comparison steps (works in this process or a child): the names
+    `api` calls are plain module attributes, so patching them is all it takes."""
+    target.setattr(api, "extract_answer", _fake_extract)  # type: ignore[attr-defined]
+    target.setattr(api, "fast_compare", fast)  # type: ignore[attr-defined]
+    target.setattr(api, "symbolic_compare", symbolic)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)
@@ -298,18 +297,15 @@ def test_fresh_interpreter_workers_without_zygote() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
-def _raising_compare(answer: str, reference: str, options: object) -> ContentStatus:
+def _raising_compare(answer: Answer, reference: Answer, options: object) -> ContentStatus:
     raise ValueError("parser bug")
 
 
 def test_bugs_in_the_layers_cost_one_verdict_not_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    install_standins(monkeypatch, _echo_compare)
-    broken_fast = SimpleNamespace(fast_compare=_raising_compare, symbolic_compare=_echo_compare)
-    monkeypatch.setattr(api, "_equivalence", lambda: broken_fast)
+    install_standins(monkeypatch, _echo_compare, fast=_raising_compare)
     verdict = api.verify("\\boxed{7}", "7", timeout=5)
     assert verdict.correct and "symbolic" in verdict.reason  # the complete path still decided
-    broken_both = SimpleNamespace(fast_compare=_raising_compare, symbolic_compare=_raising_compare)
-    monkeypatch.setattr(api, "_equivalence", lambda: broken_both)
+    install_standins(monkeypatch, _raising_compare, fast=_raising_compare)
     api.cache_clear()
     verdict = api.verify("\\boxed{7}", "7", timeout=5)
     assert verdict.content is ContentStatus.UNPARSEABLE and "ValueError" in verdict.reason

@@ -1,0 +1,63 @@
+"""What the question tells the verifier (`question.py`), through `verify(..., prompt=question)`."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlvr_eval.verifier.api import verify
+from rlvr_eval.verifier.question import asks_in_order
+
+LENIENT = {"strict": False}
+
+
+@pytest.mark.parametrize(
+    ("question", "completion", "reference", "expected"),
+    [
+        # the left side is what was asked: a label, not half of an equation
+        ("If ..., what is the value of $x+y$?", "so $\\boxed{x + y = 4027}$", "4027", True),
+        ("Determine $x^3.$", "Therefore $\\boxed{x^3 = 12}$.", "12", True),
+        ("What is $\\cos \\angle RPS$?", "\\boxed{\\cos \\angle RPS = -\\frac{24}{25}}", "-\\frac{24}{25}",
+         True),
+        ("What is the value of $x+y$?", "so $\\boxed{x + y = 4028}$", "4027", False),
+        # without being asked for, an equation is not its right-hand side
+        ("Find the circle through the three points.", "\\boxed{(x-1)^2 + y^2 = 10}", "10", False),
+        ("Solve $x^2 = 4$ for $x$.", "\\boxed{x^2 = 4}", "4", False),
+    ],
+)
+def test_an_asked_expression_is_a_label(question: str, completion: str, reference: str,
+                                        expected: bool) -> None:
+    assert verify(completion, reference, prompt=question).correct is expected
+
+
+def test_the_label_needs_the_question() -> None:
+    assert not verify("\\boxed{x + y = 4027}", "4027").correct
+    assert verify("\\boxed{x + y = 4027}", "4027", prompt="What is $x+y$?").correct
+
+
+@pytest.mark.parametrize(
+    ("question", "ordered"),
+    [
+        ("Determine the values of $T(10), T(11)$ and $T(12)$.", True),
+        ("Find $a$, $b$ and $c$, in that order.", True),
+        ("The roots are $p$ and $q$; find $p^2$ and $q^2$ respectively.", True),
+        ("Find all real solutions of $x^3 = x$.", False),
+        ("List the primes below 10.", False),
+    ],
+)
+def test_questions_that_ask_in_order(question: str, ordered: bool) -> None:
+    assert asks_in_order(question) is ordered
+
+
+def test_ordered_question_makes_a_list_ordered() -> None:
+    question = "Determine the values of $T(10), T(11)$ and $T(12)$."
+    assert verify("\\boxed{2, 4, 3}", "2,4,3", prompt=question).correct
+    assert not verify("\\boxed{2, 3, 4}", "2,4,3", prompt=question).correct
+    assert verify("\\boxed{2, 3, 4}", "2,4,3").correct  # without the question a list is order-free
+    solutions = "Find all real solutions of $x^3 = x$."
+    assert verify("\\boxed{1, 0, -1}", "-1, 0, 1", prompt=solutions).correct
+
+
+def test_a_restated_expression_is_not_credited() -> None:
+    question = "Evaluate $2^{10}$."
+    assert not verify("\\boxed{2^{10}}", "1024", prompt=question).correct
+    assert verify("\\boxed{1024}", "1024", prompt=question).correct

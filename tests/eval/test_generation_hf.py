@@ -128,3 +128,59 @@ def test_missing_model_path_is_one_line_error(tmp_path: Path) -> None:
 def test_bad_dtype_is_rejected(tiny_model_dir: Path) -> None:
     with pytest.raises(BackendError, match="unknown dtype"):
         HFBackend(str(tiny_model_dir), dtype="float99")
+
+
+def test_token_id_prompts_and_generated_ids(backend: HFBackend) -> None:
+    """Token-id prompts give the samples of their text (seeds differ: the key is the prompt as given),
+    and ``token_ids`` are exactly the generated tokens, the end token included when one ended it."""
+    tokenizer = backend.tokenizer
+    ids = [tokenizer(p)["input_ids"] for p in PROMPTS]
+    greedy = SamplingParams(max_tokens=12)
+    assert backend.generate(ids, greedy) == backend.generate(PROMPTS, greedy)  # greedy: no seed involved
+    params = SamplingParams(n=3, temperature=1.0, max_tokens=12, seed=3)
+    ends = set(backend._split_stops(params.stop)[0])
+    for samples in backend.generate(ids, params):
+        for c in samples:
+            assert len(c.token_ids) == c.num_tokens >= 1
+            assert (c.finish_reason == "stop") == (c.token_ids[-1] in ends)
+            assert not ends & set(c.token_ids[:-1])  # nothing after the first end token
+            assert tokenizer.decode(list(c.token_ids), skip_special_tokens=True) == c.text
+
+
+def test_min_tokens_forces_full_length(backend: HFBackend) -> None:
+    params = SamplingParams(n=2, temperature=1.0, max_tokens=20, min_tokens=20, seed=1)
+    out = backend.generate(PROMPTS, params)
+    assert all(c.finish_reason == "length" and len(c.token_ids) == 20 for samples in out for c in samples)
+
+
+def test_a_share_with_whole_request_occurrences_draws_the_whole_requests_samples(backend: HFBackend) -> None:
+    """A rank generating copies 1 and 3 of a prompt repeated 4 times gets the samples one process drew
+    for those copies (the trainer splits a one-shot step this way)."""
+    params = SamplingParams(n=2, temperature=1.0, max_tokens=8, seed=5)
+    whole = backend.generate([PROMPTS[1]] * 4, params)
+    assert whole[0] != whole[1]  # the copies are distinct samples
+    share = backend.generate([PROMPTS[1]] * 2, params.model_copy(update={"occurrences": [1, 3]}))
+    assert share == [whole[1], whole[3]]
+    with pytest.raises(BackendError, match="occurrences"):
+        backend.generate([PROMPTS[1]], params.model_copy(update={"occurrences": [0, 1]}))
+
+
+def test_from_model_follows_the_live_weights_and_keeps_train_mode(tiny_model_dir: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(1)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    live = HFBackend.from_model(model, tokenizer, batch_size=2)
+    loaded = HFBackend(str(tiny_model_dir), dtype="float32", batch_size=2)
+    params = SamplingParams(n=2, temperature=1.0, max_tokens=8, seed=9)
+    model.train()
+    assert live.generate(PROMPTS, params) == loaded.generate(PROMPTS, params)
+    assert model.training  # switched to eval for the call only
+    before = live.generate(PROMPTS, SamplingParams(max_tokens=8))
+    with torch.no_grad():  # an optimizer step in place: the next call sees it
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(0)) * 0.5)
+    assert live.generate(PROMPTS, SamplingParams(max_tokens=8)) != before
+    live.close()
+    assert model.training and next(model.parameters()).requires_grad  # closing leaves the policy alone

@@ -39,6 +39,9 @@ SCRIPT = textwrap.dedent(
 
     if __name__ == "__main__":
         model, dp, prompts = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+        from transformers import AutoTokenizer
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        ids = [tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
         backend = get_backend("vllm", model=model, dtype="float32", gpu_memory_utilization=0.1,
                               enforce_eager=True, max_model_len=256, data_parallel_size=dp, chunk_size=2)
         sampled = SamplingParams(n=3, temperature=1.0, max_tokens=8, seed=11)
@@ -54,6 +57,8 @@ SCRIPT = textwrap.dedent(
                 prompts, sampled.model_copy(update={"n": 2, "sample_indices": [1, 2]}))),
             "reseeded": dump(backend.generate(prompts, sampled.model_copy(update={"seed": 12}))),
             "progress": seen,
+            "ids_greedy": dump(backend.generate(ids, SamplingParams(n=2, max_tokens=8))),
+            "forced": dump(backend.generate(prompts, SamplingParams(max_tokens=6, min_tokens=6))),
         }
         backend.close()
         try:
@@ -94,8 +99,14 @@ def check_results(result: dict[str, Any], hf_reference: dict[str, Any]) -> None:
     greedy = result["greedy"]
     assert [len(samples) for samples in greedy] == [2, 2, 2]
     assert all(samples[0] == samples[1] for samples in greedy)
-    # Two implementations, one model: greedy text agrees (float32, 8 tokens of a random model).
+    # Two implementations, one model: greedy text agrees (float32, 8 tokens of a random model), and so
+    # do the generated token ids, the end token included (the trainer learns from them).
     assert [samples[0]["text"] for samples in greedy] == [s[0]["text"] for s in hf_reference["greedy"]]
+    hf_ids = [list(s[0]["token_ids"]) for s in hf_reference["greedy"]]
+    assert [samples[0]["token_ids"] for samples in greedy] == hf_ids
+    assert result["ids_greedy"] == greedy  # token-id prompts: the same samples as their text
+    for samples in result["forced"]:  # min_tokens = max_tokens: every sample runs to the limit
+        assert samples[0]["finish_reason"] == "length" and len(samples[0]["token_ids"]) == 6
     for samples in result["short"]:
         assert samples[0]["num_tokens"] <= 3
         if samples[0]["finish_reason"] == "length":

@@ -16,14 +16,25 @@ from typing import Any
 
 import torch
 
+from rlvr_eval.generation.base import occurrences
 from rlvr_train import distributed as dist
 from rlvr_train.config import TrainConfig
+from rlvr_train.engine import my_rollout_positions
 from rlvr_train.grpo import group_advantages
 from rlvr_train.rollout import Packed, Rollouts, pack
-from rlvr_train.trainer import load_model, policy_update
+from rlvr_train.trainer import enable_gradient_checkpointing, load_model, use_gradient_checkpointing
+from rlvr_train.update import plan_micro_batches, policy_update
 
 GROUPS, G = 4, 4  # 16 responses; 8 per rank with 2 ranks
-MODES = ("token_mean", "seq_mean_token_sum_norm")
+# mode -> TrainConfig overrides; "bf16" also shards with FSDP2 mixed precision (a no-op in one process)
+MODES: dict[str, dict[str, Any]] = {
+    "token_mean": {"aggregation": "token_mean"},
+    "seq_mean_token_sum_norm": {"aggregation": "seq_mean_token_sum_norm"},
+    # rows are 6..23 tokens wide: ranks' greedy plans differ in length and must be balanced
+    "token_budget": {"aggregation": "token_mean", "max_tokens_per_micro_batch": 30},
+    "bf16": {"aggregation": "token_mean"},
+    "checkpointing": {"aggregation": "token_mean", "gradient_checkpointing": True},
+}
 
 
 def fixed_rollouts(vocab: int) -> tuple[Rollouts, torch.Tensor]:
@@ -51,14 +62,19 @@ def run(model_dir: str, mode: str, *, nan_on_last_rank: bool = False) -> dict[st
     """One update; ``nan_on_last_rank`` poisons one advantage on the last rank only (skip test)."""
     cfg = TrainConfig(
         model=model_dir, lr=1e-4, kl_coef=0.01, entropy_coef=0.01, micro_batch_size=3, grad_clip=0.5,
-        temperature=0.7, aggregation=mode, max_response_tokens=12,
+        temperature=0.7, max_response_tokens=12, logprob_chunk_size=5, **MODES[mode],
     )
     device = torch.device("cpu")
     policy = load_model(model_dir, device)
     ref = load_model(model_dir, device).eval().requires_grad_(False)
-    dist.shard_policy(policy)
-    dist.shard_policy(ref)
+    if use_gradient_checkpointing(cfg, device):  # as the trainer: before sharding
+        enable_gradient_checkpointing(policy)
+    dist.shard_policy(policy, mixed_precision=mode == "bf16")
+    dist.shard_policy(ref, mixed_precision=mode == "bf16")
     policy.train()
+    compute_dtypes: set[torch.dtype] = set()  # dtype of a layer's weight while it computes
+    first_layer = policy.model.layers[0].mlp.up_proj
+    first_layer.register_forward_pre_hook(lambda module, args: compute_dtypes.add(module.weight.dtype))
     optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     grads: dict[str, torch.Tensor] = {}
 
@@ -81,7 +97,16 @@ def run(model_dir: str, mode: str, *, nan_on_last_rank: bool = False) -> dict[st
                             contextlib.nullcontext)
     weights = dist.full_state_dict(policy)
     local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in policy.parameters())
-    return {"grads": grads, "weights": weights, "metrics": metrics, "local_numel": local}
+    lengths = batch.response_mask.sum(dim=1).tolist()
+    prompts = batch.attention_mask[:, : batch.prompt_len].sum(dim=1).tolist()
+    greedy = len(plan_micro_batches(lengths, prompts, max_responses=cfg.micro_batch_size,
+                                    max_tokens=cfg.max_tokens_per_micro_batch))
+    return {
+        "grads": grads, "weights": weights, "metrics": metrics, "local_numel": local,
+        "greedy_plans": dist.all_gather_list([greedy]), "compute_dtypes": compute_dtypes,
+        "param_dtypes": {p.dtype for p in policy.parameters()},
+        "grad_dtypes": {g.dtype for g in grads.values()},
+    }
 
 
 def main(model_dir: str, out: str) -> None:
@@ -89,8 +114,13 @@ def main(model_dir: str, out: str) -> None:
     started = dist.init()
     results: dict[str, Any] = {mode: run(model_dir, mode) for mode in MODES}
     results["nan"] = run(model_dir, "token_mean", nan_on_last_rank=True)
-    # how the trainer splits a step of 8 prompts and seeds each rank's sampling (step seed 5)
-    results["split"] = dist.all_gather_list([(dist.rank(), dist.my_share(list(range(8))), dist.rank_seed(5))])
+    # how the trainer splits a one-shot step (the same prompt 8 times) and which occurrence of the prompt
+    # each rank's samples are seeded with (rlvr_train.engine.sample_rollouts)
+    positions, own = my_rollout_positions(8, 1)
+    occurrence = occurrences([[5, 6, 7]] * 8)
+    results["split"] = dist.all_gather_list(
+        [(dist.rank(), dist.my_share(list(range(8))), positions[own], [occurrence[p] for p in positions])]
+    )
     if dist.is_main():
         torch.save(results, Path(out))
     if started:

@@ -65,7 +65,7 @@ def both_runs(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return single, torch.load(out, weights_only=False)
 
 
-@pytest.mark.parametrize("mode", ["token_mean", "seq_mean_token_sum_norm"])
+@pytest.mark.parametrize("mode", ["token_mean", "seq_mean_token_sum_norm", "token_budget", "checkpointing"])
 def test_fsdp_update_equals_single_process(
     both_runs: tuple[Any, Any], mode: str, tiny_model_dir: Path
 ) -> None:
@@ -90,6 +90,32 @@ def test_fsdp_update_equals_single_process(
         torch.testing.assert_close(dist["weights"][name], weight, atol=1e-6, rtol=0, msg=name)
 
 
+def test_token_budget_plans_are_balanced_across_ranks(both_runs: tuple[Any, Any]) -> None:
+    """The ranks' own greedy plans differ in length, yet both ran the same number of micro-batches
+    (else the FSDP collectives would have hung) and the update equals one process's (test above)."""
+    dist = both_runs[1]["token_budget"]
+    assert len(set(dist["greedy_plans"])) == 2, dist["greedy_plans"]
+    assert dist["metrics"]["micro_batches"] == max(dist["greedy_plans"])
+
+
+def test_fsdp_mixed_precision_computes_in_bf16_and_keeps_fp32_masters(
+    both_runs: tuple[Any, Any], tiny_model_dir: Path
+) -> None:
+    """FSDP2 mixed precision, run for real on gloo: layers compute with bf16 weights, while the sharded
+    parameters (AdamW's master weights) and the reduced gradients stay fp32. The step is the fp32 step
+    to bf16 accuracy."""
+    single, dist = both_runs[0]["bf16"], both_runs[1]["bf16"]
+    assert dist["compute_dtypes"] == {torch.bfloat16} and single["compute_dtypes"] == {torch.float32}
+    assert dist["param_dtypes"] == dist["grad_dtypes"] == {torch.float32}
+    scale = max(float(g.abs().max()) for g in single["grads"].values())
+    worst = max(float((dist["grads"][k] - g).abs().max()) for k, g in single["grads"].items())
+    assert 0 < worst < 0.05 * scale  # bf16 compute: close to the fp32 gradient, but not bit-equal
+    assert dist["metrics"]["loss"] == pytest.approx(single["metrics"]["loss"], rel=0.05, abs=1e-3)
+    for name, weight in single["weights"].items():  # Adam's first step moves every weight by <= ~lr
+        assert dist["weights"][name].dtype == torch.float32  # fp32 masters: a 1e-4 step survives
+        torch.testing.assert_close(dist["weights"][name], weight, atol=2.5e-4, rtol=0, msg=name)
+
+
 def test_nan_on_one_rank_skips_the_step_on_every_rank(
     both_runs: tuple[Any, Any], tiny_model_dir: Path
 ) -> None:
@@ -102,11 +128,13 @@ def test_nan_on_one_rank_skips_the_step_on_every_rank(
         assert torch.equal(weight, initial[name]), name
 
 
-def test_each_rank_takes_interleaved_whole_prompts_and_its_own_seed(both_runs: tuple[Any, Any]) -> None:
-    (r0, share0, seed0), (r1, share1, seed1) = both_runs[1]["split"]
+def test_each_rank_takes_interleaved_whole_prompts_and_its_own_seeds(both_runs: tuple[Any, Any]) -> None:
+    (r0, share0, pos0, occ0), (r1, share1, pos1, occ1) = both_runs[1]["split"]
     assert (r0, r1) == (0, 1)
-    assert share0 == [0, 2, 4, 6] and share1 == [1, 3, 5, 7]  # disjoint, together the whole step
-    assert seed0 != seed1  # ranks do not draw identical rollouts
+    assert share0 == pos0 == [0, 2, 4, 6] and share1 == pos1 == [1, 3, 5, 7]  # disjoint, the whole step
+    # the same prompt 8 times: each copy keeps its occurrence in the whole step, so the ranks draw
+    # distinct samples, and together exactly those one process would draw
+    assert occ0 == [0, 2, 4, 6] and occ1 == [1, 3, 5, 7]
 
 
 def write_config(path: Path, model_dir: Path, out: Path, **extra: Any) -> Path:
@@ -159,3 +187,74 @@ def test_rlvr_train_under_torchrun_checkpoints_and_resumes_in_one_process(
         torch.set_num_threads(threads)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
+
+
+ENGINE_WORKER = Path(__file__).with_name("engine_worker.py")
+EVAL_ITEMS = ["Say 7", "Say 3", "Say 5", "What is 2+2?", "Say 9"]
+
+
+@pytest.fixture(scope="module")
+def engine_runs(
+    tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[Any, Any]]:
+    """``engine_worker.py`` under 2 ranks: a real hf engine and a recording live engine, each trained one
+    step with an evaluation of 5 items before and after."""
+    out = tmp_path_factory.mktemp("engines")
+    bench = out / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"question": q, "answer": "7"}) + "\n" for q in EVAL_ITEMS))
+    torchrun([str(ENGINE_WORKER), str(tiny_model_dir), str(out), str(bench)], cwd=out, timeout=300)
+    calls = {(kind, r): json.loads((out / f"{kind}-rank{r}.json").read_text())
+             for kind in ("hf", "live") for r in (0, 1)}
+    return out, calls
+
+
+def _generates(calls: list[Any], kind: str) -> list[Any]:
+    return [c for c in calls if c[0] == "generate" and c[1] == [kind]]
+
+
+def test_sharded_evaluation_generates_each_item_once_and_rank0_writes(engine_runs: tuple[Path, Any]) -> None:
+    out, calls = engine_runs
+    rank0, rank1 = _generates(calls["hf", 0], "text"), _generates(calls["hf", 1], "text")
+    assert len(rank0) == len(rank1) == 2  # evaluations at steps 0 and 1, each split over both engines
+    for mine, theirs in zip(rank0, rank1, strict=True):
+        assert len(mine[2]) == 3 and len(theirs[2]) == 2  # items 0, 2, 4 on rank 0; 1, 3 on rank 1
+        prompts = mine[2] + theirs[2]
+        assert len(set(prompts)) == 5 and all(any(q in p for p in prompts) for q in EVAL_ITEMS)
+    for step in (0, 1):  # one complete run directory per evaluation, no duplicate or missing sample
+        run = out / "hf-run" / "eval" / f"step-{step}"
+        records = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
+        assert sorted(r["question"] for r in records) == sorted(EVAL_ITEMS)
+        results = json.loads((run / "results.json").read_text())
+        assert results["tasks"]["bench"]["n_items"] == 5
+    rows = [json.loads(line) for line in (out / "hf-run" / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["kind"], r["step"]) for r in rows] == [("eval", 0), ("train", 1), ("eval", 1)]
+
+
+def test_rollouts_are_split_by_rank_with_whole_step_seeds(engine_runs: tuple[Path, Any]) -> None:
+    _, calls = engine_runs
+    (r0,), (r1,) = _generates(calls["hf", 0], "ids"), _generates(calls["hf", 1], "ids")
+    assert len(r0[2]) == len(r1[2]) == 2 and r0[3]["n"] == r1[3]["n"] == 2  # 4 prompts x 2, half each
+    assert r0[3]["occurrences"] == [0, 2] and r1[3]["occurrences"] == [1, 3]  # same prompt: distinct seeds
+    assert r0[3]["seed"] == r1[3]["seed"]  # one step seed; the occurrence separates the samples
+
+
+def test_live_engine_calls_on_every_rank(engine_runs: tuple[Path, Any], tiny_model_dir: Path) -> None:
+    """What a colocated vLLM engine gets on each rank under FSDP2: the FULL weights (gathered from the
+    shards one tensor at a time) before its first use and after the update, sleep during the update."""
+    from transformers import AutoModelForCausalLM
+
+    _, calls = engine_runs
+    expected_kinds = ["load_weights", "wake_up", "generate", "wake_up", "generate", "sleep",
+                      "load_weights", "wake_up", "generate", "close"]
+    initial = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    params = initial.named_parameters(remove_duplicate=False)  # a tied LM head comes under its own name
+    full = [(n, list(p.shape), float(p.detach().double().sum())) for n, p in params]
+    loads = {}
+    for r in (0, 1):
+        assert [c[0] for c in calls["live", r]] == expected_kinds
+        loads[r] = [c[1] for c in calls["live", r] if c[0] == "load_weights"]
+        first = loads[r][0]
+        assert [(n, s) for n, s, _ in first] == [(n, s) for n, s, _ in full]
+        for (name, _, got), (_, _, want) in zip(first, full, strict=True):
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-6), name
+    assert loads[0] == loads[1] and loads[0][1] != loads[0][0]  # same updated weights on both ranks

@@ -1,4 +1,4 @@
-"""Rollout packing: padded batches give the same log-probs as unpadded ones; end tokens and rewards."""
+"""Rollouts: built from completions, packed (padded = unpadded log-probs), and their rewards."""
 
 from __future__ import annotations
 
@@ -8,14 +8,21 @@ import pytest
 import torch
 
 from rlvr_eval import verify
-from rlvr_train.rollout import HFRollout, Rollouts, cut_response, end_token_ids, pack, response_logits
-from rlvr_train.trainer import reward_of
+from rlvr_eval.generation import Completion
+from rlvr_train.config import TrainConfig
+from rlvr_train.rewards import reward_of
+from rlvr_train.rollout import Rollouts, pack, response_logits, rollouts_from
 
 
-def test_cut_response_keeps_the_end_token() -> None:
-    assert cut_response([5, 6, 2, 7, 2], {2}) == ([5, 6, 2], "stop")
-    assert cut_response([5, 6, 7], {2}) == ([5, 6, 7], "length")
-    assert cut_response([3, 5], {2, 3}) == ([3], "stop")
+def test_rollouts_from_completions_keeps_groups_and_end_tokens() -> None:
+    done = Completion(text="a", finish_reason="stop", num_tokens=3, token_ids=(5, 6, 2))
+    cut = Completion(text="b", finish_reason="length", num_tokens=2, token_ids=(7, 8))
+    out = rollouts_from([[1, 2], [3]], [[done, cut], [cut, done]])
+    assert out.prompt_ids == [[1, 2], [1, 2], [3], [3]]
+    assert out.response_ids == [[5, 6, 2], [7, 8], [7, 8], [5, 6, 2]]
+    assert out.finish_reasons == ["stop", "length", "length", "stop"] and out.texts == ["a", "b", "b", "a"]
+    with pytest.raises(ValueError, match="no token ids"):  # e.g. the openai backend: text only
+        rollouts_from([[1]], [[Completion(text="x", finish_reason="stop", num_tokens=1)]])
 
 
 def test_packed_log_probs_match_unpadded(tiny_model_dir: Path) -> None:
@@ -42,35 +49,34 @@ def test_packed_log_probs_match_unpadded(tiny_model_dir: Path) -> None:
             torch.testing.assert_close(packed[i, :n], single[:n], rtol=1e-4, atol=1e-4)
 
 
-def test_hf_rollout_shapes_and_limits(tiny_model_dir: Path) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    engine = HFRollout(model, tokenizer, prompts_per_call=1)  # 1 per call: chunking must keep the order
-    prompts = [tokenizer("What is 3 + 4?")["input_ids"], tokenizer("Hi")["input_ids"]]
-    out = engine.generate(prompts, n=3, temperature=1.0, top_p=1.0, max_tokens=5, seed=7)
-    assert len(out) == 6 and out.prompt_ids == [prompts[0]] * 3 + [prompts[1]] * 3
-    ends = set(end_token_ids(tokenizer))
-    for tokens, reason in zip(out.response_ids, out.finish_reasons, strict=True):
-        assert 1 <= len(tokens) <= 5
-        assert (reason == "stop") == (tokens[-1] in ends)
-        assert reason == "stop" or len(tokens) == 5
-    again = engine.generate(prompts, n=3, temperature=1.0, top_p=1.0, max_tokens=5, seed=7)
-    assert again.response_ids == out.response_ids  # seeded per call: resumable
-
-
 @pytest.mark.parametrize(
-    ("completion", "verifier", "fmt", "entropy"),
+    ("completion", "verifier", "fmt"),
     [
-        ("so \\boxed{12.8}", 1.0, 1.0, 0.0),
-        ("so \\boxed{12.7}", 0.0, 1.0, 0.0),  # wrong but boxed: the format-only baseline pays
-        ("the answer is 12.8", 0.0, 0.0, 0.0),  # right but unboxed: the paper's reward gives 0
-        ("so \\boxed{}", 0.0, 0.0, 0.0),
+        ("so \\boxed{12.8}", 1.0, 1.0),
+        ("so \\boxed{12.7}", 0.0, 1.0),  # wrong but boxed: the format-only baseline pays
+        ("the answer is 12.8", 0.0, 0.0),  # right but unboxed: the paper's reward gives 0
+        ("so \\boxed{}", 0.0, 0.0),
+        ("\\boxed{12.8} then \\boxed{3}", 0.0, 1.0),  # the LAST box counts
     ],
 )
-def test_reward_modes(completion: str, verifier: float, fmt: float, entropy: float) -> None:
-    verdict = verify(completion, "12.8")
-    assert (reward_of(verdict, "verifier"), reward_of(verdict, "format"), reward_of(verdict, "entropy")) == (
-        verifier, fmt, entropy,
-    )
+@pytest.mark.parametrize("truncated", [False, True])
+def test_reward_modes(completion: str, verifier: float, fmt: float, truncated: bool) -> None:
+    """The paper scores the last box whatever the finish reason: a truncated response is rewarded like
+    any other by default, and gets 0 with ``truncated_reward: zero``."""
+    verdict = verify(completion, "12.8", finish_reason="length" if truncated else "stop")
+    assert verdict.correct is (verifier == 1.0 and not truncated)  # evaluation's stricter rule
+    modes = ("verifier", "format")
+    rewards = {mode: reward_of(verdict, TrainConfig(reward=mode), truncated) for mode in modes}
+    assert rewards == {"verifier": verifier, "format": fmt}
+    assert reward_of(verdict, TrainConfig(reward="entropy"), truncated) == 0.0
+    zero = {mode: reward_of(verdict, TrainConfig(reward=mode, truncated_reward="zero"), truncated)
+            for mode in modes}
+    assert zero == ({"verifier": 0.0, "format": 0.0} if truncated else rewards)
+
+
+def test_lenient_reward_counts_unboxed_answers_truncated_or_not() -> None:
+    cfg = TrainConfig(strict=False)
+    for reason in ("stop", "length"):
+        verdict = verify("the answer is 12.8", "12.8", strict=False, finish_reason=reason)
+        assert reward_of(verdict, cfg, reason == "length") == 1.0
+    assert reward_of(verify("the answer is 3", "12.8", strict=False), cfg, False) == 0.0

@@ -12,15 +12,6 @@ import torch
 from rlvr_train.cli import main
 from rlvr_train.rank import rank_examples
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> object:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 SMALL = ["--steps", "2", "--batch-size", "2", "--rollouts", "4", "--max-tokens", "6", "--eval-tasks",
          "--quiet"]
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,22 +11,13 @@ import torch
 
 from rlvr_train.checkpoint import list_checkpoints, load_trainer_state
 from rlvr_train.config import TrainConfig
-from rlvr_train.rollout import Rollouts, pack
-from rlvr_train.trainer import TrainError, policy_update, train
+from rlvr_train.trainer import TrainError, train
 
 TRAIN_KEYS = {
     "step", "reward_mean", "accuracy", "format_rate", "adv_mean", "adv_std", "policy_loss", "loss", "kl",
     "entropy", "clip_frac", "grad_norm", "response_length", "truncation_rate", "step_time", "tokens_per_s",
     "example_accuracy", "skipped", "lr",
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 shared cores: one thread is faster and leaves the other free
-    yield
-    torch.set_num_threads(threads)
 
 
 def toy_config(model_dir: Path, out: Path, **overrides: Any) -> TrainConfig:
@@ -62,15 +51,58 @@ def test_loop_runs_logs_and_checkpoints(tiny_model_dir: Path, tmp_path: Path) ->
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert rows[0].keys() >= TRAIN_KEYS
     for r in rows:
-        assert 0.0 <= r["accuracy"] <= 1.0 and r["reward_mean"] == pytest.approx(r["accuracy"])
         assert 1 <= r["response_length"] <= 8 and r["skipped"] is False
         assert set(r["example_accuracy"]) == {"0"}
         assert r["kl"] >= 0.0 and r["entropy"] > 0.0
     assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6)  # step 1: policy == reference
     assert [s for s, _ in list_checkpoints(out)] == [2, 3]  # every 2 steps plus the final one
     assert load_trainer_state(out / "checkpoint-3")["step"] == 3
-    model = AutoModelForCausalLM.from_pretrained(out / "checkpoint-3")
-    assert model.config.num_hidden_layers >= 1
+    assert not (out / "checkpoint-2" / "trainer_state.pt").exists()  # keep_trainer_state=1: newest only
+    for step in (2, 3):
+        model = AutoModelForCausalLM.from_pretrained(out / f"checkpoint-{step}")
+        assert model.dtype == torch.bfloat16 and model.config.num_hidden_layers >= 1
+        info = json.loads((out / f"checkpoint-{step}" / "checkpoint.json").read_text())
+        assert info["step"] == step and info["metrics"]["step"] == step
+
+
+# Known responses to "Say 7" (reference 7), graded by the real verifier with the paper's strict rule.
+SCRIPT = [
+    ("so \\boxed{7}", "stop"),  # right, boxed: reward 1
+    ("so \\boxed{7} and then 7 7 7", "length"),  # right, boxed, cut at the limit: 1 (paper), 0 with zero
+    ("\\boxed{3}", "stop"),  # wrong but boxed: format reward only
+    ("7", "stop"),  # right but unboxed: 0 under the strict (paper) rule
+]
+
+
+@pytest.mark.parametrize(
+    ("reward", "truncated_reward", "expected_reward", "truncated_paid"),
+    [
+        ("verifier", "score", 2 / 4, 1.0),
+        ("verifier", "zero", 1 / 4, 0.0),
+        ("format", "score", 3 / 4, 1.0),
+        ("format", "zero", 2 / 4, 0.0),
+    ],
+)
+def test_rewards_of_known_responses(
+    tiny_model_dir: Path, tmp_path: Path, reward: str, truncated_reward: str, expected_reward: float,
+    truncated_paid: float,
+) -> None:
+    from fake_engine import ScriptedEngine
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    out = tmp_path / "run"
+    cfg = toy_config(tiny_model_dir, out, steps=1, strict=True, batch_size=2, rollouts=4, reward=reward,
+                     truncated_reward=truncated_reward, max_response_tokens=64)
+    train(cfg, progress=False, make_engine=lambda policy, tok: ScriptedEngine(tok, SCRIPT))
+    (row,) = read_rows(out)
+    lengths = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) + (reason == "stop")
+               for text, reason in SCRIPT]
+    assert row["reward_mean"] == pytest.approx(expected_reward)
+    assert row["accuracy"] == pytest.approx(2 / 4)  # right and boxed, truncated or not, whatever pays
+    assert row["format_rate"] == pytest.approx(3 / 4) and row["lenient_accuracy"] == pytest.approx(3 / 4)
+    assert row["truncation_rate"] == pytest.approx(1 / 4) and row["truncated_rewarded"] == truncated_paid
+    assert row["response_length"] == pytest.approx(sum(lengths) / 4) and row["skipped"] is False
 
 
 def test_refuses_to_overwrite_a_run(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -105,63 +137,78 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tiny_model_dir: Path, tmp_
     for a, b in zip(rows_a, rows_b, strict=True):  # same rollouts and updates as without the kill
         assert a["reward_mean"] == b["reward_mean"] and a["response_length"] == b["response_length"]
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
-    final_a = torch.load(straight / "checkpoint-5" / "trainer_state.pt", weights_only=False)["step"]
-    final_b = torch.load(broken / "checkpoint-5" / "trainer_state.pt", weights_only=False)["step"]
-    assert final_a == final_b == 5
+    final_a = load_trainer_state(straight / "checkpoint-5")
+    final_b = load_trainer_state(broken / "checkpoint-5")
+    assert final_a["step"] == final_b["step"] == 5
+    # resumed from the fp32 master weights and optimizer moments: bitwise the uninterrupted run
+    assert final_a["model"].keys() == final_b["model"].keys()
+    for name, weight in final_a["model"].items():
+        assert torch.equal(weight, final_b["model"][name]), name
+    for idx, moments in final_a["optimizer"]["state"].items():
+        assert torch.equal(moments["exp_avg_sq"], final_b["optimizer"]["state"][idx]["exp_avg_sq"])
 
 
-def _fake_rollouts(tokens: int = 40) -> Rollouts:
-    gen = torch.Generator().manual_seed(0)
-    lengths = [1, 5, 2, 7, 3, 6, 4, 2]
-    prompts = [[5, 6, 7], [5, 6, 7, 8]] * 4
-    responses = [torch.randint(3, tokens, (n,), generator=gen).tolist() for n in lengths]
-    return Rollouts(prompts, responses, [""] * 8, ["stop"] * 8)
+def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    import rlvr_train.rewards as rewards_module
 
-
-def test_micro_batches_give_the_full_batch_gradient(tiny_model_dir: Path) -> None:
-    from transformers import AutoModelForCausalLM
-
-    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    ref = copy.deepcopy(base).eval()
-    batch = pack(_fake_rollouts(), pad_id=0)
-    advantages = torch.tensor([1.0, -1.0, 0.5, -0.5, 2.0, 0.0, -2.0, 0.3])
-    results = []
-    for micro in (8, 3, 1):
-        model = copy.deepcopy(base)
-        opt = torch.optim.SGD(model.parameters(), lr=1.0)
-        cfg = TrainConfig(micro_batch_size=micro, kl_coef=0.001, temperature=0.6)
-        stats = policy_update(model, ref, opt, batch, advantages, cfg, torch.device("cpu"), lambda: _null())
-        results.append((stats, torch.cat([p.detach().flatten() for p in model.parameters()])))
-    (full, w_full), *others = results
-    for stats, weights in others:
-        assert stats["grad_norm"] == pytest.approx(full["grad_norm"], rel=1e-4)
-        assert stats["loss"] == pytest.approx(full["loss"], rel=1e-4, abs=1e-7)
-        torch.testing.assert_close(weights, w_full, rtol=1e-5, atol=1e-6)
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
-def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path) -> None:
-    def nan_verify(texts: list[str], refs: list[str], **kwargs: Any) -> list[Any]:
-        return [SimpleNamespace(correct=False, reward=float("nan"), format_ok=False, extracted=None,
-                                extraction_method="none", answered_in_format=False) for _ in texts]
-
+    monkeypatch.setattr(rewards_module, "reward_of", lambda *args: float("nan"))
     out = tmp_path / "run"
-    train(toy_config(tiny_model_dir, out, steps=1, kl_coef=0.0), verify_fn=nan_verify, progress=False)
+    train(toy_config(tiny_model_dir, out, steps=1, kl_coef=0.0), progress=False)
     (row,) = read_rows(out)
     assert row["skipped"] is True
     from transformers import AutoModelForCausalLM
 
-    start = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
-    after = AutoModelForCausalLM.from_pretrained(out / "checkpoint-1")
-    for p, q in zip(start.parameters(), after.parameters(), strict=True):
-        assert torch.equal(p, q)  # the NaN update was not applied
+    start = AutoModelForCausalLM.from_pretrained(tiny_model_dir).state_dict()
+    after = load_trainer_state(out / "checkpoint-1")["model"]  # the fp32 weights, not the bf16 copy
+    assert after.keys() <= start.keys() and len(after) > 10
+    for name, weight in after.items():
+        assert torch.equal(weight, start[name]), name  # the NaN update was not applied
+
+
+def test_live_engine_gets_the_policy_weights_before_each_use(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """A live engine (vLLM's role) is sent the weights once per update, sleeps during the update, and
+    serves the evaluation too (the same engine object); rollouts are token-id prompts, evaluation text."""
+    from fake_engine import SCRIPT_EVAL, RecordingLiveEngine
+
+    bench = tmp_path / "toy_eval.jsonl"
+    bench.write_text('{"question": "Say 7", "answer": "7"}\n{"question": "Say 3", "answer": "3"}\n')
+    engines: list[RecordingLiveEngine] = []
+    policies: list[Any] = []
+    snapshots: list[list[tuple[str, list[int], float]]] = []
+
+    def weights() -> list[tuple[str, list[int], float]]:
+        params = policies[0].named_parameters(remove_duplicate=False)
+        return [(n, list(p.shape), float(p.detach().double().sum())) for n, p in params]
+
+    def make(policy: Any, tokenizer: Any) -> RecordingLiveEngine:
+        policies.append(policy)
+        snapshots.append(weights())  # before any update
+        engines.append(RecordingLiveEngine(tokenizer, SCRIPT_EVAL))
+        return engines[-1]
+
+    out = tmp_path / "run"
+    cfg = toy_config(tiny_model_dir, out, steps=2, eval_every=2, eval_tasks=[f"jsonl:{bench}"],
+                     eval_template="plain", max_response_tokens=16)
+    train(cfg, progress=False, make_engine=make, on_step=lambda step, row: snapshots.append(weights()))
+    (engine,) = engines
+    kinds = [call[0] for call in engine.calls]
+    assert kinds == [
+        "load_weights", "wake_up", "generate",  # evaluation at step 0
+        "wake_up", "generate", "sleep",  # step 1: weights unchanged since the evaluation
+        "load_weights", "wake_up", "generate", "sleep",  # step 2
+        "load_weights", "wake_up", "generate",  # evaluation at step 2
+        "close",
+    ]
+    generated = [call for call in engine.calls if call[0] == "generate"]
+    assert [call[1] for call in generated] == [["text"], ["ids"], ["ids"], ["text"]]
+    assert len(generated[0][2]) == 2 and generated[1][3]["n"] == 8  # 2 eval items; G rollouts per prompt
+    loads = [call[1] for call in engine.calls if call[0] == "load_weights"]
+    assert len(snapshots) == 3  # initial, after step 1, after step 2
+    for load, expected in zip(loads, snapshots, strict=True):  # whole tensors, tied ones under each name
+        assert [(n, s) for n, s, _ in load] == [(n, s) for n, s, _ in expected]
+        for (name, _, got), (_, _, want) in zip(load, expected, strict=True):
+            assert got == pytest.approx(want, rel=1e-6, abs=1e-6), name
+    assert loads[1] != loads[0]  # the update changed the weights the engine received
 
 
 def test_eval_is_logged_at_start_and_every_k(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -184,10 +231,11 @@ def test_eval_is_logged_at_start_and_every_k(tiny_model_dir: Path, tmp_path: Pat
 
 
 def test_grpo_raises_the_toy_reward(tiny_model_dir: Path, tmp_path: Path) -> None:
-    """About 10 s on one core. Seen on the fixture model (seeds 0-3): first 5 steps 0.01-0.03, last 10
-    steps 0.65-0.9 (lr 3e-3 is far above the paper's 1e-6: a 2-layer random model needs big steps)."""
+    """About 9 s on one core. Seen on the fixture model with the per-step seeding and verifier v2 (seeds
+    0-4): first 5 steps 0.0-0.013, last 10 of 60 steps 0.76-0.99 (after 40 steps only 0.37-0.71, so 60);
+    lr 3e-3 is far above the paper's 1e-6: a 2-layer random model needs big steps."""
     rewards: list[float] = []
-    cfg = toy_config(tiny_model_dir, tmp_path / "run", steps=40, seed=1)
+    cfg = toy_config(tiny_model_dir, tmp_path / "run", steps=60, seed=1)
     train(cfg, progress=False, on_step=lambda step, row: rewards.append(row["reward_mean"]))
     start, end = sum(rewards[:5]) / 5, sum(rewards[-10:]) / 10
     assert start < 0.2, rewards

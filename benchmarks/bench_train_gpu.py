@@ -327,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
         versions["trl"] = trl.__version__
     results: dict[str, dict[str, Any]] = {}
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         model_dir = build_model(Path(tmp) / "model", args.tiny)
@@ -334,7 +335,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
                 out = Path(tmp) / name.replace(" ", "-")
-                results[name] = pool.submit(run_in_fresh_process, name, model_dir, out, args).result()
+                try:  # one trainer failing (e.g. out of memory) must not lose the others' figures
+                    results[name] = pool.submit(run_in_fresh_process, name, model_dir, out, args).result()
+                except Exception as err:
+                    failed[name] = f"{type(err).__name__}: {err}".splitlines()[0]
+                    print(f"{name} failed: {failed[name]}", file=sys.stderr)
     rows = [summary(name, result) for name, result in results.items()]
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
     print(f"{device}; {', '.join(f'{k} {v}' for k, v in versions.items())}; {args.prompts} prompts x "
@@ -355,9 +360,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"memory {ratio['peak_mem_gib']:.2f}x")
     if args.json:
         payload = {"device": device, "versions": versions, "args": vars(args), "summary": rows,
-                   "runs": results}
+                   "runs": results, "failed": failed}
         Path(args.json).write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    return 0
+    for name, reason in failed.items():
+        print(f"{name}: FAILED ({reason})")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

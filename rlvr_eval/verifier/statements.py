@@ -21,7 +21,8 @@ walk to the store."), as does one that opens with a count ("Therefore, 20 worker
 A conclusion clause inside a sentence ("Each row holds 13 chairs, so the hall seats \\(117\\)
 people.") is read as a sentence of its own. A closing list of results after a colon ("Summary:" and
 one math span per item) states all of them. Anything else (several values, none closing the
-sentence; a hedge such as "maybe"; a last sentence cut off before its end) states nothing, and the
+sentence; a hedge such as "maybe"; a remark such as "Note that ..."; a last sentence cut off before
+its end) states nothing, and the
 lenient chain then finds no answer rather than a wrong one.
 """
 
@@ -75,13 +76,20 @@ _HEDGE = re.compile(
     r"let us try|should try|suppose|assume|assuming)(?![A-Za-z])",
     re.IGNORECASE,
 )
+# A remark on the answer, not the answer: "Note that the endpoints are attained at $x = 1$."
+_REMARK = re.compile(
+    r"[\s>#*\-]*(?:note|notice|recall|remember|observe|check|checking|verify|verifying|as a check)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"\s*(?:[-*•]|[0-9]+[.)])[ \t]+")
 _ADVERB = (
     r"(?:approximately|about|exactly|only|just|simply|therefore|thus|then|now|roughly|around|indeed|also)"
 )
 _INTRODUCER = re.compile(  # searched in the last characters before a value
     r"(?:(?<![A-Za-z])(?P<word>is|are|was|were|be|becomes?|equals?|equal to|gives?|get|gets|got|obtain|"
-    r"obtained|yields?|has|have|makes?|costs?|totals?|of|at)(?:\s*\([a-z]+\))?|=|:|≈|\\approx"
+    r"obtained|yields?|has|have|makes?|costs?|totals?|of|at|(?:simplifies|simplified|reduces|evaluates|comes|"
+    r"amounts|works out|is equal) to)(?:\s*\([a-z]+\))?|=|:|≈|\\approx"
     r"|(?<![A-Za-z])(?P<noun>interval|point|set|pair|triple|solutions?|roots?|result|ratio|coordinates|vertex|"
     r"expression|equation|function|formula|range|domain))"
     rf"(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",  # "costs $120": a currency sign
@@ -259,9 +267,12 @@ def _conclusion_clause(text: str, sentence: Sentence) -> Sentence | None:
 def stated_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
     """The value(s) ``sentence`` states as its answer (see the module docstring); empty if none.
 
-    A hedged sentence ("so maybe the pattern continues with 10") states nothing.
+    A hedged sentence ("so maybe the pattern continues with 10") or a remark ("Note that ...")
+    states nothing.
     """
     if len(sentence.values) > _MAX_VALUES or _HEDGE.search(text, sentence.start, sentence.end):
+        return ()
+    if _REMARK.match(text, sentence.start, sentence.end):
         return ()
     clause = _conclusion_clause(text, sentence)
     return (_stated(text, clause) if clause else ()) or _stated(text, sentence)
@@ -340,7 +351,10 @@ def answer_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
 
 
 def is_chatter(text: str, sentence: Sentence) -> bool:
-    """A sentence without an answer-like value ("I hope this helps!", "This holds for all \\(n > 4\\).")."""
+    """A sentence that states no answer: no answer-like value ("I hope this helps!", "This holds for all
+    \\(n > 4\\).") or a remark ("Note that the endpoints are attained at $x = 1$ and $x = 4$.")."""
+    if _REMARK.match(text, sentence.start, sentence.end):
+        return True
     if len(sentence.values) > _MAX_VALUES:
         return False
     return all(_ignorable(text, sentence, v, measures=False) for v in sentence.values)

@@ -10,8 +10,8 @@ import torch
 from rlvr_eval import verify
 from rlvr_eval.generation import Completion
 from rlvr_train.config import TrainConfig
+from rlvr_train.rewards import reward_of
 from rlvr_train.rollout import Rollouts, pack, response_logits, rollouts_from
-from rlvr_train.trainer import reward_of
 
 
 def test_rollouts_from_completions_keeps_groups_and_end_tokens() -> None:

@@ -149,9 +149,9 @@ def test_kill_and_resume_matches_an_uninterrupted_run(tiny_model_dir: Path, tmp_
 
 
 def test_nan_reward_skips_the_step(tiny_model_dir: Path, tmp_path: Path, monkeypatch: Any) -> None:
-    import rlvr_train.trainer as trainer_module
+    import rlvr_train.rewards as rewards_module
 
-    monkeypatch.setattr(trainer_module, "reward_of", lambda *args: float("nan"))
+    monkeypatch.setattr(rewards_module, "reward_of", lambda *args: float("nan"))
     out = tmp_path / "run"
     train(toy_config(tiny_model_dir, out, steps=1, kl_coef=0.0), progress=False)
     (row,) = read_rows(out)

@@ -80,10 +80,14 @@ def test_live_engine_follows_the_policy_weights_and_training_runs(
     assert json.loads((out / "eval" / "step-2" / "results.json").read_text())["backend"] == "vllm"
 
 
-def test_vllm_rollouts_under_torchrun_external_launcher(tiny_model_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("tp", [1, 2])
+def test_vllm_rollouts_under_torchrun_external_launcher(
+    tiny_model_dir: Path, tmp_path: Path, tp: int
+) -> None:
     """``rlvr-train run`` with 2 ranks and ``backend: vllm``: each rank runs its own colocated engine
     (vLLM's external_launcher on the trainer's gloo group), synced from the FSDP2 shards every step;
-    the in-training evaluation is split over both engines and written once by rank 0."""
+    the in-training evaluation is split over the engines and written once by rank 0. With tensor
+    parallel 2 both ranks share one engine (each asks it for both ranks' prompts, keeps its own)."""
     from test_distributed import torchrun
 
     bench = tmp_path / "bench.jsonl"
@@ -96,12 +100,13 @@ def test_vllm_rollouts_under_torchrun_external_launcher(tiny_model_dir: Path, tm
         strict=False, batch_size=4, rollouts=2, max_response_tokens=6, temperature=1.0, lr=3e-3,
         micro_batch_size=4, steps=2, save_every=2, eval_every=2, eval_tasks=[f"jsonl:{bench}"],
         eval_template="plain", eval_max_tokens=4, verify_workers=0, tensorboard=False, backend="vllm",
-        vllm_kv_cache_memory_gb=KV_CACHE_BYTES / 2**30, max_prompt_tokens=64,
+        vllm_kv_cache_memory_gb=KV_CACHE_BYTES / 2**30, max_prompt_tokens=64, vllm_tensor_parallel_size=tp,
     )))
     proc = torchrun(["-m", "rlvr_train.cli", "run", "--config", str(config), "--quiet"], tmp_path, 900)
     assert proc.stdout.count("rlvr-train: done") == 1  # rank 0 only
-    # both ranks' engines joined the trainer's process group
-    assert (proc.stdout + proc.stderr).count("external launcher") >= 2
+    log = proc.stdout + proc.stderr
+    assert log.count("external launcher") >= 2  # both ranks' engines joined the trainer's process group
+    assert f"tensor_parallel_size={tp}," in log
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [(r["kind"], r["step"]) for r in rows] == [("eval", 0), ("train", 1), ("train", 2), ("eval", 2)]
     assert all(r["skipped"] is False and r["response_length"] >= 1 for r in rows if r["kind"] == "train")

@@ -96,6 +96,7 @@ STATEMENTS = [
     ("Results:\n- \\( a_1 = \\frac{1}{2} \\)\n- \\( a_2 = 3 \\)\n- \\( a_3 = 7 \\)",
      "a_1 = \\frac{1}{2}, a_2 = 3, a_3 = 7"),  # a closing list of results
     ("I think it is 9", "9"),  # ends with its value
+    ("So the range is $[-2, 8]$. Note that the ends are reached at $x = 0$ and $x = 3$.", "[-2, 8]"),
     # nothing stated: a bound, a condition, several values, no copula, a non-conclusion
     ("This holds for all $n \\geq 2$.", None),
     ("We need to check whether $x = 3$ works for $n > 4$.", None),

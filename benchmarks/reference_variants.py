@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verifier"))
 from corpus.grading import math_verify_grade
 from variant_rules import variants
+from variant_text import INT_RE
 
 from rlvr_eval import is_equivalent, verify
 from rlvr_eval.tasks import get_task
@@ -78,6 +79,33 @@ def _completion(answer: str, ref: str, index: int, decoy: str | None) -> tuple[s
     return name, _COT + ENDINGS[name].replace("@X@", answer)
 
 
+def completion_rules(ref: str, wrong: str) -> list[tuple[str, str, bool]]:
+    """Whole completions around the reference built to test extraction, not spelling: a box followed by
+    a new problem the model invents, a stale value in a code comment, numbers that words then modify."""
+    new_problem = "\n\nProblem 2: Find the value of $y$ in the figure.\nSolution: We get $y = \\boxed{@Y@}$."
+    code = (
+        "```python\n# answer: @Y@\nprint(solve())\n```\n```output\n@X@\n```\n"
+        "So the answer is $\\boxed{@X@}$."
+    )
+    rules = [
+        ("right:box-then-new-problem", "So the answer is $\\boxed{@X@}$." + new_problem, ref, wrong, True),
+        ("wrong:box-then-new-problem", "So the answer is $\\boxed{@X@}$." + new_problem, wrong, ref, False),
+        ("right:code-comment-then-box", code, ref, wrong, True),
+        ("wrong:code-comment-then-box", code, wrong, ref, False),
+    ]
+    out = [(rule, _COT + text.replace("@X@", x).replace("@Y@", y), ok) for rule, text, x, y, ok in rules]
+    if INT_RE.fullmatch(ref) and int(ref) > 0:
+        n = int(ref)
+        times = f"{_COT}The answer is {n} times 3, which equals {3 * n}."
+        out.append(("wrong:phrase-n-times-3", times, False))
+        out.append(("wrong:phrase-n-dozen", f"{_COT}The answer is {n} dozen.", False))
+        if n % 12 == 0:
+            out.append(("right:phrase-dozen", f"{_COT}The answer is {n // 12} dozen.", True))
+        if n % 1000 == 0:
+            out.append(("right:phrase-thousand", f"{_COT}The answer is {n // 1000} thousand.", True))
+    return out
+
+
 def grade_all(
     data_dir: str, tasks: list[str], limit: int | None, with_mv: bool, timeout: float
 ) -> list[dict]:
@@ -109,6 +137,20 @@ def grade_all(
                     completion, ref, is_answer=False, timeout=int(timeout)
                 )
             rows.append(row)
+        for rule, completion, expected in completion_rules(ref, wrong_pool[0] if wrong_pool else "0"):
+            verdict = verify(completion, item.reference, strict=False, options=opts, timeout=timeout)
+            row = {
+                "task": name, "id": item.id, "reference": ref, "answer": completion[len(_COT):], "rule": rule,
+                "expected": expected, "ending": "completion-rule", "is_equivalent": None,
+                "lenient": verdict.correct, "extracted": verdict.extracted,
+                "method": verdict.extraction_method, "reason": verdict.reason,
+            }
+            if with_mv:
+                row["mv_answer"] = None
+                row["mv_completion"] = math_verify_grade(
+                    completion, ref, is_answer=False, timeout=int(timeout)
+                )
+            rows.append(row)
         if done % 100 == 0:
             print(f"  {done}/{len(items)} items, {len(rows)} variants", file=sys.stderr, flush=True)
     return rows
@@ -121,6 +163,12 @@ def _family(row: dict) -> str:
     return rule
 
 
+def _cell(correct: int, n: int) -> str:
+    if not n:
+        return "-"
+    return f"{correct}/{n}" + ("" if correct == n else f" (-{n - correct})")
+
+
 def summarize(rows: list[dict], with_mv: bool) -> list[str]:
     table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     graders = ["is_equivalent", "lenient"] + (["mv_answer", "mv_completion"] if with_mv else [])
@@ -129,15 +177,33 @@ def summarize(rows: list[dict], with_mv: bool) -> list[str]:
             t = table[key]
             t["n"] += 1
             for g in graders:
-                t[g] += row[g] is row["expected"]
+                if row[g] is not None:
+                    t[g] += row[g] is row["expected"]
+                    t[g + ":n"] += 1
     lines = ["| rule | n | " + " | ".join(graders) + " |", "|---|---|" + "---|" * len(graders)]
     for key in sorted(table):
         t = table[key]
         cells = " | ".join(
-            f"{t[g]}/{t['n']}" + ("" if t[g] == t["n"] else f" (-{t['n'] - t[g]})") for g in graders
+            _cell(t[g], t[g + ":n"]) for g in graders
         )
         lines.append(f"| {key} | {t['n']} | {cells} |")
     return lines
+
+
+def _listing(title: str, rows: list[dict], examples: int) -> None:
+    """Rows grouped by rule: the count, then a few examples with what rlvr extracted."""
+    by_rule: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_rule[r["rule"]].append(r)
+    print(f"\n{title}: {len(rows)}")
+    for rule, group in sorted(by_rule.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {rule}: {len(group)}")
+        for r in group[:examples]:
+            print(
+                f"    {r['task']}/{r['id']}: {r['answer'][-100:]!r} vs {r['reference']!r} "
+                f"(is_equivalent={r['is_equivalent']}, lenient={r['lenient']} via {r['method']}: "
+                f"{r['extracted']!r})"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N items per task")
     parser.add_argument("--timeout", type=float, default=3.0)
     parser.add_argument("--skip-math-verify", action="store_true")
+    parser.add_argument("--examples", type=int, default=3, help="examples listed per failing rule")
     parser.add_argument("--json", type=Path, help="write every graded variant here")
     args = parser.parse_args(argv)
 
@@ -160,20 +227,20 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(summarize(rows, not args.skip_math_verify)))
     by_ending: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
-        if row["is_equivalent"] is row["expected"]:  # the ending's own effect, given a right content verdict
+        # the ending's own effect, where the content verdict is right
+        if row["is_equivalent"] is row["expected"] and row["ending"] != "completion-rule":
             by_ending[row["ending"]][0] += row["lenient"] is row["expected"]
             by_ending[row["ending"]][1] += 1
     print("\nlenient agreement by ending (where is_equivalent is right):")
     for name, (ok, n) in sorted(by_ending.items()):
         print(f"  {name}: {ok}/{n}")
     false_accepts = [r for r in rows if not r["expected"] and (r["lenient"] or r["is_equivalent"])]
-    print(f"\nrlvr false accepts: {len(false_accepts)}")
-    for r in false_accepts:
-        print(
-            f"  {r['task']}/{r['id']} {r['rule']}: {r['answer']!r} vs {r['reference']!r} "
-            f"(is_equivalent={r['is_equivalent']}, lenient={r['lenient']} "
-            f"via {r['method']}: {r['extracted']!r})"
-        )
+    missed = [r for r in rows if r["expected"] and not (r["lenient"] and r["is_equivalent"] is not False)]
+    policy = [r for r in false_accepts if "policy" in _family(r)]
+    false_accepts = [r for r in false_accepts if "policy" not in _family(r)]
+    print(f"\nrlvr accepts on the policy rule (Minerva answers finer than the reference): {len(policy)}")
+    _listing("rlvr false accepts", false_accepts, args.examples)
+    _listing("rlvr misses (a right spelling rejected by is_equivalent or lenient)", missed, args.examples)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=0), encoding="utf-8")
     return 0

@@ -15,16 +15,32 @@ Used by `benchmarks/reference_variants.py`; nothing here imports rlvr's verifier
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["Variant", "split_top_level", "variants"]
+from variant_text import (
+    DEC_RE,
+    DEGREE_RE,
+    FRAC_RE,
+    INT_RE,
+    SCI_RE,
+    SQRT_COEF_RE,
+    decimal,
+    frac_latex,
+    has_words,
+    is_thousands,
+    oracle_equal,
+    outer_pair,
+    parse_latex,
+    plain_number,
+    sig_round,
+    split_top_level,
+)
 
-logging.getLogger("latex2sympy2_extended").setLevel(logging.ERROR)
+__all__ = ["Variant", "variants"]
 
 
 @dataclass(frozen=True)
@@ -34,144 +50,11 @@ class Variant:
     expected: bool
 
 
-INT_RE = re.compile(r"-?\d+")
-DEC_RE = re.compile(r"-?(\d*)\.(\d+)")
-SCI_RE = re.compile(r"(-?\d+(?:\.\d+)?)e(-?\d+)")
-FRAC_RE = re.compile(r"(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}")
-SQRT_COEF_RE = re.compile(r"(\d+)\s*\\sqrt\{(\d+)\}")
-DEGREE_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s*\^\s*\{?\\circ\}?")
-
-
-# --------------------------------------------------------------------------- the oracle
-
-
-def _sympy(latex: str):
-    """The reference parser of another project, used only to check our labels; None when it cannot."""
-    from latex2sympy2_extended import latex2sympy
-
-    text = latex.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    text = re.sub(r"\\text\{\s*[a-zA-Z ]*\}", "", text)
-    text = re.sub(r"(?<=\d)[eE](-?\d+)", r"\\times 10^{\1}", text)
-    if not text.strip() or "=" in text or "," in text or "\\cup" in text or "\\in" in text:
-        return None
-    try:
-        return latex2sympy(text)
-    except BaseException:
-        return None
-
-
-def _numeric(expr, point: dict) -> complex | None:
-    import sympy
-
-    try:
-        value = complex(sympy.N(expr.subs(point), 30))
-    except (TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError, RecursionError):
-        return None
-    return value
-
-
-def oracle_equal(a: str, b: str) -> bool | None:
-    """True/False when both sides evaluate (at 3 random points for free symbols), None when unsure."""
-    import sympy
-
-    ea, eb = _sympy(a), _sympy(b)
-    if ea is None or eb is None:
-        return None
-    try:
-        symbols = sorted(ea.free_symbols | eb.free_symbols, key=str)
-    except AttributeError:
-        return None
-    rng = random.Random(7)
-    for _ in range(3):
-        point = {s: sympy.Rational(rng.randint(11, 97), rng.randint(3, 13)) for s in symbols}
-        va, vb = _numeric(ea, point), _numeric(eb, point)
-        if va is None or vb is None:
-            return None
-        scale = max(abs(va), abs(vb), 1e-30)
-        if abs(va - vb) > 1e-12 * scale:
-            return False
-    return True
-
-
-# --------------------------------------------------------------------------- text helpers
-
-
-def split_top_level(text: str, sep: str = ",") -> list[str]:
-    """Split at `sep` outside (), [], {} and \\left...\\right pairs."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
-
-
-def _outer_pair(ref: str) -> tuple[str, str, str] | None:
-    """(open, inner, close) when the whole reference is one bracketed group, e.g. ``(1, 2)``."""
-    if len(ref) < 2 or ref[0] not in "([" or ref[-1] not in ")]":
-        return None
-    depth = 0
-    for i, ch in enumerate(ref):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if depth == 0 and i < len(ref) - 1:
-            return None
-    return ref[0], ref[1:-1], ref[-1]
-
-
-def _is_thousands(ref: str) -> bool:
-    bare = re.sub(r"\\!|\s|\\\$", "", ref.replace("{,}", ","))
-    return bool(re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", bare))
-
-
-def _has_words(ref: str) -> bool:
-    """Prose in the reference ("where b is an arbitrary integer"): spacing and list rules do not apply."""
-    return bool(re.search(r"[A-Za-z]{4,}", re.sub(r"\\[A-Za-z]+", "", ref)))
-
-
-def _plain_number(ref: str) -> Fraction | None:
-    if INT_RE.fullmatch(ref) or DEC_RE.fullmatch(ref):
-        return Fraction(ref)
-    return None
-
-
-def _decimal(value: Fraction) -> str | None:
-    """The exact decimal of a terminating rational, else None."""
-    den = value.denominator
-    for p in (2, 5):
-        while den % p == 0:
-            den //= p
-    if den != 1:
-        return None
-    digits = 0
-    while (value * 10**digits).denominator != 1:
-        digits += 1
-    scaled = str(abs(value.numerator) * 10**digits // value.denominator).rjust(digits + 1, "0")
-    text = f"{scaled[:-digits]}.{scaled[-digits:]}" if digits else scaled
-    return ("-" if value < 0 else "") + text
-
-
-def _frac_latex(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    sign = "-" if value < 0 else ""
-    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
-
-
-def _sig_round(value: float, digits: int) -> str:
-    return f"{value:.{digits}g}"
-
-
 # --------------------------------------------------------------------------- right spellings
 
 
 def _right_numbers(ref: str, rng: random.Random) -> Iterator[tuple[str, str]]:
-    value = _plain_number(ref)
+    value = plain_number(ref)
     if value is None:
         return
     if INT_RE.fullmatch(ref):
@@ -187,7 +70,7 @@ def _right_numbers(ref: str, rng: random.Random) -> Iterator[tuple[str, str]]:
             yield "thousands-bang", grouped.replace(",", ",\\!")
         if abs(n) >= 100 and n % 10 == 0:
             exp = len(str(abs(n))) - 1
-            mant = _decimal(Fraction(n, 10**exp))
+            mant = decimal(Fraction(n, 10**exp))
             yield "sci-times", f"{mant} \\times 10^{{{exp}}}"
             yield "sci-e", f"{mant}e{exp}"
     else:
@@ -199,7 +82,7 @@ def _right_numbers(ref: str, rng: random.Random) -> Iterator[tuple[str, str]]:
         elif intpart == "0":
             yield "no-leading-zero", ref.replace("0.", ".", 1)
         yield "trailing-zero", ref + "0"
-        yield "fraction-of-decimal", _frac_latex(value)
+        yield "fraction-of-decimal", frac_latex(value)
         yield "text-wrap", f"\\text{{{ref}}}"
     yield "label", f"x = {ref}"
     yield "spaced-label", f"x=\\;{ref}"
@@ -217,12 +100,12 @@ def _right_sci(ref: str) -> Iterator[tuple[str, str]]:
     yield "sci-trailing-zero", f"{mant}{'' if '.' in mant else '.'}0 \\times 10^{{{exp}}}"
     value = Fraction(mant) * Fraction(10) ** int(exp)
     if -6 <= int(exp) <= 9:
-        plain = _decimal(value)
+        plain = decimal(value)
         if plain:
             yield "sci-expanded", plain
     if "." in mant:  # shift the point: 4.4e7 = 44 x 10^6
         shifted = Fraction(mant) * 10
-        text = _decimal(shifted)
+        text = decimal(shifted)
         if text:
             yield "sci-shifted", f"{text} \\times 10^{{{int(exp) - 1}}}"
 
@@ -243,9 +126,9 @@ def _right_fraction(ref: str) -> Iterator[tuple[str, str]]:
         yield "frac-half-shorthand", f"{sign}\\frac{{{num}}}{den}"
     if sign:
         yield "neg-numerator", f"\\frac{{-{num}}}{{{den}}}"
-    decimal = _decimal(value)
-    if decimal:
-        yield "decimal-of-fraction", decimal
+    exact = decimal(value)
+    if exact:
+        yield "decimal-of-fraction", exact
     if abs(value) > 1 and value.denominator != 1:
         whole = abs(value.numerator) // value.denominator
         rest = abs(value) - whole
@@ -265,10 +148,10 @@ def _right_structural(ref: str, item_multiple: bool) -> Iterator[tuple[str, str]
         spaced = re.sub(r"(?<=[\w}\)])\s*-\s*", " - ", spaced)
         if spaced != ref:
             yield "spaces-around-ops", spaced
-        tight = re.sub(r"\s+", "", ref) if "\\text" not in ref and not _has_words(ref) else ref
+        tight = re.sub(r"\s+", "", ref) if "\\text" not in ref and not has_words(ref) else ref
         if tight != ref and not re.search(r"\\[a-zA-Z]+\s+[a-zA-Z0-9]", ref):
             yield "no-spaces", tight
-    pair = _outer_pair(ref)
+    pair = outer_pair(ref)
     if pair:
         open_, inner, close = pair
         yield "left-right", f"\\left{open_}{inner}\\right{close}"
@@ -310,7 +193,7 @@ def _right_structural(ref: str, item_multiple: bool) -> Iterator[tuple[str, str]
 
 def _right_lists(ref: str, multiple: bool) -> Iterator[tuple[str, str]]:
     """Reordered unordered lists: OlympiadBench multi-answers and MATH's bare comma lists."""
-    if _is_thousands(ref) or _outer_pair(ref) or _has_words(ref):
+    if is_thousands(ref) or outer_pair(ref) or has_words(ref):
         return
     parts = split_top_level(ref)
     if len(parts) < 2 or any(not p for p in parts):
@@ -323,7 +206,7 @@ def _right_lists(ref: str, multiple: bool) -> Iterator[tuple[str, str]]:
 def _right_sympy(ref: str) -> Iterator[tuple[str, str]]:
     import sympy
 
-    expr = _sympy(ref)
+    expr = parse_latex(ref)
     if expr is None:
         return
     try:
@@ -355,7 +238,7 @@ def _right_unit(ref: str, unit: str | None) -> Iterator[tuple[str, str]]:
 
 
 def _wrong_numbers(ref: str) -> Iterator[tuple[str, str]]:
-    value = _plain_number(ref)
+    value = plain_number(ref)
     if value is None:
         return
     if INT_RE.fullmatch(ref):
@@ -363,7 +246,7 @@ def _wrong_numbers(ref: str) -> Iterator[tuple[str, str]]:
         yield "off-by-one-up", str(n + 1)
         yield "off-by-one-down", str(n - 1)
         if abs(n) >= 1000 and n % 100:
-            yield "rounded-3-sig", _sig_round(n, 3) if "e" not in _sig_round(n, 3) else str(round(n, -2))
+            yield "rounded-3-sig", sig_round(n, 3) if "e" not in sig_round(n, 3) else str(round(n, -2))
             digits = len(str(abs(n)))
             mant = Fraction(n) / 10 ** (digits - 1)
             yield "sci-3-sig", f"{float(mant):.2f} \\times 10^{{{digits - 1}}}"
@@ -377,20 +260,20 @@ def _wrong_numbers(ref: str) -> Iterator[tuple[str, str]]:
         ulp = Fraction(1, 10**places)
         for k, name in ((3, "near-3-ulp"), (-3, "near-minus-3-ulp")):
             near = value + k * ulp
-            text = _decimal(near)
+            text = decimal(near)
             if text and near != 0:
                 yield name, text
         # half an ulp more precise but wrong: 4.5 -> 4.54, the rounding-to-shown-precision trap
-        finer = _decimal(value + Fraction(4, 10 ** (places + 1)))
+        finer = decimal(value + Fraction(4, 10 ** (places + 1)))
         if finer:
             yield "finer-but-wrong", finer
-        finer = _decimal(value - Fraction(4, 10 ** (places + 1)))
+        finer = decimal(value - Fraction(4, 10 ** (places + 1)))
         if finer and value - Fraction(4, 10 ** (places + 1)) > 0:
             yield "finer-but-wrong-down", finer
     if value:
         yield "sign-flip", _flip_sign(ref)
-        yield "times-ten", _decimal(value * 10) or ""
-        yield "div-hundred", _decimal(value / 100) or ""
+        yield "times-ten", decimal(value * 10) or ""
+        yield "div-hundred", decimal(value / 100) or ""
 
 
 def _flip_sign(ref: str) -> str:
@@ -407,10 +290,10 @@ def _wrong_sci(ref: str) -> Iterator[tuple[str, str]]:
     yield "sign-flip", f"-{mant} \\times 10^{{{exp}}}" if not mant.startswith("-") else f"{mant[1:]}e{exp}"
     places = len(mant.split(".")[1]) if "." in mant else 0
     near = Fraction(mant) + Fraction(3, 10**places)
-    text = _decimal(near)
+    text = decimal(near)
     if text:
         yield "near-3-ulp", f"{text} \\times 10^{{{exp}}}"
-    finer = _decimal(Fraction(mant) + Fraction(4, 10 ** (places + 1)))
+    finer = decimal(Fraction(mant) + Fraction(4, 10 ** (places + 1)))
     if finer:
         yield "finer-but-wrong", f"{finer} \\times 10^{{{exp}}}"
 
@@ -429,14 +312,14 @@ def _wrong_fraction(ref: str) -> Iterator[tuple[str, str]]:
     yield "numerator-plus-one", f"{sign}\\frac{{{p + 1}}}{{{q}}}"
     yield "sign-flip", _flip_sign(ref)
     yield "unsimplified-different", f"{sign}\\frac{{{2 * p}}}{{{3 * q}}}"
-    if _decimal(value) is None:
+    if decimal(value) is None:
         yield "decimal-3-digits", f"{float(value):.3f}"
-        yield "decimal-4-sig", _sig_round(float(value), 4)
-    yield "times-ten", _frac_latex(value * 10)
+        yield "decimal-4-sig", sig_round(float(value), 4)
+    yield "times-ten", frac_latex(value * 10)
 
 
 def _wrong_structural(ref: str, ordered_hint: bool, interval: bool) -> Iterator[tuple[str, str]]:
-    pair = _outer_pair(ref)
+    pair = outer_pair(ref)
     if pair:
         open_, inner, close = pair
         parts = split_top_level(inner)
@@ -454,7 +337,7 @@ def _wrong_structural(ref: str, ordered_hint: bool, interval: bool) -> Iterator[
                 yield "endpoint-flip-left", f"{'[' if open_ == '(' else '('}{inner}{close}"
             if "\\infty" not in parts[1]:
                 yield "endpoint-flip-right", f"{open_}{inner}{']' if close == ')' else ')'}"
-    elif not _is_thousands(ref):
+    elif not is_thousands(ref):
         parts = split_top_level(ref)
         if len(parts) >= 2 and all(parts):
             yield "missing-part", ", ".join(parts[:-1])
@@ -497,11 +380,31 @@ def _wrong_expression(ref: str, rng: random.Random) -> Iterator[tuple[str, str]]
         if new == "0" and (i == 0 or not ref[i - 1].isdigit()):
             new = "7" if ref[i] != "7" else "8"
         yield "digit-changed", ref[:i] + new + ref[i + 1 :]
-    if _plain_number(ref) is None and not FRAC_RE.fullmatch(ref) and not _outer_pair(ref):
+    if plain_number(ref) is None and not FRAC_RE.fullmatch(ref) and not outer_pair(ref):
         if "\\text" in ref or "\\cup" in ref or "," in ref:
             return
         if re.search(r"[a-z]", ref.replace("\\", "")) or "\\sqrt" in ref or "\\pi" in ref:
             yield "negated", f"-\\left({ref}\\right)"
+
+
+#: A unit and another of the same dimension but a different size: the same number in it is a wrong answer.
+_OTHER_UNIT = {"cm": "m", "m": "cm", "km": "m", "inches": "feet", "cents": "dollars", "minute": "hour",
+               "minutes": "hours", "min": "h", "degrees": "radians", "km/h": "m/s"}
+
+
+def _wrong_unit(ref: str, unit: str | None) -> Iterator[tuple[str, str]]:
+    """The reference's number with a different unit than the reference (or options.unit) names."""
+    if unit:
+        base = re.sub(r"\^\{?\d\}?$", "", unit.strip())
+        power = unit.strip()[len(base):]
+        if base in _OTHER_UNIT and "," not in ref:
+            yield "other-unit", f"{ref} \\text{{ {_OTHER_UNIT[base]}}}{power}"
+        elif base in ("^{\\circ}", "^\\circ") and "," not in ref:
+            yield "other-unit", f"{ref} \\text{{ radians}}"
+    m = re.search(r"\\(?:text|mbox|mathrm)\{\s*([a-z/]+)\}", ref)
+    if m and m.group(1) in _OTHER_UNIT:
+        swapped = ref[: m.start(1)] + _OTHER_UNIT[m.group(1)] + ref[m.end(1) :]
+        yield "other-unit", swapped
 
 
 def _money(ref: str, money: bool, right: bool) -> Iterator[tuple[str, str]]:
@@ -537,12 +440,12 @@ def variants(ref: str, *, multiple: bool = False, unit: str | None = None, order
         lambda: _right_structural(ref, multiple), lambda: _right_sympy(ref), lambda: _right_unit(ref, unit),
         lambda: _money(ref, money, True),
     ]
-    if multiple or not _outer_pair(ref):
+    if multiple or not outer_pair(ref):
         right.append(lambda: _right_lists(ref, multiple))
     wrong: list[Callable[[], Iterator[tuple[str, str]]]] = [
         lambda: _wrong_numbers(ref), lambda: _wrong_sci(ref), lambda: _wrong_fraction(ref),
         lambda: _wrong_structural(ref, ordered_hint, interval), lambda: _wrong_expression(ref, rng),
-        lambda: _money(ref, money, False),
+        lambda: _money(ref, money, False), lambda: _wrong_unit(ref, unit),
     ]
     seen = {ref}
     for source, expected in ((right, True), (wrong, False)):
@@ -555,7 +458,7 @@ def variants(ref: str, *, multiple: bool = False, unit: str | None = None, order
                     continue  # a value-changing rewrite the oracle cannot confirm
                 if expected and verdict is False and not rule.startswith(("degree", "with-unit", "label")):
                     continue
-                if not expected and verdict is True:
+                if not expected and verdict is True and rule != "other-unit":  # the oracle drops units
                     continue  # the "wrong" answer happens to be equal (e.g. -0, a symmetric pair)
                 seen.add(answer)
                 out.append(Variant(answer, f"{'right' if expected else 'wrong'}:{rule}", expected))

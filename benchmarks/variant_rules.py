@@ -110,12 +110,20 @@ def _right_sci(ref: str) -> Iterator[tuple[str, str]]:
             yield "sci-shifted", f"{text} \\times 10^{{{int(exp) - 1}}}"
 
 
-def _right_fraction(ref: str) -> Iterator[tuple[str, str]]:
+def _fraction(ref: str) -> tuple[str, str, str, Fraction] | None:
+    """Sign, numerator and denominator texts and the value of a reference ``-\\frac{p}{q}``."""
     m = FRAC_RE.fullmatch(ref)
     if not m:
-        return
+        return None
     sign, num, den = m.groups()
-    value = Fraction(int(num), int(den)) * (-1 if sign else 1)
+    return sign, num, den, Fraction(int(num), int(den)) * (-1 if sign else 1)
+
+
+def _right_fraction(ref: str) -> Iterator[tuple[str, str]]:
+    parts = _fraction(ref)
+    if parts is None:
+        return
+    sign, num, den, value = parts
     yield "dfrac", f"{sign}\\dfrac{{{num}}}{{{den}}}"
     yield "tfrac", f"{sign}\\tfrac{{{num}}}{{{den}}}"
     yield "slash", f"{sign}{num}/{den}"
@@ -299,12 +307,11 @@ def _wrong_sci(ref: str) -> Iterator[tuple[str, str]]:
 
 
 def _wrong_fraction(ref: str) -> Iterator[tuple[str, str]]:
-    m = FRAC_RE.fullmatch(ref)
-    if not m:
+    parts = _fraction(ref)
+    if parts is None:
         return
-    sign, num, den = m.groups()
+    sign, num, den, value = parts
     p, q = int(num), int(den)
-    value = Fraction(p, q) * (-1 if sign else 1)
     yield "numerator-only", f"{sign}{num}"
     yield "denominator-only", den
     if p != q:

@@ -139,11 +139,14 @@ def search(
         answer = _parsed(candidate.text, options, question)
         if answer is None:
             continue
+        symbolic = candidate.method in SYMBOLIC_METHODS
         for reference in parsed_refs:
-            status, _ = compare_parsed(answer, reference, options, 0.0, guarded)
+            status, how = compare_parsed(answer, reference, options, 0.0, guarded)
+            if how == "symbolic" and not symbolic:
+                continue  # a cached symbolic result: using it would make the answer depend on cache state
             if status is ContentStatus.EQUAL and _credited(candidate, references, question):
                 return Presence(True, candidate, compared, len(candidates), True)
-            if status is ContentStatus.TIMEOUT and candidate.method in SYMBOLIC_METHODS:
+            if status is ContentStatus.TIMEOUT and symbolic:
                 undecided.append((candidate, answer))  # undecided by the fast path (no budget given)
                 break
     complete = len(shown) == len(candidates)

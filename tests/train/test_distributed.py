@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,18 +24,14 @@ import yaml
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def torchrun(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """``python -m torch.distributed.run --nproc_per_node 2`` on CPU with one thread per rank."""
+    """``python -m torch.distributed.run --nproc_per_node 2`` on CPU with one thread per rank.
+
+    ``--standalone`` lets torchrun bind its own free rendezvous port: a port picked here and released
+    before torchrun binds it can be taken by another job in between (seen as setup errors under load)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-        "--master_port", str(free_port()), *args,
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *args,
     ]
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-8000:]

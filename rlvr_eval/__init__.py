@@ -48,10 +48,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     from rlvr_eval.verifier.api import is_equivalent, verify
-    from rlvr_eval.verifier.presence import answer_present
     from rlvr_eval.verifier.batch import verify_batch, verify_requests
     from rlvr_eval.verifier.extract import extract_answer, extract_lenient
     from rlvr_eval.verifier.parse import parse_answer
+    from rlvr_eval.verifier.presence import answer_present
     from rlvr_eval.verifier.schema import (
         ContentStatus,
         EquivalenceOptions,

@@ -9,15 +9,18 @@ question the 1-shot RLVR paper (arXiv 2504.20571) raises about format correction
 What counts as stated is exactly `stated.stated_answers`: every box (and group of boxes), answer
 tag, answer-phrase answer, math span (whole: a digit inside ``x^2 + 12x`` is not "12"; a computation
 also gives its result, ``2 \\times 6 = 12`` -> ``12``) and the value of every sentence that states
-one. Each is compared with the reference exactly as `verify` compares the final answer (parse, the
-question's reading of labels and order, fast path, then the sandboxed symbolic path; a candidate
-that only restates an expression of the question is not credited), with these bounds:
+one. Each is compared with the reference as `verify` compares the final answer (parse, the
+question's reading of labels and order, the reference list and ``multiple_answers`` rules, the fast
+exact path; a candidate that only restates an expression of the question is not credited), with
+these bounds:
 
-- candidates are deduplicated by their normalized text, and at most `MAX_CANDIDATES` distinct ones
-  are compared: explicit answers (boxes, tags, phrases, stated values) first, then math spans, each
-  latest first (a conclusion is nearer the end); candidates over `MAX_CANDIDATE_CHARS` are skipped;
-- every candidate gets the fast path first; only if none is equal do the undecided ones get the
-  symbolic path, all of it within one ``timeout`` for the whole completion.
+- candidates are deduplicated (`dedupe_key`: spacing and sizing ignored), and at most
+  `MAX_CANDIDATES` distinct ones are compared: explicit answers (boxes, tags, phrases, stated values)
+  first, then math spans, each latest first (a conclusion is nearer the end); candidates over
+  `MAX_CANDIDATE_CHARS` are skipped;
+- every candidate gets the fast path first; only if none is equal do at most `MAX_SYMBOLIC` undecided
+  answers given *as* answers (`SYMBOLIC_METHODS`: boxes, tags, answer phrases) get the sandboxed
+  symbolic path; all of it within one ``timeout`` for the whole completion.
 
 ``Presence.complete`` is False when a bound cut the search short, so a ``False`` then means "not
 among those compared". Never raises on a completion's text, however adversarial.

@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--multiple-answers", action="store_true", help="the reference lists several answers")
     p.add_argument("--prompt", help="the question (an answer that only restates it is not credited)")
     p.add_argument("--timeout", type=seconds_arg, default=3.0)
+    p.add_argument("--answer-present", action="store_true",
+                   help="also say whether the reference is stated anywhere in the completion")
     p.add_argument("--explain", action="store_true",
                    help="print the extraction, both parsed answers and the rule that decided")
 
@@ -335,6 +337,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     request = VerifyRequest(
         completion, args.reference, answer_format=args.answer_format, options=options, prompt=args.prompt,
         strict=not args.lenient, timeout=args.timeout, lenient_fallback=args.lenient_fallback,
+        check_answer_present=args.answer_present,
     )
     if args.explain:
         explanation = explain(request)

@@ -55,6 +55,12 @@ def test_verify_prints_the_verdict_and_sets_the_exit_status():
     assert strict.returncode == 1 and json.loads(strict.stdout)["lenient_correct"] is True
     assert cli("verify", "--reference", "12", "--completion", unboxed, "--lenient").returncode == 0
 
+    corrected = "First \\boxed{12}. No wait, \\boxed{13}."
+    plain = cli("verify", "--reference", "12", "--completion", corrected)
+    assert json.loads(plain.stdout)["answer_present"] is None
+    found = cli("verify", "--reference", "12", "--completion", corrected, "--answer-present")
+    assert found.returncode == 1 and json.loads(found.stdout)["answer_present"] is True
+
 
 def test_verify_explain_and_lenient_fallback():
     proc = cli("verify", "--reference", "(-\\infty,-2)\\cup(4,\\infty)", "--completion",

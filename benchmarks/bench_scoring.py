@@ -7,9 +7,13 @@ spellings), half wrong (a perturbed or another item's answer); a share unboxed, 
 length limit. Each phase runs in a fresh interpreter so neither warms the other's caches or pool:
 
 1. ``verify``: ``verify_batch`` alone on the same inputs (the verifier's cost);
-2. ``rescore``: read samples.jsonl, re-verify, rewrite it, compute metrics, write results and reports.
+2. ``rescore``: read samples.jsonl, re-verify, rewrite it, compute metrics, write results and reports,
+   without the answer-present check (``rescore --no-answer-present``);
+3. ``rescore+present``: the same with the answer-present check (rlvr-eval's default), whose cost is
+   the difference to 2 (target: at most 2x).
 
-The difference is the pipeline overhead beyond the verifier. Target: >= 2,000 completions/s on 2 cores.
+The difference between 1 and 2 is the pipeline overhead beyond the verifier. Target: >= 2,000
+completions/s on 2 cores.
 """
 
 from __future__ import annotations
@@ -103,14 +107,15 @@ def phase_verify(run_dir: Path, workers: int) -> None:
     print(json.dumps({"seconds": elapsed, "correct": sum(v.correct for v in verdicts)}))
 
 
-def phase_rescore(run_dir: Path, workers: int) -> None:
+def phase_rescore(run_dir: Path, workers: int, answer_present: bool) -> None:
     from rlvr_eval.runner import rescore
 
     start = time.perf_counter()
-    results = rescore(run_dir, workers=workers)
+    results = rescore(run_dir, workers=workers, answer_present=answer_present)
     elapsed = time.perf_counter() - start
     m = results.tasks["math500"]
-    print(json.dumps({"seconds": elapsed, "strict": m.strict_accuracy, "lenient": m.lenient_accuracy}))
+    print(json.dumps({"seconds": elapsed, "strict": m.strict_accuracy, "lenient": m.lenient_accuracy,
+                      "present": m.answer_present_rate}))
 
 
 def _run_phase(phase: str, run_dir: Path, workers: int) -> dict:
@@ -127,11 +132,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="completions")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each phase; the fastest is reported")
-    parser.add_argument("--phase", choices=["verify", "rescore"], help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["verify", "rescore", "rescore+present"], help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phase == "verify":
+        phase_verify(Path(args.run_dir), args.workers)
+        return
     if args.phase:
-        (phase_verify if args.phase == "verify" else phase_rescore)(Path(args.run_dir), args.workers)
+        phase_rescore(Path(args.run_dir), args.workers, answer_present=args.phase == "rescore+present")
         return
 
     items = get_task("math500").load(args.data_dir)
@@ -144,19 +152,23 @@ def main() -> None:
         size_mb = (run_dir / SAMPLES_FILE).stat().st_size / 1e6
         print(f"built {args.n} completions over {len(items)} MATH500 items ({size_mb:.0f} MB samples.jsonl) "
               f"in {time.perf_counter() - start:.1f} s")
-        verifies, rescores = [], []
+        verifies, rescores, presents = [], [], []
         for _ in range(args.repeat):  # alternate phases; the best of each is least disturbed by load
             verifies.append(_run_phase("verify", run_dir, args.workers))
             rescores.append(_run_phase("rescore", run_dir, args.workers))
+            presents.append(_run_phase("rescore+present", run_dir, args.workers))
     verify = min(verifies, key=lambda x: x["seconds"])
     rescored = min(rescores, key=lambda x: x["seconds"])
-    v, r = verify["seconds"], rescored["seconds"]
+    present = min(presents, key=lambda x: x["seconds"])
+    v, r, p = verify["seconds"], rescored["seconds"], present["seconds"]
     print(f"verify_batch alone : {v:7.1f} s  {args.n / v:8.0f} completions/s  ({args.workers} workers)")
-    print(f"rescore end to end : {r:7.1f} s  {args.n / r:8.0f} completions/s")
+    print(f"rescore end to end : {r:7.1f} s  {args.n / r:8.0f} completions/s  (--no-answer-present)")
     share = 100 * (r - v) / r
     print(f"pipeline overhead  : {r - v:7.1f} s  ({share:.0f}% of rescore: read, rewrite, metrics, reports)")
-    print(f"scores: strict {100 * rescored['strict']:.1f}%, lenient {100 * rescored['lenient']:.1f}% "
-          "(built: 50% right, about 10% unboxed, 5% looping)")
+    print(f"rescore + present  : {p:7.1f} s  {args.n / p:8.0f} completions/s  (the default; x{p / r:.2f} "
+          "the rescore without it)")
+    print(f"scores: strict {100 * rescored['strict']:.1f}%, lenient {100 * rescored['lenient']:.1f}%, "
+          f"answer present {100 * present['present']:.1f}% (built: 50% right, about 10% unboxed, 5% looping)")
 
 
 if __name__ == "__main__":

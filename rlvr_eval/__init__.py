@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "verify": "rlvr_eval.verifier.api",
+    "answer_present": "rlvr_eval.verifier.presence",
     "is_equivalent": "rlvr_eval.verifier.api",
     "verify_batch": "rlvr_eval.verifier.batch",
     "verify_requests": "rlvr_eval.verifier.batch",
@@ -35,6 +36,7 @@ __all__ = [
     "Verdict",
     "VerifyRequest",
     "__version__",
+    "answer_present",
     "extract_answer",
     "extract_lenient",
     "is_equivalent",
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from rlvr_eval.verifier.batch import verify_batch, verify_requests
     from rlvr_eval.verifier.extract import extract_answer, extract_lenient
     from rlvr_eval.verifier.parse import parse_answer
+    from rlvr_eval.verifier.presence import answer_present
     from rlvr_eval.verifier.schema import (
         ContentStatus,
         EquivalenceOptions,

@@ -100,7 +100,16 @@ def _add_score_options(
     p.add_argument("--verify-timeout", type=seconds_arg, help="seconds per comparison (default 3)")
     p.add_argument("--verify-workers", type=int)
     _add_lenient_fallback(p)
+    _add_no_answer_present(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _add_no_answer_present(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-answer-present", dest="answer_present", action="store_false", default=None,
+        help="skip the answer-present check (is the reference stated anywhere in a completion whose "
+        "final answer is wrong?), a second verifier pass",
+    )
 
 
 def _add_lenient_fallback(p: argparse.ArgumentParser) -> None:
@@ -144,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify-workers", type=int)
     p.add_argument("--score-mode", choices=["strict", "lenient"])
     _add_lenient_fallback(p)
+    _add_no_answer_present(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     p = sub.add_parser("compare", help="per-benchmark deltas of runs against the first (baseline)")
@@ -167,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--multiple-answers", action="store_true", help="the reference lists several answers")
     p.add_argument("--prompt", help="the question (an answer that only restates it is not credited)")
     p.add_argument("--timeout", type=seconds_arg, default=3.0)
+    p.add_argument("--answer-present", action="store_true",
+                   help="also say whether the reference is stated anywhere in the completion")
     p.add_argument("--explain", action="store_true",
                    help="print the extraction, both parsed answers and the rule that decided")
 
@@ -196,6 +208,7 @@ def _score_config(args: argparse.Namespace) -> Any:
         "dtype": args.dtype, "verify_timeout": args.verify_timeout, "verify_workers": args.verify_workers,
         "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
         "enforce_eager": args.enforce_eager, "lenient_fallback": args.lenient_fallback,
+        "answer_present": args.answer_present,
     }
     if args.config:
         return EvalConfig.from_yaml(args.config, **overrides)
@@ -240,7 +253,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
                 raise UsageError(f"{flag} is for other tools' outputs; {path} is rescored in place")
         results = rescore(
             path, timeout=args.verify_timeout, workers=args.verify_workers, score_mode=args.score_mode,
-            lenient_fallback=args.lenient_fallback,
+            lenient_fallback=args.lenient_fallback, answer_present=args.answer_present,
         )
         print(render_score_table([results]))
         return 0
@@ -260,6 +273,7 @@ def _rescore_other_outputs(args: argparse.Namespace, path: Path) -> int:
         timeout=args.verify_timeout if args.verify_timeout is not None else 3.0, workers=args.verify_workers,
         run_name=args.run_name, show_progress=False if args.no_progress else None,
         lenient_fallback=args.lenient_fallback or "none",
+        answer_present=args.answer_present is not False,
     )
     print(render_score_table([regraded.results]))
     for note in regraded.notes:
@@ -323,6 +337,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     request = VerifyRequest(
         completion, args.reference, answer_format=args.answer_format, options=options, prompt=args.prompt,
         strict=not args.lenient, timeout=args.timeout, lenient_fallback=args.lenient_fallback,
+        check_answer_present=args.answer_present,
     )
     if args.explain:
         explanation = explain(request)

@@ -133,6 +133,12 @@ class EvalConfig(BaseModel):
         "a stated answer) or last_number (the last number in the text, as the paper's harness does). "
         "Changes lenient scores only; recorded in results.json.",
     )
+    answer_present: bool = Field(
+        True,
+        description="Also check, per completion, whether the reference is stated anywhere in it (any box, "
+        "math span, answer phrase), even where the final answer is wrong: the answer-present rate. "
+        "A second verifier pass over the completions whose final answer is not right.",
+    )
 
     _tasks = field_validator("tasks", mode="before")(task_list)
 

@@ -51,7 +51,7 @@ from rlvr_eval.scoring.results import (
 )
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
-from rlvr_eval.templates import CHAT, render_prompt
+from rlvr_eval.templates import CHAT, render_prompt, run_answer_format
 from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
 
 if TYPE_CHECKING:
@@ -72,17 +72,22 @@ VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 
 def batch_verifier(
     *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none",
-    progress: bool = False,
+    progress: bool = False, answer_present: bool | None = None,
 ) -> VerifyFn:
     """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
-    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar)."""
+    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar).
+    ``answer_present`` None keeps each request's own ``check_answer_present`` (the runner sets it
+    from the run's settings); a bool overrides it."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
         from rlvr_eval.verifier.batch import verify_requests
 
         if not requests:
             return []
-        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
+        settings: dict[str, Any] = {"timeout": timeout, "lenient_fallback": lenient_fallback}
+        if answer_present is not None:
+            settings["check_answer_present"] = answer_present
+        settled = [replace(r, **settings) for r in requests]
         return verify_requests(settled, workers=workers, progress=progress)
 
     return run
@@ -112,7 +117,7 @@ def plan_tasks(config: EvalConfig) -> list[TaskPlan]:
             top_p=config.top_p,
             max_tokens=config.max_tokens if config.max_tokens is not None else task.max_tokens,
             template=config.template,
-            answer_format=task.answer_format,
+            answer_format=run_answer_format(task.answer_format, config.template),
             seed=config.seed,
         )
         plans.append(TaskPlan(task=task, items=items, settings=settings))
@@ -217,7 +222,9 @@ def _run_task(
             if len(outputs) != len(items) or any(len(o) != len(indices) for o in outputs):
                 raise BackendError(f"backend returned the wrong number of completions for {name}")
             progress.finish()
-            records = _verify_chunk(plan, items, chunk_prompts, indices, outputs, verify)
+            records = _verify_chunk(
+                plan, items, chunk_prompts, indices, outputs, verify, config.answer_present
+            )
             append_records(samples_path, records)
             existing.update((r.key, r) for r in records)
             generated += len(records)
@@ -248,8 +255,9 @@ def _verify_chunk(
     indices: list[int],
     outputs: list[list[Completion]],
     verify: VerifyFn,
+    answer_present: bool,
 ) -> list[SampleRecord]:
-    answer_format = plan.task.answer_format
+    answer_format = run_answer_format(plan.task.answer_format, plan.settings.template)
     flat = [
         (item, prompt, index, c)
         for item, prompt, outs in zip(items, prompts, outputs, strict=True)
@@ -258,7 +266,7 @@ def _verify_chunk(
     verdicts = verify([
         VerifyRequest(
             completion=c.text, reference=item.reference, answer_format=answer_format, options=item.options,
-            finish_reason=c.finish_reason, prompt=item.question,
+            finish_reason=c.finish_reason, prompt=item.question, check_answer_present=answer_present,
         )
         for item, _, _, c in flat
     ])
@@ -398,10 +406,13 @@ def rescore(
     workers: int | None = None,
     score_mode: ScoreMode | None = None,
     lenient_fallback: LenientFallback | None = None,
+    answer_present: bool | None = None,
 ) -> RunResults:
     """Re-verify every saved completion of a run and rewrite samples.jsonl, results.json and reports.
 
     ``lenient_fallback`` None keeps the run's own setting; a value is recorded in the results' settings.
+    ``answer_present`` None checks it unless the run was scored without it; samples saved before
+    rlvr checked it get it now.
     """
     out = Path(run_dir).expanduser()
     if timeout is not None:
@@ -410,11 +421,12 @@ def rescore(
         if (out / SAMPLES_FILE).is_file():  # a run directory: ours to lock and repair
             stack.enter_context(locked_run_dir(out))
         stack.enter_context(gc_paused())  # 100k records and verdicts: see gc_paused
-        return _rescore(out, verifier, timeout, workers, score_mode, lenient_fallback)
+        return _rescore(out, verifier, timeout, workers, score_mode, lenient_fallback, answer_present)
 
 
 def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, workers: int | None,
-             score_mode: ScoreMode | None, lenient_fallback: LenientFallback | None) -> RunResults:
+             score_mode: ScoreMode | None, lenient_fallback: LenientFallback | None,
+             answer_present: bool | None) -> RunResults:
     samples_path = out / SAMPLES_FILE
     if not samples_path.is_file():
         raise FileNotFoundError(f"no {SAMPLES_FILE} in {out}: not a run directory")
@@ -430,11 +442,14 @@ def _rescore(out: Path, verifier: VerifyFn | None, timeout: float | None, worker
     if lenient_fallback is not None:
         settings["lenient_fallback"] = lenient_fallback  # it changes lenient scores: the results say so
     fallback = settings.get("lenient_fallback", "none")
+    if answer_present is not None:
+        settings["answer_present"] = answer_present
+    present = bool(settings.get("answer_present", True))
     verify = verifier or batch_verifier(timeout=timeout, workers=workers, lenient_fallback=fallback)
     verdicts = verify([
         VerifyRequest(
             completion=r.completion, reference=r.reference, answer_format=r.answer_format, options=r.options,
-            finish_reason=r.finish_reason, prompt=r.question,
+            finish_reason=r.finish_reason, prompt=r.question, check_answer_present=present,
         )
         for r in records
     ])

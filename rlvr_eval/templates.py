@@ -99,5 +99,22 @@ def _render_chat(question: str, tokenizer: Any) -> str:
 
 
 def answer_format_for(template: str) -> AnswerFormat:
-    """The answer format a template asks for (``answer_tag`` for r1, else ``boxed``)."""
-    return _ANSWER_FORMATS.get(template, "boxed")
+    """The answer format a template asks for: ``answer_tag`` for r1 (and a template file that asks for
+    ``<answer>`` tags), else ``boxed``."""
+    if template in _ANSWER_FORMATS or template == CHAT:
+        return _ANSWER_FORMATS.get(template, "boxed")
+    try:
+        text = load_template(template)
+    except (TemplateError, OSError, UnicodeDecodeError):
+        return "boxed"  # not a usable template: rendering reports that, with the reason
+    return "answer_tag" if "<answer>" in text else "boxed"
+
+
+def run_answer_format(task_format: AnswerFormat, template: str) -> AnswerFormat:
+    """The format a run grades a benchmark's answers in: the template's where it asks for one other than
+    the box every benchmark prompt assumes (r1's ``<answer>`` tags), else the benchmark's own.
+
+    Without this an ``--template r1`` run would be graded for boxes it never asked for (strict 0).
+    """
+    asked = answer_format_for(template)
+    return asked if asked != "boxed" else task_format

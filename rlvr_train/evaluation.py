@@ -10,7 +10,8 @@ engine and only rank 0 writes (``rlvr_train.eval_shards``).
 
 All tasks are decoded greedily during training (n=1), as the paper's in-training validation does;
 the headline score is the harness's lenient one (boxed, else answer phrase, else last number, as the
-Qwen2.5-Math harness grades), with the strict score and the boxed rate logged beside it.
+Qwen2.5-Math harness grades), with the strict score, the boxed rate and the answer-present rate (the
+reference stated anywhere in the completion) logged beside it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def evaluate(
         row[f"eval/{name}/strict_accuracy"] = metrics.strict_accuracy
         row[f"eval/{name}/format_rate"] = metrics.format_rate
         row[f"eval/{name}/truncation_rate"] = metrics.truncation_rate
+        if metrics.answer_present_rate is not None:  # the reference stated anywhere, final or not
+            row[f"eval/{name}/answer_present_rate"] = metrics.answer_present_rate
     row["eval_accuracy"] = results.average
     return row
 

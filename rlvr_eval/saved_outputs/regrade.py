@@ -79,6 +79,7 @@ def rescore_outputs(
     verifier: VerifyFn | None = None,
     show_progress: bool | None = None,
     lenient_fallback: LenientFallback = "none",
+    answer_present: bool = True,
 ) -> Regraded:
     """Grade the outputs under ``path`` (a file or a directory of another tool's outputs)."""
     from rlvr_eval.runner import batch_verifier, build_results, write_outputs
@@ -103,14 +104,14 @@ def rescore_outputs(
     verify = verifier or batch_verifier(
         timeout=timeout, workers=workers, lenient_fallback=lenient_fallback, progress=progress
     )
-    records_by_task = _grade(plans, verify)
+    records_by_task = _grade(plans, verify, answer_present)
 
     out.mkdir(parents=True, exist_ok=True)
     write_records(out / SAMPLES_FILE, [r for records in records_by_task.values() for r in records])
     formats = sorted({f.format for files in files_by_task.values() for f in files})
     settings = {
         "source": str(source), "formats": formats, "score_mode": score_mode, "verify_timeout": timeout,
-        "verify_workers": workers, "lenient_fallback": lenient_fallback,
+        "verify_workers": workers, "lenient_fallback": lenient_fallback, "answer_present": answer_present,
         "data_dir": str(data_dir) if data_dir else None,
         "files": {name: [str(f.path) for f in files] for name, files in files_by_task.items()},
     }
@@ -158,7 +159,7 @@ def _plan(
     return _Plan(task, [item for item in items if item.id in samples], samples)
 
 
-def _grade(plans: list[_Plan], verify: VerifyFn) -> dict[str, list[SampleRecord]]:
+def _grade(plans: list[_Plan], verify: VerifyFn, answer_present: bool) -> dict[str, list[SampleRecord]]:
     """Verify every completion in one batch; records per benchmark in item and sample order."""
     flat = [
         (plan.task, item, index, sample)
@@ -170,6 +171,7 @@ def _grade(plans: list[_Plan], verify: VerifyFn) -> dict[str, list[SampleRecord]
         VerifyRequest(
             completion=s.row.completions[s.index], reference=item.reference, answer_format=task.answer_format,
             options=item.options, finish_reason=_finish_reason(s), prompt=item.question,
+            check_answer_present=answer_present,
         )
         for task, item, _, s in flat
     ])
@@ -341,6 +343,7 @@ def score_saved_outputs(
         config.model, tasks=tasks, output_dir=config.output_dir, data_dir=config.data_dir,
         score_mode=config.score_mode, timeout=config.verify_timeout, workers=config.verify_workers,
         run_name=config.run_name, verifier=verifier, show_progress=show_progress,
+        lenient_fallback=config.lenient_fallback, answer_present=config.answer_present,
     ).results
 
 

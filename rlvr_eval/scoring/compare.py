@@ -6,7 +6,9 @@ For two runs A (baseline) and B, per benchmark:
 - ``content_delta = lenient(B) - lenient(A)``: the change in right answers whatever their format,
   i.e. the gain *beyond format correction*;
 - ``format_delta = strict_delta - content_delta``: the part explained by formatting alone
-  (the gap between strict and lenient closing or opening).
+  (the gap between strict and lenient closing or opening);
+- ``present_delta``: the change of the answer-present rate (the reference stated anywhere in the
+  completion). A content gain with no present gain delivers answers the model already stated.
 
 So ``strict_delta = format_delta + content_delta`` exactly. The 1-shot RLVR paper (arXiv 2504.20571)
 also measures "gain beyond format correction" as outcome-reward run minus format-reward-only run:
@@ -45,6 +47,7 @@ class TaskDelta(BaseModel):
     strict_delta: float
     format_delta: float
     content_delta: float
+    present_delta: float | None = None  # None: a run was not checked for answer present
 
 
 def compare_runs(baseline: RunResults, other: RunResults) -> list[TaskDelta]:
@@ -55,6 +58,9 @@ def compare_runs(baseline: RunResults, other: RunResults) -> list[TaskDelta]:
         a, b = baseline.tasks[task], other.tasks[task]
         strict = b.strict_accuracy - a.strict_accuracy
         content = b.lenient_accuracy - a.lenient_accuracy
+        present = None
+        if a.answer_present_rate is not None and b.answer_present_rate is not None:
+            present = b.answer_present_rate - a.answer_present_rate
         deltas.append(
             TaskDelta(
                 task=task,
@@ -64,11 +70,13 @@ def compare_runs(baseline: RunResults, other: RunResults) -> list[TaskDelta]:
                 strict_delta=strict,
                 format_delta=strict - content,
                 content_delta=content,
+                present_delta=present,
             )
         )
     if deltas:
         fields = [f for f in TaskDelta.model_fields if f != "task"]
-        means = {f: sum(getattr(d, f) for d in deltas) / len(deltas) for f in fields}
+        values = {f: [getattr(d, f) for d in deltas] for f in fields}
+        means = {f: None if None in v else sum(v) / len(v) for f, v in values.items()}
         deltas.append(TaskDelta(task=AVG, **means))
     return deltas
 
@@ -125,19 +133,58 @@ def load_comparison(
     return Comparison(runs, pairings, warnings)
 
 
-def signed(x: float) -> str:
-    """A fraction as signed percentage points."""
-    return f"{100 * x:+.1f}"
+def signed(x: float | None) -> str:
+    """A fraction as signed percentage points; a dash for a missing value."""
+    return "–" if x is None else f"{100 * x:+.1f}"
 
 
 TRANSITION_COLUMNS = (
     ("format_fixed", "wrong→right: format only"),
     ("content_fixed", "wrong→right: content"),
+    ("content_fixed_stated", "of which already stated"),
+    ("content_fixed_new", "of which newly found"),
     ("broken", "right→wrong"),
     ("kept_right", "still right"),
     ("kept_wrong", "still wrong"),
 )
 """Transition counts as the reports print them, in column order."""
+
+_SPLIT_COLUMNS = ("content_fixed_stated", "content_fixed_new")  # need the baseline's answer_present
+
+TRANSITIONS_NOTE = (
+    "\"format only\": the baseline's final answer was already right, only not in the format; \"already "
+    "stated\": its final answer was wrong or missing but it stated the reference somewhere (answer "
+    "present); \"newly found\": it never stated it. Format only + already stated is the gain from "
+    "delivering answers the baseline already had."
+)
+
+
+def transition_cell(t: Transitions, name: str) -> str:
+    """A count, or a dash where the baseline was never checked for answer present (nothing to split)."""
+    if name in _SPLIT_COLUMNS and t.content_fixed_unchecked == t.content_fixed and t.content_fixed:
+        return "–"
+    return str(getattr(t, name))
+
+
+def transition_notes(transitions: list[Transitions]) -> list[str]:
+    """Sentences under the table: gains from answers already present, unsplit gains, unpaired samples."""
+    notes = []
+    for t in transitions:
+        gained = t.format_fixed + t.content_fixed
+        if gained and not t.content_fixed_unchecked:
+            notes.append(f"{label(t.task)}: {t.already_present} of {gained} gains came from answers the "
+                         f"baseline already had ({t.content_fixed_new} newly found).")
+    unchecked = [
+        f"{label(t.task)} {t.content_fixed_unchecked}" for t in transitions if t.content_fixed_unchecked
+    ]
+    if unchecked:
+        notes.append("Content gains whose baseline samples were not checked for answer present (samples "
+                     "saved before rlvr checked it: rescore the baseline to split them): "
+                     + ", ".join(unchecked) + ".")
+    unpaired = [f"{label(t.task)} {t.unpaired}" for t in transitions if t.unpaired]
+    if unpaired:
+        notes.append("Samples in only one run (not paired): " + ", ".join(unpaired) + ".")
+    return notes
 
 
 def _transition_table(transitions: list[Transitions]) -> list[str]:
@@ -145,12 +192,11 @@ def _transition_table(transitions: list[Transitions]) -> list[str]:
     out = [f"| Benchmark | Samples | {head} | Net | Δ strict |"]
     out.append("|:---|" + "---:|" * (len(TRANSITION_COLUMNS) + 3))
     for t in transitions:
-        counts = " | ".join(str(getattr(t, name)) for name, _ in TRANSITION_COLUMNS)
+        counts = " | ".join(transition_cell(t, name) for name, _ in TRANSITION_COLUMNS)
         strict = signed(t.net / t.pairs) if t.pairs else "–"
         out.append(f"| {label(t.task)} | {t.pairs} | {counts} | {t.net:+d} | {strict} |")
-    unpaired = [f"{label(t.task)} {t.unpaired}" for t in transitions if t.unpaired]
-    if unpaired:
-        out += ["", "Samples in only one run (not paired): " + ", ".join(unpaired) + "."]
+    for note in transition_notes(transitions):
+        out += ["", note]
     return out
 
 
@@ -183,7 +229,8 @@ def render_compare_markdown(comparison: Comparison | Sequence[RunResults]) -> st
         render_score_table(comparison.runs),
         "",
         "Points (percentage). Δ strict = Δ format + Δ beyond format; Δ beyond format is the change in "
-        "right answers whatever their format (lenient score), Δ format the part explained by formatting.",
+        "right answers whatever their format (lenient score), Δ format the part explained by formatting. "
+        "Δ answer present: the change in completions that state the reference anywhere (final or not).",
     ]
     for pairing in comparison.pairings:
         other, deltas = pairing.other, pairing.deltas
@@ -193,14 +240,15 @@ def render_compare_markdown(comparison: Comparison | Sequence[RunResults]) -> st
             continue
         out.append(
             f"| Benchmark | {baseline.run_name} | {other.run_name} | Δ score | Δ strict | Δ format "
-            "| Δ beyond format |"
+            "| Δ beyond format | Δ answer present |"
         )
-        out.append("|:---|---:|---:|---:|---:|---:|---:|")
+        out.append("|:---|---:|---:|---:|---:|---:|---:|---:|")
         for d in deltas:
             name = "Avg" if d.task == AVG else label(d.task)
             out.append(
                 f"| {name} | {100 * d.baseline_score:.1f} | {100 * d.score:.1f} | {signed(d.score_delta)} "
-                f"| {signed(d.strict_delta)} | {signed(d.format_delta)} | {signed(d.content_delta)} |"
+                f"| {signed(d.strict_delta)} | {signed(d.format_delta)} | {signed(d.content_delta)} "
+                f"| {signed(d.present_delta)} |"
             )
         only = sorted(set(baseline.tasks) ^ set(other.tasks))
         if only:
@@ -209,7 +257,7 @@ def render_compare_markdown(comparison: Comparison | Sequence[RunResults]) -> st
             out += [
                 "",
                 f"Per-item transitions, {baseline.run_name} → {other.run_name} (samples; right = strict: the "
-                "requested format and the right answer; \"format only\": the content was already right):",
+                "requested format and the right answer). " + TRANSITIONS_NOTE,
                 "",
                 *_transition_table(pairing.transitions),
             ]

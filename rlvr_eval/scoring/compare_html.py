@@ -1,20 +1,39 @@
 """compare.html: the comparison as a standalone page, with per-item transitions drawn as diverging bars.
 
 Each benchmark gets one bar around a zero line: samples lost (right -> wrong) to the left, samples
-gained to the right, split into "format only" (the content was already right) and "content". The
-part of a gain that is format correction is then visible at a glance.
+gained to the right, split into "format only" (the content was already right), "already stated" (the
+baseline stated the reference somewhere but not as its final answer) and "newly found". The part of a
+gain that delivers answers the baseline already had is then visible at a glance.
 """
 
 from __future__ import annotations
 
-from rlvr_eval.scoring.compare import AVG, TRANSITION_COLUMNS, Comparison, Pairing, signed
+from rlvr_eval.scoring.compare import (
+    AVG,
+    TRANSITION_COLUMNS,
+    TRANSITIONS_NOTE,
+    Comparison,
+    Pairing,
+    signed,
+    transition_cell,
+    transition_notes,
+)
 from rlvr_eval.scoring.report_html import _e, html_page
 from rlvr_eval.scoring.report_md import label, pct, row_average, task_columns
 from rlvr_eval.scoring.transitions import Transitions
 
-# (field, colour, side): losses to the left of zero, gains to the right, format-only gains nearest zero.
-_BARS = (("broken", "#d9534f", -1), ("format_fixed", "#f0a04b", 1), ("content_fixed", "#2e9e5b", 1))
-_TITLES = dict(TRANSITION_COLUMNS)
+# (field, colour, side): losses to the left of zero, gains to the right: nearest zero the gains from
+# answers the baseline already had (format only, then already stated), then the newly found ones.
+_BARS = (
+    ("broken", "#d9534f", -1), ("format_fixed", "#f0a04b", 1), ("content_fixed_stated", "#8fd19e", 1),
+    ("content_fixed_new", "#2e9e5b", 1), ("content_fixed_unchecked", "#7aa6c2", 1),
+)
+_TITLES = {
+    **dict(TRANSITION_COLUMNS),
+    "content_fixed_stated": "wrong→right: content, already stated",
+    "content_fixed_new": "wrong→right: content, newly found",
+    "content_fixed_unchecked": "wrong→right: content (baseline not checked for answer present)",
+}
 
 
 def _score_table(comparison: Comparison) -> str:
@@ -30,12 +49,13 @@ def _score_table(comparison: Comparison) -> str:
 
 def _delta_table(comparison: Comparison, pairing: Pairing) -> str:
     base, other = comparison.baseline.run_name, pairing.other.run_name
-    names = ("Benchmark", base, other, "Δ score", "Δ strict", "Δ format", "Δ beyond format")
+    names = ("Benchmark", base, other, "Δ score", "Δ strict", "Δ format", "Δ beyond format",
+             "Δ answer present")
     head = "".join(f"<th>{_e(n)}</th>" for n in names)
     rows = []
     for d in pairing.deltas:
         values = (pct(d.baseline_score), pct(d.score), signed(d.score_delta), signed(d.strict_delta),
-                  signed(d.format_delta), signed(d.content_delta))
+                  signed(d.format_delta), signed(d.content_delta), signed(d.present_delta))
         name = "Avg" if d.task == AVG else label(d.task)
         rows.append(f"<tr><td>{_e(name)}</td>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>")
     return f'<table class="deltas"><tr>{head}</tr>{"".join(rows)}</table>'
@@ -45,10 +65,11 @@ def _transition_table(transitions: list[Transitions]) -> str:
     head = "".join(f"<th>{_e(title)}</th>" for _, title in TRANSITION_COLUMNS)
     rows = []
     for t in transitions:
-        counts = "".join(f"<td>{getattr(t, name)}</td>" for name, _ in TRANSITION_COLUMNS)
+        counts = "".join(f"<td>{transition_cell(t, name)}</td>" for name, _ in TRANSITION_COLUMNS)
         rows.append(f"<tr><td>{_e(label(t.task))}</td><td>{t.pairs}</td>{counts}<td>{t.net:+d}</td></tr>")
+    notes = "".join(f"<p>{_e(note)}</p>" for note in transition_notes(transitions))
     return (f'<table class="transitions"><tr><th>Benchmark</th><th>Samples</th>{head}<th>Net</th></tr>'
-            f'{"".join(rows)}</table>')
+            f'{"".join(rows)}</table>{notes}')
 
 
 def transition_chart(transitions: list[Transitions]) -> str:
@@ -101,7 +122,8 @@ def render_compare_html(comparison: Comparison) -> str:
         body.append(f'<ul class="meta">{notes}</ul>')
     body += ["<h2>Scores (%)</h2>", _score_table(comparison),
              "<p>Δ strict = Δ format + Δ beyond format; Δ beyond format is the change in right answers "
-             "whatever their format (lenient), Δ format the part explained by formatting.</p>"]
+             "whatever their format (lenient), Δ format the part explained by formatting; Δ answer present "
+             "the change in completions that state the reference anywhere.</p>"]
     for pairing in comparison.pairings:
         other = pairing.other.run_name
         body.append(f"<h2>{_e(other)} vs {_e(base)}</h2>")
@@ -110,7 +132,7 @@ def render_compare_html(comparison: Comparison) -> str:
             body += [
                 f"<h3>Per-item transitions, {_e(base)} → {_e(other)}</h3>",
                 "<p>Samples paired by benchmark, item and sample index; right = strict (the requested "
-                "format and the right answer). “Format only”: the baseline's content was already right.</p>",
+                f"format and the right answer). {_e(TRANSITIONS_NOTE)}</p>",
                 _transition_table(pairing.transitions),
                 transition_chart(pairing.transitions),
             ]

@@ -199,20 +199,26 @@ def format_content_split(records: Sequence[SampleRecord]) -> dict[str, float | N
 
     - strict: requested format ok and content equal; lenient: content equal whatever the format;
     - format_rate: requested format ok; content_accuracy_formatted: strict accuracy among those;
-    - truncation_rate: hit the length limit; repetition_rate: hit it while looping.
+    - truncation_rate: hit the length limit; repetition_rate: hit it while looping;
+    - answer_present_rate: the reference is stated somewhere in the completion (`Verdict.answer_present`),
+      right final answer or not; None if no sample was checked (samples saved before rlvr checked it).
     """
-    n = strict = lenient = formatted = truncated = looping = 0
+    n = strict = lenient = formatted = truncated = looping = present = checked = 0
     for r in records:  # one pass: this runs over every sample of a 100k-sample rescore
         v = r.verdict
         n += 1
         strict += v.correct
         lenient += v.content is ContentStatus.EQUAL
         formatted += v.format_ok
+        if v.answer_present is not None:
+            checked += 1
+            present += v.answer_present
         if r.truncated:
             truncated += 1
             looping += has_repeated_tail(r.completion)
     if n == 0:
-        return dict.fromkeys(_SPLIT_KEYS, 0.0) | {"content_accuracy_formatted": None}
+        unmeasured = {"content_accuracy_formatted": None, "answer_present_rate": None}
+        return dict.fromkeys(_SPLIT_KEYS, 0.0) | unmeasured
     # content_accuracy_formatted: strict needs format ok, so strict / formatted is accuracy among them
     return {
         "strict_accuracy": strict / n,
@@ -221,6 +227,8 @@ def format_content_split(records: Sequence[SampleRecord]) -> dict[str, float | N
         "content_accuracy_formatted": strict / formatted if formatted else None,
         "truncation_rate": truncated / n,
         "repetition_rate": looping / n,
+        # over all samples: one whose check was cut off (None among checked ones) counts as not present
+        "answer_present_rate": present / n if checked else None,
     }
 
 

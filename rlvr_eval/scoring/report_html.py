@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from rlvr_eval.scoring.metrics import is_repetition_loop
 from rlvr_eval.scoring.records import SampleRecord
-from rlvr_eval.scoring.report_md import label, pct, row_average, task_columns
+from rlvr_eval.scoring.report_md import PRESENT_NOTE, label, pct, row_average, task_columns
 from rlvr_eval.scoring.results import RunResults
 
 MAX_FAILURES = 2000  # failures listed in the page; more would make it slow to open
@@ -29,7 +29,7 @@ th{background:#f3f5f7}.chart{margin:8px 0}.legend span{margin-right:14px}
 .failure{border:1px solid #d0d7de;border-radius:6px;margin:8px 0;padding:8px 10px}
 .failure .head{font-weight:600}.tag{font-size:12px;border-radius:9px;padding:1px 7px;margin-left:6px;
 background:#eef1f4}.tag.format{background:#ffe2c2}.tag.content{background:#f8d0d0}
-.tag.loop{background:#e4d7fb}pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;
+.tag.loop{background:#e4d7fb}.tag.present{background:#d3ecd9}pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;
 padding:8px;border-radius:4px;max-height:420px;overflow:auto;margin:4px 0}
 .kv{display:grid;grid-template-columns:90px 1fr;gap:2px 8px}.kv b{color:#555;font-weight:500}
 .hidden{display:none}
@@ -97,11 +97,12 @@ def format_table(results: RunResults) -> str:
     for t in task_columns([results]):
         m = results.tasks[t]
         values = (
-            m.strict_accuracy, m.lenient_accuracy, m.format_rate, m.content_accuracy_formatted,
-            m.truncation_rate, m.repetition_rate,
+            m.strict_accuracy, m.lenient_accuracy, m.answer_present_rate, m.format_rate,
+            m.content_accuracy_formatted, m.truncation_rate, m.repetition_rate,
         )
         rows.append(f"<tr><td>{_e(label(t))}</td>" + "".join(f"<td>{pct(v)}</td>" for v in values) + "</tr>")
-    names = ("Benchmark", "Strict", "Lenient", "Format ok", "Strict among formatted", "Truncated", "Looping")
+    names = ("Benchmark", "Strict", "Lenient", "Answer present", "Format ok", "Strict among formatted",
+             "Truncated", "Looping")
     head = "".join(f"<th>{h}</th>" for h in names)
     return f'<table id="format"><tr>{head}</tr>{"".join(rows)}</table>'
 
@@ -174,6 +175,8 @@ def format_chart(results: RunResults, records_by_task: dict[str, list[SampleReco
 
 def _kinds(r: SampleRecord) -> list[str]:
     kinds = ["format" if not r.verdict.format_ok else "content"]
+    if r.verdict.answer_present and not r.is_correct("lenient"):
+        kinds.append("present")  # the reference is stated somewhere, just not as the final answer
     if r.truncated:
         kinds.append("truncated")
     if is_repetition_loop(r):
@@ -208,7 +211,7 @@ def failure_list(records_by_task: dict[str, list[SampleRecord]], max_failures: i
         )
     tasks = "".join(f'<option value="{_e(t)}">{_e(label(t))}</option>' for t in records_by_task)
     kind_options = "".join(
-        f'<option value="{k}">{k}</option>' for k in ("format", "content", "truncated", "loop")
+        f'<option value="{k}">{k}</option>' for k in ("format", "content", "present", "truncated", "loop")
     )
     note = f" (first {max_failures} of {total} shown)" if total > max_failures else ""
     return (
@@ -233,7 +236,8 @@ def render_html(
         f"<h2>Scores (%)</h2>{score_table(results)}{accuracy_chart(results)}"
         "<h2>Format vs content (% of samples)</h2>"
         "<p>Strict needs the requested format and the right content; lenient credits the right content "
-        "whatever the format. The gap between them is what format correction alone can recover.</p>"
+        "whatever the format. The gap between them is what format correction alone can recover. "
+        f"{_e(PRESENT_NOTE)} Failures tagged <i>present</i> are those.</p>"
         f"{format_table(results)}{format_chart(results, records_by_task)}{extra_sections}"
         f"<h2>Failures</h2>{failure_list(records_by_task)}"
         f"<script>{_JS}</script></body></html>\n"

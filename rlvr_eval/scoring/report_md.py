@@ -114,18 +114,25 @@ def render_score_table(runs: Sequence[RunResults]) -> str:
 
 def render_format_table(runs: Sequence[RunResults]) -> str:
     """Format vs content per run and benchmark (percent of samples)."""
-    header = ["Run", "Benchmark", "Strict", "Lenient", "Format ok", "Strict among formatted"]
-    header += ["Truncated", "Looping"]
+    header = ["Run", "Benchmark", "Strict", "Lenient", "Answer present", "Format ok"]
+    header += ["Strict among formatted", "Truncated", "Looping"]
     rows = []
     for run in runs:
         for task in task_columns([run]):
             m = run.tasks[task]
             rows.append([
                 run.run_name, label(task), pct(m.strict_accuracy), pct(m.lenient_accuracy),
-                pct(m.format_rate), pct(m.content_accuracy_formatted), pct(m.truncation_rate),
-                pct(m.repetition_rate),
+                pct(m.answer_present_rate), pct(m.format_rate), pct(m.content_accuracy_formatted),
+                pct(m.truncation_rate), pct(m.repetition_rate),
             ])
     return _table(header, rows, align_first_left=2)
+
+
+PRESENT_NOTE = (
+    "Answer present: the reference is stated somewhere in the completion (any box, math span, answer "
+    "phrase or stated value), whatever its final answer; answer present minus lenient is the share that "
+    "found the answer but did not give it as the final one."
+)
 
 
 def _detail_rows(metrics: TaskMetrics) -> list[str]:
@@ -158,6 +165,8 @@ def render_run_markdown(results: RunResults) -> str:
         "## Format vs content",
         "",
         render_format_table([results]),
+        "",
+        PRESENT_NOTE,
         "",
         "## Details",
         "",

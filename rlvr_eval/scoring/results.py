@@ -63,6 +63,11 @@ class TaskMetrics(BaseModel):
     )
     truncation_rate: float
     repetition_rate: float
+    answer_present_rate: float | None = Field(
+        None, description="Share of samples that state the reference anywhere (any box, math span, answer "
+        "phrase), whatever their final answer; >= lenient but for the last-number fallback. None: not "
+        "checked (--no-answer-present, or results written before rlvr measured it)."
+    )
     mean_tokens: float | None = None
     items_digest: str | None = Field(
         None, description="Hash of the graded items (ids and references): equal digests, same items. "

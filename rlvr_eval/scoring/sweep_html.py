@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rlvr_eval.scoring.report_html import _e, html_page
 from rlvr_eval.scoring.report_md import DASH, label, pct
-from rlvr_eval.scoring.sweep_report import BEST_MARK, SweepResults, selection_summary
+from rlvr_eval.scoring.sweep_report import BEST_MARK, SweepResults, cell, selection_summary
 
 PALETTE = ("#3b7dd8", "#e07b39", "#2e9e5b", "#9b59b6", "#d9534f", "#17a2b8", "#8c6d31", "#e377c2")
 AVG_COLOUR = "#1d2327"
@@ -86,15 +86,11 @@ def _per_task(sweep: SweepResults, field: str, average: str) -> list[Series]:
 
 def sweep_table(sweep: SweepResults) -> str:
     head = "".join(
-        f"<th>{_e(label(t))}<br><small>strict / lenient / format</small></th>" for t in sweep.tasks
+        f"<th>{_e(label(t))}<br><small>strict / lenient / present / format</small></th>" for t in sweep.tasks
     )
     rows = []
     for r in sweep.rows:
-        cells = "".join(
-            f"<td>{pct(s.strict)} / {pct(s.lenient)} / {pct(s.format_rate)}</td>" if (s := r.tasks.get(t))
-            else f"<td>{DASH}</td>"
-            for t in sweep.tasks
-        )
+        cells = "".join(f"<td>{cell(r.tasks.get(t))}</td>" for t in sweep.tasks)
         best = r.point.name == sweep.best
         name = _e(r.point.name) + (f" {BEST_MARK}" if best else "")
         link = f'<a href="{_e(r.run_dir)}/report.html">{name}</a>'
@@ -111,15 +107,16 @@ def render_sweep_html(sweep: SweepResults) -> str:
         ("strict", PALETTE[0], [r.strict_average for r in sweep.rows], 2.0),
         ("lenient", PALETTE[1], [r.lenient_average for r in sweep.rows], 2.0),
         ("format ok", PALETTE[2], [r.format_average for r in sweep.rows], 2.0),
+        ("answer present", PALETTE[3], [r.present_average for r in sweep.rows], 2.0),
     ]
     body = (
         f"<h1>Sweep: {_e(sweep.title)}</h1><p><b>{_e(selection_summary(sweep))}</b></p>"
-        '<p class="meta">Cells: strict / lenient / format ok (% of samples). '
+        '<p class="meta">Cells: strict / lenient / answer present / format ok (% of samples). '
         f"Avg: the {_e(sweep.score_mode)} score averaged over the selection benchmarks. "
         "Step 0 is the model before training.</p>"
         f"{sweep_table(sweep)}<h2>Curves (%)</h2>"
         + line_chart(sweep, _per_task(sweep, "score", "average"), f"{sweep.score_mode} score per benchmark")
-        + line_chart(sweep, averages, "strict, lenient and format ok (selection average)")
+        + line_chart(sweep, averages, "strict, lenient, answer present and format ok (selection average)")
         + line_chart(sweep, _per_task(sweep, "format_rate", "format_average"), "format ok per benchmark")
     )
     css = "tr.best td{background:#fff4d6;font-weight:600}"

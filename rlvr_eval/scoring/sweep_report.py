@@ -41,6 +41,7 @@ class PointScores(BaseModel):
     strict: float
     lenient: float
     format_rate: float
+    answer_present: float | None = Field(None, description="Answer-present rate; None if not checked.")
 
 
 class SweepRow(BaseModel):
@@ -53,6 +54,7 @@ class SweepRow(BaseModel):
     strict_average: float | None
     lenient_average: float | None
     format_average: float | None
+    present_average: float | None = None
 
 
 class SweepResults(BaseModel):
@@ -102,7 +104,7 @@ def _mean(values: list[float | None]) -> float | None:
 def make_row(point: SweepPoint, run_dir: str, results: RunResults, selection: Sequence[str]) -> SweepRow:
     tasks = {
         t: PointScores(score=m.score, strict=m.strict_accuracy, lenient=m.lenient_accuracy,
-                       format_rate=m.format_rate)
+                       format_rate=m.format_rate, answer_present=m.answer_present_rate)
         for t, m in results.tasks.items()
     }
 
@@ -112,7 +114,7 @@ def make_row(point: SweepPoint, run_dir: str, results: RunResults, selection: Se
     return SweepRow(
         point=point, run_dir=run_dir, tasks=tasks, average=average("score"),
         strict_average=average("strict"), lenient_average=average("lenient"),
-        format_average=average("format_rate"),
+        format_average=average("format_rate"), present_average=average("answer_present"),
     )
 
 
@@ -138,15 +140,21 @@ def _row_label(row: SweepRow, best: str | None) -> str:
     return f"{row.point.name} {BEST_MARK}" if row.point.name == best else row.point.name
 
 
+def cell(scores: PointScores | None) -> str:
+    """One sweep cell: strict / lenient / answer present / format ok, in percent."""
+    if scores is None:
+        return DASH
+    s = scores
+    return f"{pct(s.strict)} / {pct(s.lenient)} / {pct(s.answer_present)} / {pct(s.format_rate)}"
+
+
 def render_sweep_table(sweep: SweepResults) -> str:
-    """Step x benchmark: strict / lenient / format ok per cell, then the selection average."""
+    """Step x benchmark: strict / lenient / answer present / format ok per cell, then the selection
+    average."""
     header = ["Step", "Model", *(label(t) for t in sweep.tasks), "Avg"]
     lines = ["| " + " | ".join(header) + " |", "|---:|:---|" + "---:|" * (len(sweep.tasks) + 1)]
     for row in sweep.rows:
-        cells = [
-            f"{pct(s.strict)} / {pct(s.lenient)} / {pct(s.format_rate)}" if (s := row.tasks.get(t)) else DASH
-            for t in sweep.tasks
-        ]
+        cells = [cell(row.tasks.get(t)) for t in sweep.tasks]
         step = DASH if row.point.step is None else str(row.point.step)
         name = _row_label(row, sweep.best).replace("|", "\\|")
         lines.append("| " + " | ".join([step, name, *cells, pct(row.average)]) + " |")
@@ -173,7 +181,8 @@ def render_sweep_markdown(sweep: SweepResults) -> str:
         "",
         selection_summary(sweep),
         "",
-        f"Cells: strict / lenient / format ok (% of samples). Avg: the {sweep.score_mode} score averaged "
+        f"Cells: strict / lenient / answer present / format ok (% of samples; answer present: the reference "
+        f"is stated somewhere in the completion). Avg: the {sweep.score_mode} score averaged "
         "over the selection benchmarks. Step 0 is the model before training (the baseline).",
         "",
         render_sweep_table(sweep),

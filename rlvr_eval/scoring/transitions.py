@@ -6,9 +6,16 @@ is then one of:
 
 - ``format_fixed``: wrong -> right, and the baseline's content was already right (lenient-right,
   strict-wrong): only the format was missing. This is what format correction alone buys;
-- ``content_fixed``: wrong -> right, and the baseline's content was wrong too;
+- ``content_fixed``: wrong -> right, and the baseline's content was wrong too; split by whether the
+  baseline had nevertheless *stated* the reference somewhere (``Verdict.answer_present``: in its
+  working, a corrected box, prose) into ``content_fixed_stated`` (the model had found the answer and
+  now delivers it) and ``content_fixed_new`` (newly found); ``content_fixed_unchecked`` where the
+  baseline's samples predate the check (rescore the baseline to split them);
 - ``broken``: right -> wrong;
 - ``kept_right`` / ``kept_wrong``: unchanged.
+
+``format_fixed + content_fixed_stated`` (``already_present``) is the gain that came from delivering
+answers the baseline already had; ``content_fixed_new`` the gain from answers it never stated.
 
 ``(format_fixed + content_fixed - broken) / pairs`` is the strict delta over the paired samples. With
 several samples per item (avg@8), sample i of one run is paired with sample i of the other: the split
@@ -35,6 +42,8 @@ class Transitions(BaseModel):
     task: str
     format_fixed: int = 0
     content_fixed: int = 0
+    content_fixed_stated: int = 0  # of content_fixed: the baseline stated the reference somewhere
+    content_fixed_unchecked: int = 0  # of content_fixed: the baseline's samples were not checked for it
     broken: int = 0
     kept_right: int = 0
     kept_wrong: int = 0
@@ -43,6 +52,16 @@ class Transitions(BaseModel):
     @property
     def pairs(self) -> int:
         return self.format_fixed + self.content_fixed + self.broken + self.kept_right + self.kept_wrong
+
+    @property
+    def content_fixed_new(self) -> int:
+        """Wrong -> right where the baseline never stated the reference (newly found)."""
+        return self.content_fixed - self.content_fixed_stated - self.content_fixed_unchecked
+
+    @property
+    def already_present(self) -> int:
+        """Wrong -> right where the baseline already had the answer (as its content, or stated on the way)."""
+        return self.format_fixed + self.content_fixed_stated
 
     @property
     def net(self) -> int:
@@ -75,6 +94,11 @@ def count_transitions(
             continue
         name = _category(before, after)
         setattr(counts, name, getattr(counts, name) + 1)
+        if name == "content_fixed":
+            if before.verdict.answer_present is None:
+                counts.content_fixed_unchecked += 1
+            elif before.verdict.answer_present:
+                counts.content_fixed_stated += 1
     for key in other.keys() - baseline.keys():
         if key[0] in out:
             out[key[0]].unpaired += 1

@@ -248,9 +248,21 @@ def request_options(request: VerifyRequest) -> EquivalenceOptions:
     return options
 
 
-def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
+def verify_request(request: VerifyRequest, *, guarded: bool = True, presence: bool = True) -> Verdict:
     """`verify` on a request. ``guarded=False`` runs the symbolic path in this process: for batch
-    workers, whose parent enforces the deadline by killing them."""
+    workers, whose parent enforces the deadline by killing them. ``presence=False`` leaves
+    ``answer_present`` unset even if the request asks for it (batch workers check it in a second
+    pass, so a hung presence search can never cost an item its verdict)."""
+    verdict = _verdict(request, guarded)
+    if presence and request.check_answer_present:
+        from rlvr_eval.verifier.presence import presence_of  # presence builds on this module
+
+        present = presence_of(request, verdict, guarded=guarded)
+        verdict = verdict.model_copy(update={"answer_present": present})
+    return verdict
+
+
+def _verdict(request: VerifyRequest, guarded: bool) -> Verdict:
     if not isinstance(request.completion, str):
         raise TypeError(f"completion must be a string, got {type(request.completion).__name__}")
     check_timeout(request.timeout)
@@ -284,8 +296,9 @@ def verify_request(request: VerifyRequest, *, guarded: bool = True) -> Verdict:
 
 
 def verify_unguarded(request: VerifyRequest) -> Verdict:
-    """`verify_request` without the sandbox: the function batch workers run (top level, so it pickles)."""
-    return verify_request(request, guarded=False)
+    """`verify_request` without the sandbox: the function batch workers run (top level, so it pickles);
+    ``answer_present`` is left to the batch's second pass (`presence.presence_unguarded`)."""
+    return verify_request(request, guarded=False, presence=False)
 
 
 def verdict_without_content(request: VerifyRequest, content: ContentStatus, reason: str) -> Verdict:
@@ -319,6 +332,7 @@ def verify(
     options: EquivalenceOptions | None = None,
     prompt: str | None = None,
     lenient_fallback: LenientFallback = "none",
+    check_answer_present: bool = False,
 ) -> Verdict:
     """Grade one completion against its reference answer (or any of a list of references).
 
@@ -336,6 +350,8 @@ def verify(
             is not credited.
         lenient_fallback: what the lenient chain does when the text states no answer: "none"
             (default) or "last_number" (the paper's harness: the last number in the text).
+        check_answer_present: also set ``Verdict.answer_present``: is the reference stated anywhere in
+            the completion (`presence.answer_present`, with its own ``timeout``)?
 
     Returns:
         A `Verdict` with format and content kept apart; never raises on bad completions.
@@ -345,7 +361,7 @@ def verify(
     """
     request = VerifyRequest(
         completion, reference, answer_format, _resolve_options(options, answer_type), finish_reason, prompt,
-        strict, timeout, lenient_fallback,
+        strict, timeout, lenient_fallback, check_answer_present,
     )
     return verify_request(request)
 

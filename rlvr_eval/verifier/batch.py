@@ -41,7 +41,10 @@ ITEM_SLACK = 0.5
 #: Below this many items, starting (or waking) worker processes costs more than it saves.
 MIN_ITEMS_FOR_POOL = 8
 _MAX_WORKERS = 8
-_BATCH_PRELOAD = ("rlvr_eval.verifier.api", "rlvr_eval.verifier.equivalence", "rlvr_eval.verifier.symbolic")
+_BATCH_PRELOAD = (
+    "rlvr_eval.verifier.api", "rlvr_eval.verifier.presence", "rlvr_eval.verifier.equivalence",
+    "rlvr_eval.verifier.symbolic",
+)
 
 Failure = Callable[[int, str, str], Any]
 """``on_failure(index, kind, message)`` -> the result recorded for an item; kind: timeout | crash | error."""
@@ -72,6 +75,7 @@ class BatchPool:
         on_failure: Failure,
         chunk_size: int | None = None,
         progress: bool = False,
+        desc: str = "verify",
     ) -> list[T]:
         """``[fn(item) for item in items]`` in the workers; items over `item_timeout` get ``on_failure``."""
         n = len(items)
@@ -89,7 +93,7 @@ class BatchPool:
         idle = [w for w in self._workers if w.ready]
         starting = {w: time.monotonic() for w in self._workers if not w.ready}
         busy: dict[SandboxWorker, list[Any]] = {}  # worker -> [chunk, position, deadline]
-        bar = _progress_bar(n) if progress else None
+        bar = _progress_bar(n, desc) if progress else None
         failed_starts = 0
 
         def record(index: int, value: Any) -> None:
@@ -188,10 +192,10 @@ class BatchPool:
         self._workers = []
 
 
-def _progress_bar(total: int) -> Any:
+def _progress_bar(total: int, desc: str = "verify") -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="verify", unit="item")
+    return tqdm(total=total, desc=desc, unit="item")
 
 
 _POOLS: dict[int, BatchPool] = {}
@@ -255,6 +259,7 @@ def verify_batch(
     prompts: Sequence[str | None] | None = None,
     lenient_fallback: LenientFallback = "none",
     progress: bool = False,
+    check_answer_present: bool = False,
 ) -> list[Verdict]:
     """`verify` every (completion, reference) pair; verdicts come back in input order.
 
@@ -267,6 +272,8 @@ def verify_batch(
         answer_format, options: one value for all items, or one per item.
         lenient_fallback: as in `verify` ("none" or "last_number").
         progress: show a tqdm progress bar.
+        check_answer_present: also set each verdict's ``answer_present`` (a second pass over the items
+            whose final answer is not right, with the same per-item deadline).
     """
     n = len(completions)
     if len(references) != n:
@@ -279,7 +286,7 @@ def verify_batch(
     requests = [
         VerifyRequest(
             completions[i], references[i], formats[i], opts[i], reasons[i], prompt_list[i], strict, timeout,
-            lenient_fallback,
+            lenient_fallback, check_answer_present,
         )
         for i in range(n)
     ]
@@ -321,12 +328,41 @@ def verify_requests(
     pool, persistent = _pool_for(workers)  # one persistent pool per size, whatever the batch length
     try:
         item_timeout = max(request.timeout for request in requests) + ITEM_SLACK
-        return pool.map(
+        verdicts = pool.map(
             api.verify_unguarded, requests, item_timeout=item_timeout, on_failure=on_failure,
             progress=progress,
         )
+        return _with_presence(pool, requests, verdicts, progress)
     finally:
         if persistent:
             pool.lock.release()
         else:
             pool.close()
+
+
+def _with_presence(
+    pool: BatchPool, requests: Sequence[VerifyRequest], verdicts: list[Verdict], progress: bool
+) -> list[Verdict]:
+    """Second pass: ``answer_present`` for the requests that ask for it, under the same per-item deadline.
+
+    A pass of its own, not part of the verdict's item, so that a presence search that hangs (a stated
+    expression that stalls sympy) costs only its own answer (left None), never the item's verdict.
+    A right final answer settles presence without a search.
+    """
+    from rlvr_eval.verifier.presence import needs_search, presence_unguarded
+
+    out = [
+        v.model_copy(update={"answer_present": True}) if r.check_answer_present else v
+        for r, v in zip(requests, verdicts, strict=True)
+    ]
+    todo = [i for i, (r, v) in enumerate(zip(requests, verdicts, strict=True)) if needs_search(r, v)]
+    if not todo:
+        return out
+    item_timeout = max(requests[i].timeout for i in todo) + ITEM_SLACK
+    found = pool.map(
+        presence_unguarded, [(requests[i], verdicts[i]) for i in todo], item_timeout=item_timeout,
+        on_failure=lambda index, kind, message: None, progress=progress, desc="answer present",
+    )
+    for i, present in zip(todo, found, strict=True):
+        out[i] = verdicts[i].model_copy(update={"answer_present": present})
+    return out

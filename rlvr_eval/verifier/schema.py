@@ -153,6 +153,12 @@ class Verdict(BaseModel):
     content: ContentStatus
     reward: float
     reason: str = ""
+    answer_present: bool | None = Field(
+        None,
+        description="The reference is stated somewhere in the completion (any box, math span, answer phrase "
+        "or stated value; `presence.answer_present`), even where the final answer is wrong or missing. "
+        "None: not checked (the request did not ask, or the check was cut off).",
+    )
 
     @property
     def lenient_correct(self) -> bool:
@@ -187,3 +193,6 @@ class VerifyRequest:
     strict: bool = True
     timeout: float = 3.0  # seconds for the symbolic comparison of this item
     lenient_fallback: LenientFallback = "none"
+    # Also compute Verdict.answer_present (costs a scan of every stated answer): on for rlvr-eval runs,
+    # off for training rewards and reward servers, where only the final answer matters.
+    check_answer_present: bool = False

@@ -270,6 +270,8 @@ def stated_values(text: str, sentence: Sentence) -> tuple[Value, ...]:
     A hedged sentence ("so maybe the pattern continues with 10") or a remark ("Note that ...")
     states nothing.
     """
+    if not sentence.values:  # most sentences of prose: nothing to state (saves the cue searches below)
+        return ()
     if len(sentence.values) > _MAX_VALUES or _HEDGE.search(text, sentence.start, sentence.end):
         return ()
     if _REMARK.match(text, sentence.start, sentence.end):

@@ -55,6 +55,12 @@ def test_verify_prints_the_verdict_and_sets_the_exit_status():
     assert strict.returncode == 1 and json.loads(strict.stdout)["lenient_correct"] is True
     assert cli("verify", "--reference", "12", "--completion", unboxed, "--lenient").returncode == 0
 
+    corrected = "First \\boxed{12}. No wait, \\boxed{13}."
+    plain = cli("verify", "--reference", "12", "--completion", corrected)
+    assert json.loads(plain.stdout)["answer_present"] is None
+    found = cli("verify", "--reference", "12", "--completion", corrected, "--answer-present")
+    assert found.returncode == 1 and json.loads(found.stdout)["answer_present"] is True
+
 
 def test_verify_explain_and_lenient_fallback():
     proc = cli("verify", "--reference", "(-\\infty,-2)\\cup(4,\\infty)", "--completion",
@@ -153,8 +159,16 @@ def test_score_rescore_and_compare_from_predictions(tmp_path: Path):
                "--output", str(delta))
     assert proc.returncode == 0, proc.stderr
     # strict +33.3 = all format (+33.3), nothing beyond format (lenient unchanged)
-    assert "| MATH500 | 66.7 | 66.7 | +0.0 | +33.3 | +33.3 | +0.0 |" in proc.stdout
+    # ... and the same answers stated (answer present +0.0)
+    assert "| MATH500 | 66.7 | 66.7 | +0.0 | +33.3 | +33.3 | +0.0 | +0.0 |" in proc.stdout
     assert delta.read_text() == proc.stdout
+    assert base["answer_present_rate"] == pytest.approx(4 / 6)  # measured by default; items 0, 3 state 1, 10
+
+    proc = cli("rescore", str(tmp_path / "boxed"), "--verify-workers", "1", "--no-answer-present")
+    assert proc.returncode == 0, proc.stderr
+    skipped = json.loads((tmp_path / "boxed" / "results.json").read_text())
+    assert skipped["tasks"]["math500"]["answer_present_rate"] is None
+    assert skipped["settings"]["answer_present"] is False
 
 
 def test_yaml_config_is_loaded_and_flags_override_it(tmp_path: Path):

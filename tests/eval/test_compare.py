@@ -22,7 +22,8 @@ from rlvr_eval.verifier.schema import ContentStatus, FormatStatus, Verdict
 ROWS = [{"problem": f"What is {i} + {i}?", "answer": str(2 * i), "unique_id": f"t/{i}"} for i in range(6)]
 
 # One verdict per item (items 0..5): S = strict right (boxed and equal), L = lenient only (the right
-# answer outside the requested format), W = wrong.
+# answer outside the requested format), W = wrong, P = wrong final answer but the reference stated on the
+# way (answer present; S and L are present too, W is not).
 BASE = "SLLWSW"
 TRAINED = "SSWSWW"
 # Transitions worked out from the two lines above, item by item:
@@ -61,14 +62,15 @@ class ScriptedBackend:
 
 
 def code_verifier(requests: Sequence[VerifyRequest]) -> list[Verdict]:
-    """The verdict each completion's code names (see BASE)."""
+    """The verdict each completion's code names (see BASE); answer_present only if the run asks for it."""
     verdicts = []
     for r in requests:
         fmt = FormatStatus.NO_ANSWER if r.completion == "L" else FormatStatus.OK
-        content = ContentStatus.DIFFERENT if r.completion == "W" else ContentStatus.EQUAL
+        content = ContentStatus.DIFFERENT if r.completion in "WP" else ContentStatus.EQUAL
         correct = r.completion == "S"
+        present = r.completion != "W" if r.check_answer_present else None
         verdicts.append(Verdict(correct=correct, format=fmt, format_ok=fmt is FormatStatus.OK, extracted="x",
-                                content=content, reward=float(correct)))
+                                content=content, reward=float(correct), answer_present=present))
     return verdicts
 
 
@@ -99,10 +101,39 @@ def test_deltas_and_transitions_match_the_hand_count(data_dir: Path, tmp_path: P
     assert (t.format_fixed, t.content_fixed, t.broken, t.kept_right, t.kept_wrong) == (1, 1, 1, 1, 2)
     assert (t.pairs, t.net, t.unpaired) == (6, 1, 0)
 
+    # item 3 W -> S was never stated by the baseline: newly found
+    assert (t.content_fixed_stated, t.content_fixed_new, t.already_present) == (0, 1, 1)
+
     text = render_compare_markdown(comparison)
-    assert "| MATH500 | 66.7 | 50.0 | -16.7 | +16.7 | +33.3 | -16.7 |" in text
-    assert "| MATH500 | 6 | 1 | 1 | 1 | 1 | 2 | +1 | +16.7 |" in text
+    # answer present: base S, L, L, S = 4/6; trained S, S, S = 3/6
+    assert "| MATH500 | 66.7 | 50.0 | -16.7 | +16.7 | +33.3 | -16.7 | -16.7 |" in text
+    assert "| MATH500 | 6 | 1 | 1 | 0 | 1 | 1 | 1 | 2 | +1 | +16.7 |" in text
+    assert "MATH500: 1 of 2 gains came from answers the baseline already had (1 newly found)." in text
     assert "several samples per item" not in text  # greedy: one sample per item, nothing to pair
+
+
+def test_transitions_split_content_gains_by_answer_present(data_dir: Path, tmp_path: Path) -> None:
+    # 0 P->S: stated before, delivered now; 1 W->S newly found; 2 L->S format only; 3, 5 W->W; 4 S->S
+    base = make_run(data_dir, tmp_path / "base", "PWLWSW")
+    trained = make_run(data_dir, tmp_path / "trained", "SSSWSW")
+    pairing = load_comparison([base, trained]).pairings[0]
+    (t,) = pairing.transitions
+    assert (t.format_fixed, t.content_fixed, t.content_fixed_stated, t.content_fixed_new) == (1, 2, 1, 1)
+    assert (t.content_fixed_unchecked, t.already_present, t.net) == (0, 2, 3)
+    d = pairing.deltas[0]
+    assert d.present_delta == pytest.approx(4 / 6 - 3 / 6)  # base P, L, S present; trained S x 4
+    assert d.content_delta == pytest.approx(4 / 6 - 2 / 6)  # lenient: base L, S; trained S x 4
+
+    # a baseline scored without the check: the content gains cannot be split, and the table says so
+    old = make_run(data_dir, tmp_path / "old", "PWLWSW", answer_present=False)
+    assert json.loads((old / "results.json").read_text())["tasks"]["math500"]["answer_present_rate"] is None
+    comparison = load_comparison([old, trained])
+    (t,) = comparison.pairings[0].transitions
+    assert (t.content_fixed, t.content_fixed_unchecked, t.content_fixed_stated) == (2, 2, 0)
+    assert comparison.pairings[0].deltas[0].present_delta is None
+    text = render_compare_markdown(comparison)
+    assert "| MATH500 | 6 | 1 | 2 | – | – | 0 | 1 | 2 | +3 | +50.0 |" in text
+    assert "rescore the baseline to split them): MATH500 2." in text
 
 
 def test_transitions_pair_samples_by_index(data_dir: Path, tmp_path: Path) -> None:
@@ -227,7 +258,7 @@ def test_output_dir_writes_markdown_and_html_with_a_transition_chart(data_dir: P
     out = tmp_path / "cmp"
     assert main(["compare", str(base), str(trained), "--output-dir", str(out)]) == 0
     md = (out / "compare.md").read_text()
-    assert "| MATH500 | 6 | 1 | 1 | 1 | 1 | 2 | +1 | +16.7 |" in md
+    assert "| MATH500 | 6 | 1 | 1 | 0 | 1 | 1 | 1 | 2 | +1 | +16.7 |" in md
     page = (out / "compare.html").read_text()
     assert "<script" not in page and "http" not in page  # standalone, nothing fetched
     chart = page[page.index('aria-label="per-item transitions"'):]
@@ -235,7 +266,9 @@ def test_output_dir_writes_markdown_and_html_with_a_transition_chart(data_dir: P
     assert titles == [
         "MATH500: right→wrong 1 (16.7%)",
         "MATH500: wrong→right: format only 1 (16.7%)",
-        "MATH500: wrong→right: content 1 (16.7%)",
+        "MATH500: wrong→right: content, already stated 0 (0.0%)",
+        "MATH500: wrong→right: content, newly found 1 (16.7%)",
+        "MATH500: wrong→right: content (baseline not checked for answer present) 0 (0.0%)",
     ]
     assert "net +1" in chart
 

@@ -16,11 +16,12 @@ from rlvr_eval.verifier.schema import ContentStatus, FormatStatus, Verdict
 EVIL = '<script>alert("x")</script><img src="https://evil.example/x.png"> <a href="http://t.co">'
 
 
-def rec(task: str, item: str, idx: int, fmt: bool, right: bool, completion="c", **meta) -> SampleRecord:
+def rec(task: str, item: str, idx: int, fmt: bool, right: bool, completion="c", present: bool | None = None,
+        **meta) -> SampleRecord:
     verdict = Verdict(
         correct=fmt and right, format=FormatStatus.OK if fmt else FormatStatus.NO_ANSWER, format_ok=fmt,
         extracted="7" if right else "8", content=ContentStatus.EQUAL if right else ContentStatus.DIFFERENT,
-        reward=float(fmt and right),
+        reward=float(fmt and right), answer_present=present,
     )
     return SampleRecord(
         task=task, item_id=item, sample_index=idx, question=f"Q{item} <b>bold?</b>", prompt="p",
@@ -32,12 +33,13 @@ def rec(task: str, item: str, idx: int, fmt: bool, right: bool, completion="c", 
 @pytest.fixture
 def records() -> dict[str, list[SampleRecord]]:
     math = [
-        rec("math500", "a", 0, True, True, subject="Algebra", level=1),
-        rec("math500", "b", 0, False, True, subject="Algebra", level=2),  # right but unboxed
-        rec("math500", "c", 0, True, False, completion=EVIL, subject="Geometry", level=2),
-        rec("math500", "d", 0, False, False, subject="Geometry", level=5),
+        rec("math500", "a", 0, True, True, present=True, subject="Algebra", level=1),
+        rec("math500", "b", 0, False, True, present=True, subject="Algebra", level=2),  # right but unboxed
+        # wrong final answer, the right one stated on the way (answer present)
+        rec("math500", "c", 0, True, False, completion=EVIL, present=True, subject="Geometry", level=2),
+        rec("math500", "d", 0, False, False, present=False, subject="Geometry", level=5),
     ]
-    aime = [rec("aime24", "x", i, True, i < 2) for i in range(4)]  # 2 of 4 samples right
+    aime = [rec("aime24", "x", i, True, i < 2) for i in range(4)]  # 2 of 4 samples right; presence unchecked
     return {"math500": math, "aime24": aime}
 
 
@@ -64,10 +66,13 @@ def test_score_table_marks_partial_averages(records):
 
 
 def test_format_table_splits_format_and_content(records):
-    row = next(line for line in render_format_table([results_for(records)]).splitlines() if "MATH500" in line)
+    lines = render_format_table([results_for(records)]).splitlines()
+    row = next(line for line in lines if "MATH500" in line)
     cells = [c.strip() for c in row.strip("|").split("|")]
-    # strict, lenient, format ok, strict among formatted, truncated, looping
-    assert cells[2:] == ["25.0", "50.0", "50.0", "50.0", "0.0", "0.0"]
+    # strict, lenient, answer present, format ok, strict among formatted, truncated, looping
+    assert cells[2:] == ["25.0", "50.0", "75.0", "50.0", "50.0", "0.0", "0.0"]
+    aime = next(line for line in lines if "AIME24" in line)
+    assert [c.strip() for c in aime.strip("|").split("|")][4] == "–"  # never checked: not 0
 
 
 def test_run_markdown_has_details_and_math500_breakdown(records):
@@ -97,9 +102,11 @@ def test_html_lists_every_strict_failure_with_its_evidence(records):
     page = render_html(results_for(records), records)
     failures = re.findall(r'<div class="failure" data-task="([^"]+)" data-kinds="([^"]+)">', page)
     assert sorted(failures) == sorted([
-        ("math500", "format"), ("math500", "content"), ("math500", "format"),
+        # b: right but unboxed (present, but that is no news: not tagged); c: wrong, the answer stated
+        ("math500", "format"), ("math500", "content present"), ("math500", "format"),
         ("aime24", "content"), ("aime24", "content"),
     ])
+    assert '<option value="present">present</option>' in page
     assert '<span class="ref">7</span>' in page and '<span class="ext">8</span>' in page
     assert "5 failures" in page
 

@@ -14,6 +14,7 @@ from rlvr_eval.config import EvalConfig
 from rlvr_eval.generation import Completion, SamplingParams
 from rlvr_eval.runner import VerifyRequest, rescore, score
 from rlvr_eval.scoring.records import SAMPLES_FILE, load_records
+from rlvr_eval.scoring.results import load_results
 from rlvr_eval.verifier.schema import ContentStatus, FormatStatus, Verdict
 
 MATH_ROWS = [
@@ -296,3 +297,96 @@ def test_progress_bar_names_the_benchmark(data_dir: Path, tmp_path: Path, capsys
           verifier=stand_in_verifier, show_progress=True)
     err = capsys.readouterr().err
     assert "math500" in err and f"{len(MATH_ROWS)}/{len(MATH_ROWS)}" in err and "compl/s" in err
+
+
+class WorkingBackend(FakeBackend):
+    """Boxes a wrong answer for odd items after working that states the right value, boxes the right answer
+    for even items: strict = lenient = half the items, answer present = every item."""
+
+    @staticmethod
+    def _complete(prompt: str, index: int, params: SamplingParams) -> Completion:
+        a = int(re.findall(r"\d+", prompt.split("user")[-1])[0])
+        right = a + a if "+" in prompt else a * 3
+        wrong = f"We get $x = {right}$. Hmm, so \\boxed{{{right + 1}}}"
+        text = f"so \\boxed{{{right}}}" if a % 2 == 0 else wrong
+        return Completion(text=text, finish_reason="stop", num_tokens=3)
+
+
+def _strip_answer_present(out: Path) -> None:
+    """Make the run look written before rlvr measured answer present (old samples and results)."""
+    samples = out / SAMPLES_FILE
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    for row in rows:
+        row["verdict"].pop("answer_present")
+    samples.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    data = json.loads((out / "results.json").read_text())
+    for metrics in data["tasks"].values():
+        metrics.pop("answer_present_rate")
+    (out / "results.json").write_text(json.dumps(data))
+
+
+def test_answer_present_is_measured_and_rescore_fills_old_samples(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    config = make_config(data_dir, out, verify_workers=1, tasks=["math500"])
+    results = score(config, backend=WorkingBackend(), verifier=None)
+    math = results.tasks["math500"]
+    even = sum(1 for i in range(len(MATH_ROWS)) if i % 2 == 0) / len(MATH_ROWS)
+    assert math.strict_accuracy == pytest.approx(even) == math.lenient_accuracy
+    assert math.answer_present_rate == pytest.approx(1.0)
+    odd = [r for r in load_records(out / SAMPLES_FILE).values() if "$x = " in r.completion]
+    assert odd and all(r.verdict.answer_present and not r.verdict.correct for r in odd)
+
+    _strip_answer_present(out)
+    old = load_results(out)  # results.json without the field still loads
+    assert old.tasks["math500"].answer_present_rate is None
+    assert all(r.verdict.answer_present is None for r in load_records(out / SAMPLES_FILE).values())
+    assert rescore(out, workers=1).tasks["math500"].answer_present_rate == pytest.approx(1.0)
+    assert all(r.verdict.answer_present is not None for r in load_records(out / SAMPLES_FILE).values())
+
+    skipped = rescore(out, workers=1, answer_present=False)  # --no-answer-present
+    assert skipped.tasks["math500"].answer_present_rate is None
+    assert skipped.settings["answer_present"] is False
+    assert rescore(out, workers=1).tasks["math500"].answer_present_rate is None  # the run's setting is kept
+    lines = (out / "report.md").read_text().splitlines()
+    row = next(line for line in lines if line.startswith("| fake-model | MATH500 |"))
+    assert row.split(" | ")[2:5] == ["57.1", "57.1", "–"]  # strict, lenient, answer present: a dash, not 0
+
+
+def test_last_number_credit_is_not_a_stated_answer(data_dir: Path, tmp_path: Path):
+    # "hmm 4 hmm" states nothing: the harness's last-number rule credits it, answer present does not
+    out = tmp_path / "run"
+    config = make_config(data_dir, out, verify_workers=1, lenient_fallback="last_number", tasks=["math500"])
+    math = score(config, backend=MumblingBackend(), verifier=None).tasks["math500"]
+    assert (math.lenient_accuracy, math.answer_present_rate) == (1.0, 0.0)
+
+
+class TaggingBackend(FakeBackend):
+    """The right answer in <answer> tags, as the r1 template asks; never a box."""
+
+    @staticmethod
+    def _complete(prompt: str, index: int, params: SamplingParams) -> Completion:
+        a = int(re.findall(r"\d+", prompt.split("User:")[-1].split("user")[-1])[0])
+        right = a + a if "+" in prompt else a * 3
+        return Completion(text=f" {a} plus {a}. </think> <answer>{right}</answer>", finish_reason="stop",
+                          num_tokens=9)
+
+
+def test_the_template_decides_the_answer_format(data_dir: Path, tmp_path: Path):
+    r1 = score(make_config(data_dir, tmp_path / "r1", verify_workers=1, template="r1"),
+               backend=TaggingBackend(), verifier=None)
+    assert all(m.strict_accuracy == 1.0 and m.format_rate == 1.0 for m in r1.tasks.values())
+    assert {s.answer_format for s in r1.task_settings.values()} == {"answer_tag"}
+    assert {r.answer_format for r in load_records(tmp_path / "r1" / SAMPLES_FILE).values()} == {"answer_tag"}
+    assert rescore(tmp_path / "r1", workers=1).tasks["math500"].strict_accuracy == 1.0  # records keep it
+
+    template = tmp_path / "tags.txt"
+    template.write_text("Q: {question}\nThink, then answer inside <answer> </answer> tags.\n")
+    from_file = score(make_config(data_dir, tmp_path / "file", verify_workers=1, template=str(template)),
+                      backend=TaggingBackend(), verifier=None)
+    assert from_file.task_settings["math500"].answer_format == "answer_tag"
+
+    # the paper's template asks for a box: the same completions are right but unformatted
+    boxed = score(make_config(data_dir, tmp_path / "boxed", verify_workers=1), backend=TaggingBackend(),
+                  verifier=None)
+    assert {s.answer_format for s in boxed.task_settings.values()} == {"boxed"}
+    assert all(m.strict_accuracy == 0.0 and m.lenient_accuracy == 1.0 for m in boxed.tasks.values())

@@ -23,16 +23,19 @@ from rlvr_eval.sweep import discover_points, run_sweep
 
 ROWS = [{"problem": f"What is {i} + {i}?", "answer": str(2 * i), "unique_id": f"t/{i}"} for i in range(6)]
 
-# Items answered right (items 0..right-1) and whether the answer is boxed (the requested format).
+# Items answered right (items 0..right-1), whether the answer is boxed (the requested format) and whether
+# a wrong answer follows working that states the right value (answer present, not delivered).
 SKILLS = {
-    "base": (1, False), "checkpoint-10": (2, True), "checkpoint-20": (4, True), "checkpoint-30": (3, True),
+    "base": (1, False, True), "checkpoint-10": (2, True, False), "checkpoint-20": (4, True, False),
+    "checkpoint-30": (3, True, False),
 }
-# Expected, of 6 items: base strict 0, lenient 1/6 (16.7), format 0; checkpoint-20 is the best (66.7).
+# Expected, of 6 items: base strict 0, lenient 1/6 (16.7), answer present 6/6, format 0; checkpoint-20
+# is the best (66.7).
 
 
-def write_model(path: Path, right: int, boxed: bool) -> Path:
+def write_model(path: Path, right: int, boxed: bool, stated: bool = False) -> Path:
     path.mkdir(parents=True)
-    (path / "config.json").write_text(json.dumps({"right": right, "boxed": boxed}))
+    (path / "config.json").write_text(json.dumps({"right": right, "boxed": boxed, "stated": stated}))
     return path
 
 
@@ -64,7 +67,7 @@ class SkillBackend:
 
     def __init__(self, model: str, log: list[str]) -> None:
         skill = json.loads((Path(model) / "config.json").read_text())
-        self.right, self.boxed, self.log = skill["right"], skill["boxed"], log
+        self.right, self.boxed, self.stated, self.log = skill["right"], skill["boxed"], skill["stated"], log
 
     def generate(self, prompts: list[str], params: SamplingParams, *, progress=None):
         out = []
@@ -72,6 +75,8 @@ class SkillBackend:
             i = int(re.search(r"What is (\d+)", prompt).group(1))
             answer = 2 * i if i < self.right else 2 * i + 1
             text = f"so \\boxed{{{answer}}}" if self.boxed else f"The answer is {answer}"
+            if self.stated and i >= self.right:
+                text = f"First ${i} + {i} = {2 * i}$. Hmm, no. {text}"
             self.log.append(prompt)
             out.append([Completion(text=text, finish_reason="stop", num_tokens=3)] * params.n)
         return out
@@ -108,8 +113,9 @@ def test_sweep_scores_every_checkpoint_and_marks_the_best(train_run: Path, setti
     assert saved.best == "checkpoint-20"
     assert saved.row("base").tasks["math500"].lenient == pytest.approx(1 / 6)
     md = (out / "sweep.md").read_text()
-    assert "| 0 | base | 0.0 / 16.7 / 0.0 | 16.7 |" in md
-    assert "| 20 | checkpoint-20 ★ | 66.7 / 66.7 / 100.0 | 66.7 |" in md
+    assert "| 0 | base | 0.0 / 16.7 / 100.0 / 0.0 | 16.7 |" in md
+    assert "| 20 | checkpoint-20 ★ | 66.7 / 66.7 / 66.7 / 100.0 | 66.7 |" in md
+    assert saved.row("base").tasks["math500"].answer_present == pytest.approx(1.0)
     assert "Selected ★ checkpoint-20 (step 20): average 66.7, +50.0 over the baseline" in md
     page = (out / "sweep.html").read_text()
     assert "<script" not in page and "http" not in page

@@ -66,7 +66,9 @@ def test_sweep_a_three_checkpoint_training_run(
     averages = [r["average"] for r in rows[1:]]
     best = rows[1 + averages.index(max(averages))]["point"]["name"]  # the first of the best averages
     assert sweep["best"] == best and f"| {best} ★ |" in (out / "sweep.md").read_text()
-    assert all(r["tasks"]["math500"].keys() == {"score", "strict", "lenient", "format_rate"} for r in rows)
+    cells = [r["tasks"]["math500"] for r in rows]
+    assert all(c.keys() == {"score", "strict", "lenient", "format_rate", "answer_present"} for c in cells)
+    assert all(c["answer_present"] >= c["lenient"] for c in cells)
     page = (out / "sweep.html").read_text()
     assert page.count("<svg") == 3 and f"<title>selected: {best}</title>" in page
     for r in rows:

@@ -227,6 +227,8 @@ def test_eval_is_logged_at_start_and_every_k(tiny_model_dir: Path, tmp_path: Pat
         # each evaluation is a full rlvr-eval run directory, greedy, one sample per item
         results = json.loads((Path(r["eval_dir"]) / "results.json").read_text())
         assert results["tasks"]["toy_eval"]["n_items"] == 2 and results["tasks"]["toy_eval"]["n_samples"] == 1
+        toy = results["tasks"]["toy_eval"]
+        assert r["eval/toy_eval/answer_present_rate"] == toy["answer_present_rate"] >= toy["lenient_accuracy"]
     assert Path(evals[1]["eval_dir"]).name == "step-2"
 
 

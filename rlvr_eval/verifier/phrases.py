@@ -14,7 +14,8 @@ What follows a marker is reduced to the answer itself, never a prose sentence, t
 a box (and the boxes joined to it), an ``<answer>`` tag's content, a math span (or a list of inline
 spans: "$x$ and $y$"), else the first sentence after the marker, from which the value it states is
 taken ("**Final Answer**: The number of ways is \\(7\\)." gives 7), else that sentence itself when it
-is short ("17 apples", "(B) 42", "yes"). A phrase whose answer is prose ("the answer is correct",
+is short ("17 apples", "(B) 42", "yes"). An answer that is denied or only bounded ("the answer is
+not $3$", "Final Answer: not 14", "the answer is at least 5") yields nothing. A phrase whose answer is prose ("the answer is correct",
 "the answer is not obvious because ...") yields nothing, so it cannot override an earlier answer.
 """
 
@@ -29,6 +30,7 @@ from rlvr_eval.verifier.math_spans import inline_list, math_at, trim, with_resul
 from rlvr_eval.verifier.scan import NONE, WHITESPACE, Found, is_letter, skip
 from rlvr_eval.verifier.schema import FormatStatus
 from rlvr_eval.verifier.statements import (
+    NEGATION_LEAD,
     answer_values,
     closing_statement,
     leading_values,
@@ -126,7 +128,7 @@ def answer_after(text: str, lower: str, j: int, limit: int | None = None) -> Fou
     if skip(_LINE_SPACES, text, j, limit) >= line_end:  # "The final answer is:\n\n$$ 42 $$"
         j = skip(_LEAD, text, skip(WHITESPACE, text, j, limit), limit)
         line_end = _line_end(text, j, limit)
-    if j >= limit:
+    if j >= limit or NEGATION_LEAD.match(text, j, limit):  # "the answer is not $\\frac13$", "at least 5"
         return Found(FormatStatus.EMPTY)
     if lower.startswith(_TAG_OPEN, j):  # "Answer:<answer>72</answer>"
         close = lower.find(_TAG_CLOSE, j, limit)

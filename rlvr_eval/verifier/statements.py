@@ -4,7 +4,9 @@ A *value* is a math span (``$..$``, ``\\(..\\)``, ``\\[..\\]``, ``$$..$$``), a b
 digit or math, or a standalone number in prose (``prose_numbers``: never a piece of an expression).
 Values that qualify rather than answer are ignored: those after a condition ("for all $n \\geq 2$",
 "where", "if", "given"), a measure ("in 4 weeks", "less than 100"), in an aside "(\\(2\\))", and
-bare symbols ("\\(x\\)") that no copula introduces.
+bare symbols ("\\(x\\)") that no copula introduces. So are values the sentence denies, bounds or
+supposes: "the remainder is not $3$", "is never $2$", "at least $24$", "at most $120$", "there is no
+solution with $k = 8$", "If the answer were $9$, ..." (a negated statement never yields its value).
 
 A sentence *states* its last answer value (or its last list of values, "\\(x = -1\\), \\(x = 2\\),
 and \\(x = -2\\)") when that value closes the sentence (only punctuation, a few unit-like words or a
@@ -107,6 +109,30 @@ _QUALIFIER = (
 )
 _CONDITION = re.compile(rf"(?<![A-Za-z])(?:{_CONDITION_WORDS}){_QUALIFIER}", re.IGNORECASE)
 _MEASURE = re.compile(rf"(?<![A-Za-z])(?:{_MEASURE_WORDS}){_QUALIFIER}", re.IGNORECASE)
+# A value the sentence denies, bounds or supposes is not its answer: "the remainder is not $3$", "is
+# never $2$", "cannot be 4", "at least $24$", "at most $120$", "there is no solution with $k = 8$",
+# "If the answer were $9$, ...". NEGATION_LEAD (also read after an answer phrase) is the word(s)
+# right before such a value; the other two look further back within the clause.
+NEGATION_LEAD = re.compile(
+    r"(?:not|never|cannot|can't|can ?not|isn't|aren't|wasn't|no longer|neither|nor|at (?:least|most)|"
+    r"no (?:more|less|fewer|greater|smaller|larger|bigger) than|up to|exceeds?|exceeding|"
+    r"bounded (?:above |below )?by)(?![A-Za-z'])",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(
+    rf"(?<![A-Za-z'])(?:{NEGATION_LEAD.pattern}|n't)"
+    r"(?:\s+(?:be|equal(?:\s+to)?|equals?|exactly|even|just|only|always|possibly|quite|the|a|an))*"
+    r"\s*(?:\*\*|\\?\$)?\s*$",
+    re.IGNORECASE,
+)
+_NONE_EXISTS = re.compile(  # "there is no solution with $k = 8$", "has no root at $x = 1$"
+    r"(?<![A-Za-z])(?:there (?:is|are|exists?)|has|have|gives?|yields?) no(?![A-Za-z])[^,;:]{0,60}$",
+    re.IGNORECASE,
+)
+_SUPPOSED = re.compile(  # "If the answer were $9$, ...": the value of a supposition, up to its comma
+    r"(?<![A-Za-z])(?:if|suppose|supposing|assume|assuming|unless|whether)(?![A-Za-z])[^,;:]{0,60}$",
+    re.IGNORECASE,
+)
 _MAX_SYMBOL = 16  # a math span without digits and at most this long is a symbol ("\(x\)", "\(ABC\)")
 # After the stated value the sentence may go on with a qualification: ", occurring when ...", "for all ...".
 _QUALIFICATION = re.compile(
@@ -236,6 +262,8 @@ def _ignorable(text: str, sentence: Sentence, value: Value, *, measures: bool = 
     """
     intro = text[max(sentence.start, value.open - 60) : value.open]
     if _CONDITION.search(intro) or ((measures or not value.numeric) and _MEASURE.search(intro)):
+        return True
+    if _NEGATED.search(intro) or _NONE_EXISTS.search(intro) or _SUPPOSED.search(intro):
         return True
     if intro.rstrip().endswith("("):  # "its slope (\\(2\\)) is never zero": an aside
         return True

@@ -96,12 +96,20 @@ def _prose_answer(text: str, lower: str, start: int, end: int) -> Found:
     answer = text[found.start : found.end]
     if _PROSE_WORD.search(_TEXT_GROUP.sub("", answer)):  # "\\frac{270}7\\text{ degrees}" is no sentence
         region = next(iter(sentences(text, start, stop)), first)
-        stated = leading_values(text, region, found.start) or stated_values(text, region)
-        if not stated:
-            numeric = answer_values(text, region)
-            stated = numeric if len(numeric) == 1 else ()
-        if stated:
-            return values_found(text, stated)
+        numeric = answer_values(text, region)
+        tried = False
+        for stated in (  # "9 squared, which is 81": a leading number that is no quantity gives way
+            leading_values(text, region, found.start),
+            stated_values(text, region),
+            numeric if len(numeric) == 1 else (),
+        ):
+            if stated:
+                read = values_found(text, stated)
+                if read.ok:
+                    return read
+                tried = True
+        if tried:  # "9 remainder 2", "6 feet 3 inches": no one value, and never its first number
+            return Found(FormatStatus.EMPTY)
     if len(answer) > _MAX_SHORT or (not _DIGIT_OR_MATH.search(answer) and _is_prose(answer)):
         return Found(FormatStatus.EMPTY)
     return found

@@ -12,8 +12,9 @@ number as an answer when it is standalone, so a number inside an expression is n
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
-__all__ = ["NUMBER", "is_standalone", "standalone_numbers"]
+__all__ = ["NUMBER", "is_standalone", "number_phrase", "standalone_numbers"]
 
 NUMBER = re.compile(  # ASCII digits only; "−" (U+2212) is a minus sign models do write
     r"[-−]?\\[dt]?frac\{[-−]?[0-9]+\}\{[-−]?[0-9]+\}"  # \frac{1}{2}
@@ -115,4 +116,73 @@ def last_standalone_number(text: str, start: int, end: int, window: int = 400) -
         if lo <= start:
             return None
         hi = lo
+    return None
+
+
+# ----------------------------------------------------------------------------- number-word quantities
+
+# A number in prose may be only the start of the quantity the text states: "2 million", "4 dozen",
+# "12 and a half", "5 over 8", "18 pi", "6 degrees below zero" read as one value; "9 squared",
+# "7 times 13", "4 root 2", "9 remainder 2", "6 more than that", "6 feet 3 inches" cannot be read as
+# one, and their leading number is never the answer.
+_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "dozen": 12}
+_SCALE = re.compile(r"[ \t]+(hundred|thousand|million|billion|trillion|dozen)(?![A-Za-z])", re.IGNORECASE)
+_PARTS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
+_AND_PART = re.compile(
+    r"[ \t]+and[ \t]+(?:(a|one)[ \t]+(half|third|quarter)|(two)[ \t]+thirds|(three)[ \t]+quarters)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_OVER = re.compile(r"[ \t]+over[ \t]+([0-9]+)(?![0-9A-Za-z]|[.,/][0-9])", re.IGNORECASE)
+_PI = re.compile(r"[ \t]*(?:pi|π)(?![A-Za-z])", re.IGNORECASE)
+_BELOW_ZERO = re.compile(r"(?:[ \t]+[A-Za-z]+)?[ \t]+below[ \t]+zero(?![A-Za-z])", re.IGNORECASE)
+_CONTINUES = re.compile(  # words that make the number an operand of the quantity, not the quantity
+    r"[ \t]+(?:squared|cubed|plus|minus|divided|multiplied|remainder|roots?|factorial|choose|"
+    r"to[ \t]+the[ \t]+power|(?:more|less|fewer|greater|smaller|larger)[ \t]+than|"
+    r"(?:times|x)[ \t]+(?:[0-9]|the|a|an|that|this|its|his|her|their)|point[ \t]+[a-z])(?![A-Za-z])",
+    re.IGNORECASE,
+)
+# "6 feet 3 inches", "3 hours and 10 minutes": a second number of another unit continues the quantity.
+_COMPOUND = re.compile(
+    r"(?:[ \t]+(?!(?:and|or|to|through|then|with|by)(?![A-Za-z]))[A-Za-z]+){1,2}(?:,|[ \t]+and)?[ \t]+[0-9]",
+    re.IGNORECASE,
+)
+
+
+def _plain(value: Fraction) -> str:
+    """``value`` as plain text: an integer, an exact decimal, or ``p/q``."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    denominator = value.denominator
+    while denominator % 2 == 0:
+        denominator //= 2
+    while denominator % 5 == 0:
+        denominator //= 5
+    return str(float(value)) if denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def number_phrase(text: str, start: int, end: int) -> tuple[int, str | None] | None:
+    """The quantity a number-word phrase opening with the plain number ``text[start:end]`` states.
+
+    ``None`` when the number stands on its own; else ``(phrase_end, value)`` with ``value`` the
+    quantity as plain text ("2 million" -> "2000000", "5 over 8" -> "5/8", "18 pi" -> "18\\pi") or
+    ``None`` when the phrase cannot be read as one value ("9 squared", "6 feet 3 inches").
+    """
+    if _CONTINUES.match(text, end) or (not _OVER.match(text, end) and _COMPOUND.match(text, end)):
+        return end, None
+    number = text[start:end].replace(",", "").replace("−", "-")
+    if not re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", number):
+        return None
+    value = Fraction(number)
+    if m := _SCALE.match(text, end):
+        return m.end(), _plain(value * _SCALES[m.group(1).lower()])
+    if m := _AND_PART.match(text, end):
+        _, part, twos, _ = m.groups()
+        fraction = _PARTS[part.lower()] if part else Fraction(2, 3) if twos else Fraction(3, 4)
+        return m.end(), _plain(value + fraction)
+    if m := _OVER.match(text, end):
+        return m.end(), f"{number}/{m.group(1)}" if int(m.group(1)) else None
+    if m := _PI.match(text, end):
+        return m.end(), f"{_plain(value)}\\pi"
+    if m := _BELOW_ZERO.match(text, end):
+        return m.end(), _plain(-value)
     return None

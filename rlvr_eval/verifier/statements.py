@@ -35,7 +35,7 @@ from bisect import bisect_right
 from typing import NamedTuple
 
 from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim, with_results
-from rlvr_eval.verifier.prose_numbers import NUMBER, standalone_numbers
+from rlvr_eval.verifier.prose_numbers import NUMBER, number_phrase, standalone_numbers
 from rlvr_eval.verifier.scan import NONE, Found
 from rlvr_eval.verifier.schema import FormatStatus
 
@@ -254,6 +254,12 @@ def _introduced(intro: str, value: Value) -> bool:
     return value.numeric or (m.group("word") or "").lower() != "of"
 
 
+def _denied(text: str, sentence: Sentence, value: Value) -> bool:
+    """The sentence denies, bounds or supposes the value: "is not $3$", "at least 24", "If it were 9"."""
+    intro = text[max(sentence.start, value.open - 60) : value.open]
+    return bool(_NEGATED.search(intro) or _NONE_EXISTS.search(intro) or _SUPPOSED.search(intro))
+
+
 def _ignorable(text: str, sentence: Sentence, value: Value, *, measures: bool = True) -> bool:
     """A value that qualifies rather than answers: "for all \\(n \\geq 2\\)", "in 4 weeks", a bare "\\(x\\)".
 
@@ -263,7 +269,7 @@ def _ignorable(text: str, sentence: Sentence, value: Value, *, measures: bool = 
     intro = text[max(sentence.start, value.open - 60) : value.open]
     if _CONDITION.search(intro) or ((measures or not value.numeric) and _MEASURE.search(intro)):
         return True
-    if _NEGATED.search(intro) or _NONE_EXISTS.search(intro) or _SUPPOSED.search(intro):
+    if _denied(text, sentence, value):
         return True
     if intro.rstrip().endswith("("):  # "its slope (\\(2\\)) is never zero": an aside
         return True
@@ -327,6 +333,8 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
     plain_number = first_value.open == first_value.start and first_value.close == first_value.end
     if cue.end() == first_value.open - sentence.start and plain_number:
         return (first_value,)  # "Therefore, 20 workers are needed to ...": the counted subject is the answer
+    if any(_denied(text, sentence, v) for v in sentence.values):
+        return ()  # "must be at least 7 degrees to drink all 5 ounces": a bound, not a count of 5
     numeric = [sentence.values[i] for i in answers if sentence.values[i].numeric]
     return (numeric[0],) if len(numeric) == 1 and is_complete(text, sentence) else ()
 
@@ -393,8 +401,15 @@ def is_chatter(text: str, sentence: Sentence) -> bool:
 def values_found(text: str, values: tuple[Value, ...]) -> Found:
     """A ``Found`` for the value(s) a sentence states, each without delimiters or a wrapping box.
 
-    A bold "**10 digits**" states the number 10.
+    A bold "**10 digits**" states the number 10. A plain number that opens a number-word phrase
+    states the phrase's quantity ("2 million" gives 2000000), or nothing when the phrase is no one
+    value ("9 squared", "6 feet 3 inches"): its leading number is never the answer.
     """
+    if len(values) == 1 and values[0].open == values[0].start:
+        phrase = number_phrase(text, values[0].start, values[0].end)
+        if phrase is not None:
+            end, value = phrase
+            return Found(FormatStatus.OK, values[0].start, end, value=value) if value else Found(FormatStatus.EMPTY)
     parts = []
     for v in values:
         m = _BOLD_NUMBER_WITH_WORDS.match(text, v.start, v.end) if text.startswith("**", v.open) else None

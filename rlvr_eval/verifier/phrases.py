@@ -14,9 +14,11 @@ What follows a marker is reduced to the answer itself, never a prose sentence, t
 a box (and the boxes joined to it), an ``<answer>`` tag's content, a math span (or a list of inline
 spans: "$x$ and $y$"), else the first sentence after the marker, from which the value it states is
 taken ("**Final Answer**: The number of ways is \\(7\\)." gives 7), else that sentence itself when it
-is short ("17 apples", "(B) 42", "yes"). An answer that is denied or only bounded ("the answer is
-not $3$", "Final Answer: not 14", "the answer is at least 5") yields nothing. A phrase whose answer is prose ("the answer is correct",
-"the answer is not obvious because ...") yields nothing, so it cannot override an earlier answer.
+is short ("17 apples", "(B) 42", "yes"). A phrase whose answer is prose ("the answer is correct",
+"the answer is not obvious because ...") yields nothing, so it cannot override an earlier answer; so
+does an answer that is denied or only bounded ("the answer is not $3$", "Final Answer: not 14", "the
+answer is at least 5"). A number-word quantity ("the answer is 2 million") gives the whole quantity
+or nothing (``prose_numbers.number_phrase``), never its leading number.
 """
 
 from __future__ import annotations

@@ -125,11 +125,14 @@ def last_standalone_number(text: str, start: int, end: int, window: int = 400) -
 # "12 and a half", "5 over 8", "18 pi", "6 degrees below zero" read as one value; "9 squared",
 # "7 times 13", "4 root 2", "9 remainder 2", "6 more than that", "6 feet 3 inches" cannot be read as
 # one, and their leading number is never the answer.
-_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "dozen": 12}
+_SCALES = {
+    "hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "dozen": 12,
+}  # fmt: skip
 _SCALE = re.compile(r"[ \t]+(hundred|thousand|million|billion|trillion|dozen)(?![A-Za-z])", re.IGNORECASE)
 _PARTS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
 _AND_PART = re.compile(
-    r"[ \t]+and[ \t]+(?:(a|one)[ \t]+(half|third|quarter)|(two)[ \t]+thirds|(three)[ \t]+quarters)(?![A-Za-z])",
+    r"[ \t]+and[ \t]+(?:(a|one)[ \t]+(half|third|quarter)|(two)[ \t]+thirds|(three)[ \t]+quarters)"
+    r"(?![A-Za-z])",
     re.IGNORECASE,
 )
 _OVER = re.compile(r"[ \t]+over[ \t]+([0-9]+)(?![0-9A-Za-z]|[.,/][0-9])", re.IGNORECASE)

@@ -409,7 +409,9 @@ def values_found(text: str, values: tuple[Value, ...]) -> Found:
         phrase = number_phrase(text, values[0].start, values[0].end)
         if phrase is not None:
             end, value = phrase
-            return Found(FormatStatus.OK, values[0].start, end, value=value) if value else Found(FormatStatus.EMPTY)
+            if value is None:
+                return Found(FormatStatus.EMPTY)
+            return Found(FormatStatus.OK, values[0].start, end, value=value)
     parts = []
     for v in values:
         m = _BOLD_NUMBER_WITH_WORDS.match(text, v.start, v.end) if text.startswith("**", v.open) else None

@@ -146,7 +146,8 @@ _CONTINUES = re.compile(  # words that make the number an operand of the quantit
 )
 # "6 feet 3 inches", "3 hours and 10 minutes": a second number of another unit continues the quantity.
 _COMPOUND = re.compile(
-    r"(?:[ \t]+(?!(?:and|or|to|through|then|with|by)(?![A-Za-z]))[A-Za-z]+){1,2}(?:,|[ \t]+and)?[ \t]+[0-9]",
+    r"(?:[ \t]+(?!(?:and|or|to|through|then|with|by)(?![A-Za-z]))[A-Za-z]+){1,2}(?:,|[ \t]+and)?"
+    r"[ \t]+[0-9]+(?:\.[0-9]+)?[ \t]+[A-Za-z]+[ \t]*(?:[.,;!?]|$)",
     re.IGNORECASE,
 )
 

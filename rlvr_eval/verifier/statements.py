@@ -140,13 +140,21 @@ _QUALIFICATION = re.compile(
     r"after|before|from|than|per)\s)",
     re.IGNORECASE,
 )
-_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+|\([A-Za-z ]+\))(?![A-Za-z])")
+# A unit word may carry its exponent in math: "54 cm$^2$", "9 m^{3}".
+_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+|\([A-Za-z ]+\))(?:\$?\^\{?[0-9]\}?\$?)?(?![A-Za-z])")
+_COPULA_END = re.compile(  # a clause that states its value: "the width is", "n ="
+    rf"(?:(?<![A-Za-z])(?:is|are|was|were|be|becomes?|equals?)|=)(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",
+    re.IGNORECASE,
+)
+# After a stated value, a clause that states another: "18 years old now, and ...", "12 cm and the ...".
+_AND_THEN = re.compile(r"(?:[ \t]+[A-Za-z]+){0,3}[ \t]*,?[ \t]*(?:and|while|whereas|but)(?![A-Za-z])")
 _SENTENCE_END = re.compile(r"[ \t*]*(?:\.\.\.|[.!])?[\s*]*")
 _TAIL_STOP = frozenset({
     "for", "if", "when", "where", "since", "because", "which", "that", "but", "and", "or", "with", "from",
     "than", "as", "then", "is", "are", "be", "so", "while", "unless", "whose", "such", "in", "on", "at",
 })  # fmt: skip
 _MAX_TAIL_WORDS = 4
+_UNIT_EXPONENT = re.compile(r"\s*\^\s*(?:\{\s*-?[0-9]\s*\}|-?[0-9])\s*")
 _BOLD_NUMBER_WITH_WORDS = re.compile(r"\s*(" + NUMBER.pattern + r")\s+[A-Za-z][A-Za-z ]*$")
 
 
@@ -180,6 +188,8 @@ def _values(text: str, start: int, end: int, maths: list[MathSpan]) -> tuple[Val
         return i >= 0 and pos < values[i].close
 
     for m in maths:
+        if _UNIT_EXPONENT.fullmatch(text, m.start, m.end) and m.open > 0 and text[m.open - 1].isalpha():
+            continue  # "54 cm$^2$": the exponent of a unit word, not a value
         if not in_bold(m.open):
             values.append(
                 Value(m.start, m.end, m.open, m.close_end, bool(_DIGIT.search(text, m.start, m.end)))
@@ -323,6 +333,8 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
     head = sentence.values[first]
     intro = text[sentence.start : head.open]
     tail = text[sentence.values[last].close : sentence.end]
+    if _states_another(text, sentence, answers, first):
+        return ()  # "the width is 12 cm and the length is 17 cm": two answers, not the last one
     cue = _CONCLUSION.match(intro)
     closes = _closes_sentence(tail)
     if closes and (_introduced(intro, head) or (cue and cue.end() == len(intro))):
@@ -337,6 +349,19 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
         return ()  # "must be at least 7 degrees to drink all 5 ounces": a bound, not a count of 5
     numeric = [sentence.values[i] for i in answers if sentence.values[i].numeric]
     return (numeric[0],) if len(numeric) == 1 and is_complete(text, sentence) else ()
+
+
+def _states_another(text: str, sentence: Sentence, answers: list[int], first: int) -> bool:
+    """An earlier value of the sentence is stated too, in a clause joined to the last one by "and",
+    "while" or "but": "Nora is 18 years old now, and seven years ago she was 11"."""
+    for i in answers:
+        if i >= first:
+            return False
+        value = sentence.values[i]
+        intro = text[max(sentence.start, value.open - 60) : value.open]
+        if value.numeric and _COPULA_END.search(intro) and _AND_THEN.match(text, value.close, sentence.end):
+            return True
+    return False
 
 
 def is_complete(text: str, sentence: Sentence) -> bool:

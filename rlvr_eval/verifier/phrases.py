@@ -110,7 +110,7 @@ def _prose_answer(text: str, lower: str, start: int, end: int) -> Found:
                 if read.ok:
                     return read
                 tried = True
-        if tried:  # "9 remainder 2", "6 feet 3 inches": no one value, and never its first number
+        if tried or region.values:  # "9 remainder 2", "is not 2": no one value, never the sentence
             return Found(FormatStatus.EMPTY)
     if len(answer) > _MAX_SHORT or (not _DIGIT_OR_MATH.search(answer) and _is_prose(answer)):
         return Found(FormatStatus.EMPTY)

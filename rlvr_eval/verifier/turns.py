@@ -34,7 +34,7 @@ _TURN_TOKENS = ("<|im_start|>", "<|user|>")
 # What follows a turn word: a colon ("Problem:", "**Problem 4:**"), a number and a period
 # ("Example 3."), or, in a heading, the line end ("## Question 2", "### Exercise").
 _TURN_COLON = re.compile(r"(?:[ \t]+[0-9]{1,4}[a-z]?)?(?:\*\*)?[ \t]*:")
-_TURN_NUMBERED = re.compile(r"[ \t]+[0-9]{1,4}[a-z]?(?:\*\*)?[ \t]*\.(?:[ \t]|$)", re.MULTILINE)
+_TURN_NUMBERED = re.compile(r"[ \t]+[0-9]{1,4}[a-z]?(?:\*\*)?[ \t]*\.(?:\*\*)?(?:[ \t]|$)", re.MULTILINE)
 _TURN_HEADING_END = re.compile(r"(?:[ \t]+[0-9]{1,4}[a-z]?)?(?:\*\*)?[ \t]*$", re.MULTILINE)
 _LINE_LEAD = re.compile(r"[ \t#*]*")  # what may stand between a line start and a turn's speaker
 _MAX_TRIES = 256  # occurrences of a word looked at (bounds work on floods of "answer" or "Q")

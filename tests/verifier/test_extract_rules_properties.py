@@ -44,11 +44,15 @@ _PHRASES = {
     "and a half": lambda n: n + 0.5, "squared": None, "cubed": None, "times 7": None, "plus 3": None,
     "remainder 1": None, "more than that": None, "feet 2 inches": None, "hours and 5 minutes": None,
 }  # fmt: skip
-markers = st.sampled_from(["The answer is {q}.", "So the final answer is {q}.", "Answer: {q}", "So the total is {q}."])
+markers = st.sampled_from(
+    ["The answer is {q}.", "So the final answer is {q}.", "Answer: {q}", "So the total is {q}."]
+)
 
 
 @settings(max_examples=150)
-@given(number=st.integers(min_value=2, max_value=999), words=st.sampled_from(sorted(_PHRASES)), marker=markers)
+@given(
+    number=st.integers(min_value=2, max_value=999), words=st.sampled_from(sorted(_PHRASES)), marker=markers
+)
 def test_a_number_word_quantity_never_yields_its_leading_number(number: int, words: str, marker: str) -> None:
     text = "We work it out step by step. " + marker.format(q=f"{number} {words}")
     assert not verify(text, str(number), strict=False).correct, text
@@ -65,7 +69,9 @@ headings = st.sampled_from([
 
 @settings(max_examples=150)
 @given(answer=values, other=values, k=st.integers(min_value=2, max_value=40), heading=headings)
-def test_an_invented_next_problem_never_changes_the_answer(answer: int, other: int, k: int, heading: str) -> None:
+def test_an_invented_next_problem_never_changes_the_answer(
+    answer: int, other: int, k: int, heading: str
+) -> None:
     text = f"Adding the parts, the total is $\\boxed{{{answer}}}$."
     invented = f"\n\n{heading.format(k=k)}What is {other} minus 1?\nThe answer is $\\boxed{{{other - 1}}}$."
     for strict in (True, False):
@@ -75,13 +81,16 @@ def test_an_invented_next_problem_never_changes_the_answer(answer: int, other: i
 
 
 code_answers = st.sampled_from([
-    "# expected: \\boxed{{{v}}}", 'print("answer:", {v})', "# answer: {v}", "result = {v}  # the answer is {v}",
+    "# expected: \\boxed{{{v}}}", 'print("answer:", {v})', "# answer: {v}",
+    "result = {v}  # the answer is {v}",
 ])  # fmt: skip
 
 
 @settings(max_examples=150)
 @given(answer=values, stale=values, line=code_answers, output=st.booleans())
-def test_code_before_the_final_answer_never_overrides_it(answer: int, stale: int, line: str, output: bool) -> None:
+def test_code_before_the_final_answer_never_overrides_it(
+    answer: int, stale: int, line: str, output: bool
+) -> None:
     code = f"```python\n{line.format(v=stale)}\n```\n"
     if output:
         code += f"```output\nanswer: {stale}\n```\n"

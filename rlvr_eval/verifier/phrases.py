@@ -18,7 +18,8 @@ is short ("17 apples", "(B) 42", "yes"). A phrase whose answer is prose ("the an
 "the answer is not obvious because ...") yields nothing, so it cannot override an earlier answer; so
 does an answer that is denied or only bounded ("the answer is not $3$", "Final Answer: not 14", "the
 answer is at least 5"). A number-word quantity ("the answer is 2 million") gives the whole quantity
-or nothing (``prose_numbers.number_phrase``), never its leading number.
+or nothing (``prose_numbers.number_phrase``), never its leading number; a quantity spelled out in words
+("the answer is two and a half", "a dozen") gives its value.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import NamedTuple
 
 from rlvr_eval.verifier.boxes import box_command_at, box_group, last_boxed, parse_box
 from rlvr_eval.verifier.math_spans import inline_list, math_at, trim, with_results
+from rlvr_eval.verifier.prose_numbers import spelled_quantity
 from rlvr_eval.verifier.scan import NONE, WHITESPACE, Found, is_letter, skip
 from rlvr_eval.verifier.schema import FormatStatus
 from rlvr_eval.verifier.statements import (
@@ -112,6 +114,9 @@ def _prose_answer(text: str, lower: str, start: int, end: int) -> Found:
                 tried = True
         if tried or region.values:  # "9 remainder 2", "is not 2": no one value, never the sentence
             return Found(FormatStatus.EMPTY)
+    spelled = spelled_quantity(answer) if not _DIGIT_OR_MATH.search(answer) else None
+    if spelled is not None:  # "the answer is two and a half": 2.5
+        return found._replace(value=spelled)
     if len(answer) > _MAX_SHORT or (not _DIGIT_OR_MATH.search(answer) and _is_prose(answer)):
         return Found(FormatStatus.EMPTY)
     return found

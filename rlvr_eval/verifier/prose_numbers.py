@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["NUMBER", "is_standalone", "number_phrase", "standalone_numbers"]
+__all__ = ["NUMBER", "is_standalone", "number_phrase", "spelled_quantity", "standalone_numbers"]
 
 NUMBER = re.compile(  # ASCII digits only; "−" (U+2212) is a minus sign models do write
     r"[-−]?\\[dt]?frac\{[-−]?[0-9]+\}\{[-−]?[0-9]+\}"  # \frac{1}{2}
@@ -190,3 +190,52 @@ def number_phrase(text: str, start: int, end: int) -> tuple[int, str | None] | N
     if m := _BELOW_ZERO.match(text, end):
         return m.end(), _plain(-value)
     return None
+
+
+_UNITS = {
+    w: i for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+    )
+}
+_TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)}
+_SPELLED_PART = re.compile(r"\s+and\s+(?:a|one)\s+(half|third|quarter)$|\s+and\s+(three)\s+quarters$")
+_MAX_SPELLED_WORDS = 12
+_PLURAL_UNIT = re.compile(r"(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s")  # a unit word: "apples"
+_PLURAL_UNIT_AT_END = re.compile(r"\s+(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s$")
+
+
+def spelled_quantity(answer: str) -> str | None:
+    """The value of a quantity spelled out in words ("forty-two", "two and a half", "a dozen",
+    "three hundred and five", "5 thousand" is left to ``number_phrase``), as plain text; else None."""
+    words = answer.strip().rstrip(".!").lower()
+    fraction = Fraction(0)
+    unit = _PLURAL_UNIT_AT_END.search(words)
+    part = _SPELLED_PART.search(words, 0, unit.start() if unit else len(words))
+    if part:
+        fraction = _PARTS[part.group(1)] if part.group(1) else Fraction(3, 4)
+        words = words[: part.start()] + (words[unit.start() :] if unit else "")
+    tokens = words.replace("-", " ").split()
+    if len(tokens) > 1 and _PLURAL_UNIT.fullmatch(tokens[-1]):  # "three and a half sandwiches"
+        tokens.pop()
+    if not tokens or len(tokens) > _MAX_SPELLED_WORDS:
+        return None
+    total, current, seen = 0, 0, False
+    for i, token in enumerate(tokens):
+        if token in _UNITS:
+            current += _UNITS[token]
+        elif token in _TENS:
+            current += _TENS[token]
+        elif token in ("a", "one") and i + 1 < len(tokens) and tokens[i + 1] in _SCALES:
+            current += 1
+        elif token in _SCALES and (current or seen):
+            scale = _SCALES[token]
+            if scale >= 1000:
+                total, current = total + (current or 1) * scale, 0
+            else:
+                current = (current or 1) * scale
+        elif token == "and" and seen and i + 1 < len(tokens):
+            continue
+        else:
+            return None
+        seen = True
+    return _plain(total + current + fraction) if seen else None

@@ -192,12 +192,12 @@ def number_phrase(text: str, start: int, end: int) -> tuple[int, str | None] | N
     return None
 
 
-_UNITS = {
-    w: i for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-    )
-}
-_TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)}
+# The spelled numbers below twenty, and the tens, by value.
+_UNITS = {word: value for value, word in enumerate(re.findall(r"\w+", """
+    zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen"""))}
+_TENS = {word: 10 * value for value, word in enumerate(re.findall(r"\w+", """
+    twenty thirty forty fifty sixty seventy eighty ninety"""), 2)}
 _SPELLED_PART = re.compile(r"\s+and\s+(?:a|one)\s+(half|third|quarter)$|\s+and\s+(three)\s+quarters$")
 _MAX_SPELLED_WORDS = 12
 _PLURAL_UNIT = re.compile(r"(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s")  # a unit word: "apples"

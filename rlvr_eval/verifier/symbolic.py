@@ -43,6 +43,7 @@ _CONV = ConversionConfig(
 _DIGITS = 60
 _SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
 _APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
+_MIN_PREC_BITS = 10  # fewer significant bits than this: evalf could not resolve the value at all
 _POINTS = 5
 _NEGATIVE_POINTS = 3
 
@@ -76,8 +77,16 @@ def _numeric(x: Any) -> Any | None:
     return v
 
 
+def _no_digits(v: Any) -> bool:
+    """evalf found no significant digit: the value is zero to within its tiny error bound (a cancellation,
+    ``\\sin^2 3 + \\cos^2 3 - 1`` gives ``-0.e-192``), so numerics cannot tell it from 0 or from 10^-200."""
+    return isinstance(v, sympy.Float) and v != 0 and v._prec < _MIN_PREC_BITS
+
+
 def _close(vx: Any, vy: Any, abs_tol: Any | None, rel_tol: float | None, integers: bool) -> Tri:
     """Compare two numeric sympy values: True, False, or None when too close to call."""
+    if abs_tol is None and (_no_digits(vx) or _no_digits(vy)):
+        return None  # a proof decides (`expr_equal` simplifies the difference)
     diff = abs(vx - vy)
     scale = max(abs(vx), abs(vy))
     try:

@@ -24,7 +24,12 @@ from rlvr_eval.verifier.compare import fast_compare, symbolic_compare
 from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
 from rlvr_eval.verifier.extract import extract_answer
 from rlvr_eval.verifier.parse import parse
-from rlvr_eval.verifier.question import asks_in_order, label_what_was_asked, restates_question
+from rlvr_eval.verifier.question import (
+    asks_for_rounding,
+    asks_in_order,
+    label_what_was_asked,
+    restates_question,
+)
 from rlvr_eval.verifier.sandbox import check_timeout, run_guarded
 from rlvr_eval.verifier.schema import (
     AnswerFormat,
@@ -241,10 +246,13 @@ def _content_phrase(content: ContentStatus, references: list[str], how: str) -> 
 
 
 def request_options(request: VerifyRequest) -> EquivalenceOptions:
-    """The request's equivalence options, with what its question adds (lists asked for in order)."""
+    """The request's equivalence options, with what its question adds (lists asked for in order, a
+    rounded reference when it asks to round)."""
     options = _resolve_options(request.options, None)
     if request.prompt and not options.ordered and asks_in_order(request.prompt):
         options = options.model_copy(update={"ordered": True})
+    if request.prompt and not options.rounded_reference and asks_for_rounding(request.prompt):
+        options = options.model_copy(update={"rounded_reference": True})
     return options
 
 

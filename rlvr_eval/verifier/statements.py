@@ -114,7 +114,8 @@ _QUALIFICATION = re.compile(
     r"after|before|from|than|per)\s)",
     re.IGNORECASE,
 )
-_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+|\([A-Za-z ]+\))(?![A-Za-z])")
+# a unit-like word after the value: "units", "m/s", "cm^2"
+_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+(?:/[A-Za-z]+)*(?:\^\{?-?\d\}?)?|\([A-Za-z ]+\))(?![A-Za-z])")
 _SENTENCE_END = re.compile(r"[ \t*]*(?:\.\.\.|[.!])?[\s*]*")
 _TAIL_STOP = frozenset({
     "for", "if", "when", "where", "since", "because", "which", "that", "but", "and", "or", "with", "from",

@@ -83,6 +83,8 @@ _MIXED_RES = (
     re.compile(r"^(-?)(\d{1,100})\\frac\{(\d{1,100})\}\{(\d{1,100})\}$"),
     re.compile(r"^(-?)(\d{1,100}) (\d{1,100})/(\d{1,100})$"),
 )
+# an amount ("40^\\circ", "-3.5 cm"), not a bracketed item ("(45^\\circ, 60^\\circ)")
+_QUANTITY_START_RE = re.compile(r"^\s*-?\.?\d")
 _WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z ']+$")
 _SET_BUILDER_SEPS = ("|", ":")
 _SET_BUILDER_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:\s*\\in\s*(?:\\mathbb\{?R\}?|\\R|R))?$")
@@ -121,7 +123,8 @@ def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
     if clock is not None:
         return Answer(Ratio(tuple(Number(str(p), Fraction(p)) for p in clock)), text=text)
     items = split_top(text, ",")
-    if len(items) > 1 and all(carries_unit(item) for item in items) and depth < MAX_DEPTH:
+    quantities = len(items) > 1 and all(_QUANTITY_START_RE.match(x) and carries_unit(x) for x in items)
+    if quantities and depth < MAX_DEPTH:
         # "40^\\circ, 100^\\circ": each item reads its own unit (stripped at once, 40,100 is a number)
         parts = tuple(_item(item.strip(), unit_option, depth) for item in items[:MAX_ITEMS])
         return Answer(AnswerList(parts), text=text)

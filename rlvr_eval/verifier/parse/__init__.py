@@ -189,9 +189,11 @@ def _structure(text: str, unit_option: str | None, depth: int) -> tuple[Value, s
     ratio = split_top(text, ":")
     if 2 <= len(ratio) <= 3 and all(ratio):
         return Ratio(tuple(parse_scalar(p) for p in ratio)), None
+    ordinal = ordinal_word(text) if text[:1].isalpha() else None
+    if ordinal is not None:  # "fifth", "twenty-third"
+        return Number(str(ordinal), Fraction(ordinal)), None
     if _WORDS_RE.match(text) and not text.endswith(" "):
-        ordinal = ordinal_word(text)
-        return (Text(text) if ordinal is None else Number(str(ordinal), Fraction(ordinal))), None
+        return Text(text), None
     return parse_scalar(text), None
 
 

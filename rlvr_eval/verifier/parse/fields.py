@@ -30,7 +30,7 @@ _TEXT_UNIT_RE = re.compile(
 )
 # a chain of unit groups: \mathrm{ kg} \mathrm{ m}^{-3}, \mu\text{m}, \mathrm{J/(mol\,K)}
 _UNIT_GROUP = (
-    r"(?:\\mu\s*)?\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*[a-zA-Z][a-zA-Z ./()\\,~]{0,30}\}"
+    r"(?:\\mu\s*)?\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*[a-zA-Z][a-zA-Z0-9 ./()\\,~^-]{0,30}\}"
     r"(?:\s*\^\s*(?:\{\s*-?\d\s*\}|-?\d))?"
 )
 _UNIT_CHAIN_RE = re.compile(

@@ -28,7 +28,8 @@ UNITS = {
         ("inches", Fraction(254, 10000)), ("feet", Fraction(3048, 10000)),
     ],
     "time": [
-        ("seconds", Fraction(1)), ("minutes", Fraction(60)), ("hours", Fraction(3600)), ("days", Fraction(86400)),
+        ("seconds", Fraction(1)), ("minutes", Fraction(60)), ("hours", Fraction(3600)),
+        ("days", Fraction(86400)),
     ],
     "mass": [("g", Fraction(1)), ("kg", Fraction(1000)), ("mg", Fraction(1, 1000))],
     "money": [("cents", Fraction(1, 100)), ("dollars", Fraction(1))],

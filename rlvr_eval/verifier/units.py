@@ -165,7 +165,7 @@ def _known(registry: Any, name: str) -> bool:
 def _registry() -> Any:
     import pint  # a second or so to load: only when two differently spelled units meet
 
-    registry = pint.UnitRegistry()
+    registry: Any = pint.UnitRegistry()
     registry.define("dollar = [currency] = usd = dollars")
     registry.define("cent = 0.01 dollar = cents")
     return registry

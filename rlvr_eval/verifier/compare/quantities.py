@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
+from typing import Literal
 
 from rlvr_eval.verifier.answer import Answer, Expression, Number, Scalar
 from rlvr_eval.verifier.schema import EquivalenceOptions
-from rlvr_eval.verifier.units import Conversion, conversion, fraction_latex
+from rlvr_eval.verifier.units import conversion, fraction_latex
 
 __all__ = ["CONVERSION_REL_TOL", "converted_options", "in_reference_unit", "unit_factor"]
 
@@ -29,8 +30,9 @@ __all__ = ["CONVERSION_REL_TOL", "converted_options", "in_reference_unit", "unit
 CONVERSION_REL_TOL = 1e-9
 
 
-def unit_factor(answer: Answer, reference: Answer, options: EquivalenceOptions) -> Conversion:
-    """How many reference units one answer unit is; 1 when the units say nothing (see the module doc)."""
+def unit_factor(answer: Answer, reference: Answer, options: EquivalenceOptions) -> Fraction | Literal[False]:
+    """How many reference units one answer unit is; 1 when the units say nothing, False for units of
+    different kinds (see the module doc)."""
     target = reference.unit or options.unit
     if answer.unit is None or target is None or answer.unit == target:
         return Fraction(1)

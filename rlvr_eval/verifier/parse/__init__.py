@@ -52,6 +52,7 @@ from rlvr_eval.verifier.brackets import (
 from rlvr_eval.verifier.normalize import all_boxed, clean, finish, finish_tight, finish_words
 from rlvr_eval.verifier.parse.fields import (
     carries_unit,
+    first_of_quantity_chain,
     inequality_chain,
     peel_approx,
     peel_degrees,
@@ -128,7 +129,7 @@ def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
         # "40^\\circ, 100^\\circ": each item reads its own unit (stripped at once, 40,100 is a number)
         parts = tuple(_item(item.strip(), unit_option, depth) for item in items[:MAX_ITEMS])
         return Answer(AnswerList(parts), text=text)
-    text, approx = peel_approx(read_compound(read_times_ten(text)))
+    text, approx = peel_approx(first_of_quantity_chain(read_compound(read_times_ten(text))))
     text, unit = peel_unit(text, unit_option)
     text, degrees = peel_degrees(text, unit)
     text = finish_words(text)

@@ -116,6 +116,22 @@ def peel_unit(text: str, unit: str | None) -> tuple[str, str | None]:
     return text, None
 
 
+def first_of_quantity_chain(text: str) -> str:
+    """``d = 3.1 \\times 10^{16} \\text{ m} = 1.0 \\text{ pc}`` (one quantity in several units) ->
+    ``d = 3.1 \\times 10^{16} \\text{ m}``: the quantity as first stated; the rest restates it in other
+    units (and the unit comparison converts it when the reference has a unit). Other texts unchanged.
+    """
+    if text.count("=") < 2 or "\\" not in text:
+        return text
+    sides, ops = find_relations(text)
+    if len(sides) < 3 or any(op != "=" for op in ops) or not is_label(sides[0]):
+        return text
+    units = [peel_unit(side, None)[1] for side in sides[1:]]
+    if any(u is None for u in units) or len(set(units)) < 2:
+        return text
+    return f"{sides[0]} = {sides[1]}"
+
+
 def carries_unit(text: str) -> bool:
     """A degree sign or a unit after the value (``40^\\circ``, ``40 \\text{ degrees}``, ``3 cm``)."""
     return bool(_DEGREE_RE.search(text)) or peel_unit(text.strip(), None)[1] is not None

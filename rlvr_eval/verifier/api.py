@@ -25,6 +25,7 @@ from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
 from rlvr_eval.verifier.extract import extract_answer
 from rlvr_eval.verifier.parse import parse
 from rlvr_eval.verifier.question import (
+    asks_for_rounding,
     asks_in_order,
     label_expression,
     label_what_was_asked,
@@ -247,10 +248,13 @@ def _content_phrase(content: ContentStatus, references: list[str], how: str) -> 
 
 
 def request_options(request: VerifyRequest) -> EquivalenceOptions:
-    """The request's equivalence options, with what its question adds (lists asked for in order)."""
+    """The request's equivalence options, with what its question adds (lists asked for in order, a
+    rounded reference when it asks to round)."""
     options = _resolve_options(request.options, None)
     if request.prompt and not options.ordered and asks_in_order(request.prompt):
         options = options.model_copy(update={"ordered": True})
+    if request.prompt and not options.rounded_reference and asks_for_rounding(request.prompt):
+        options = options.model_copy(update={"rounded_reference": True})
     return options
 
 

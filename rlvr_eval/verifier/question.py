@@ -9,6 +9,9 @@ Three rules, active only when a caller passes the question:
   value equality credit it on "simplify/evaluate" tasks. It is accepted only when it is the reference.
 - `asks_in_order`: a question that names the values it wants in an order ("Determine $T(10), T(11)$
   and $T(12)$", "... respectively", "in that order") makes a list answer ordered.
+- `asks_for_rounding`: a question that asks to round or estimate ("to the nearest hundredth", "to 2
+  decimal places", "approximately", "estimate") makes a decimal reference a rounded value
+  (`EquivalenceOptions.rounded_reference`): an answer agreeing to its shown precision is right.
 - `label_what_was_asked`: an answer ``x + y = 4027`` to "what is the value of $x+y$?" states the value
   of the asked expression: its left side is a label, not half of an equation.
 
@@ -73,6 +76,20 @@ def restates_question(answer: str, references: list[str], question: str) -> bool
         if norm_segment == norm_answer or (respelling and _atoms(norm_segment) == atoms):
             return True
     return False
+
+_ROUNDING_RE = re.compile(
+    r"\bnearest\s+(?:whole|integer|tenth|hundredth|thousandth|ten[- ]thousandth|percent|cent|dollar|"
+    r"degree|unit|tenths|hundredths|thousandths|\w+th\b)"
+    r"|\bround(?:ed|ing)?\b|\b(?:decimal|significant)\s+(?:places?|digits?|figures?)\b|\bsig(?:\.|nificant)?\s*figs?\b"
+    r"|\bapproximat(?:e|ely|ion)\b|\bestimat(?:e|ed|ion)\b|\babout how\b|\bto\s+(?:one|two|three|four|\d)\s+"
+    r"(?:decimal|significant)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_rounding(question: str) -> bool:
+    """Whether the question asks for a rounded or approximate value (so the reference is rounded)."""
+    return bool(_ROUNDING_RE.search(question[:MAX_QUESTION_CHARS]))
 
 
 def asks_in_order(question: str) -> bool:

@@ -140,8 +140,8 @@ _QUALIFICATION = re.compile(
     r"after|before|from|than|per)\s)",
     re.IGNORECASE,
 )
-# A unit word may carry its exponent in math: "54 cm$^2$", "9 m^{3}".
-_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+|\([A-Za-z ]+\))(?:\$?\^\{?[0-9]\}?\$?)?(?![A-Za-z])")
+# A unit word after the value, its exponent possibly in math: "units", "m/s", "cm^2", "54 cm$^2$".
+_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+(?:/[A-Za-z]+)*(?:\$?\^\{?-?[0-9]\}?\$?)?|\([A-Za-z ]+\))(?![A-Za-z])")
 _COPULA_END = re.compile(  # a clause that states its value: "the width is", "n ="
     rf"(?:(?<![A-Za-z])(?:is|are|was|were|be|becomes?|equals?)|=)(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",
     re.IGNORECASE,

@@ -29,9 +29,9 @@ from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from rlvr_eval.verifier.answer import Scalar
 from rlvr_eval.verifier.compare.context import Backend, Tri
-from rlvr_eval.verifier.compare.scalars import scalar_equal
+from rlvr_eval.verifier.compare.scalars import scalar_equal, shown_precision
 from rlvr_eval.verifier.latex_fast import INTEGER_POINTS
-from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
+from rlvr_eval.verifier.numbers import INTEGER_RE
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
 _NORM = NormalizationConfig(
@@ -43,6 +43,7 @@ _CONV = ConversionConfig(
 _DIGITS = 60
 _SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
 _APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
+_MIN_PREC_BITS = 10  # fewer significant bits than this: evalf could not resolve the value at all
 _POINTS = 5
 _NEGATIVE_POINTS = 3
 
@@ -76,8 +77,16 @@ def _numeric(x: Any) -> Any | None:
     return v
 
 
+def _no_digits(v: Any) -> bool:
+    """evalf found no significant digit: the value is zero to within its tiny error bound (a cancellation,
+    ``\\sin^2 3 + \\cos^2 3 - 1`` gives ``-0.e-192``), so numerics cannot tell it from 0 or from 10^-200."""
+    return isinstance(v, sympy.Float) and v != 0 and v._prec < _MIN_PREC_BITS
+
+
 def _close(vx: Any, vy: Any, abs_tol: Any | None, rel_tol: float | None, integers: bool) -> Tri:
     """Compare two numeric sympy values: True, False, or None when too close to call."""
+    if abs_tol is None and (_no_digits(vx) or _no_digits(vy)):
+        return None  # a proof decides (`expr_equal` simplifies the difference)
     diff = abs(vx - vy)
     scale = max(abs(vx), abs(vy))
     try:
@@ -264,6 +273,12 @@ def sympy_proportional(a_sides: Sequence[str], r_sides: Sequence[str], sign: int
         return None
 
 
+def _proportion(x: Any) -> bool:
+    """A constant between -1 and 1 (see `scalars.is_proportion`: what a percentage may stand for)."""
+    v = _numeric(x) if isinstance(x, sympy.Expr) and not _free(x) else None
+    return v is not None and _is_real(v) and bool(abs(v) <= 1)
+
+
 def _split_percent(text: str) -> tuple[str, bool]:
     return (text[:-1], True) if text.endswith("%") else (text, False)
 
@@ -284,12 +299,12 @@ def _sympy_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     xa, xr = parse_latex(a_core), parse_latex(r_core)
     if xa is None or xr is None:
         return None
-    half_ulp = decimal_half_ulp(r)
+    half_ulp = shown_precision(r, options, answer_rational=bool(getattr(xa, "is_rational", False)))
     abs_tol = None if half_ulp is None else sympy.Rational(half_ulp.numerator, half_ulp.denominator)
     integers = bool(INTEGER_RE.match(a_core) and INTEGER_RE.match(r_core))
     verdict = expr_equal(xa, xr, abs_tol, options.rel_tol, integers)
-    if verdict is not True and a_pct != r_pct:
-        # 25% vs 0.25: compare values too (only when exactly one side carries the % sign)
+    if verdict is not True and a_pct != r_pct and _proportion(xa if r_pct else xr):
+        # 25% vs 0.25: compare values too (one side has the % sign, the other is a proportion)
         scaled = expr_equal(xa / 100 if a_pct else xa, xr / 100 if r_pct else xr, abs_tol, options.rel_tol)
         if scaled is True:
             return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rlvr_eval.verifier.api import verify
-from rlvr_eval.verifier.question import asks_in_order
+from rlvr_eval.verifier.question import asks_for_rounding, asks_in_order
 
 LENIENT = {"strict": False}
 
@@ -84,3 +84,27 @@ def test_a_restated_expression_is_not_credited() -> None:
     question = "Evaluate $2^{10}$."
     assert not verify("\\boxed{2^{10}}", "1024", prompt=question).correct
     assert verify("\\boxed{1024}", "1024", prompt=question).correct
+
+
+@pytest.mark.parametrize(
+    ("question", "rounds"),
+    [
+        ("Express your answer as a decimal to the nearest hundredth.", True),
+        ("Round your answer to two decimal places.", True),
+        ("Give your answer to 3 significant figures.", True),
+        ("Approximately how many liters does the tank hold?", True),
+        ("Estimate the square root of 50.", True),
+        ("What is $\\frac{9}{2}$ as a decimal?", False),
+        ("Add 313.9 to 12.6. Express the result as a decimal.", False),
+        ("How many rounds of the game are played?", False),
+    ],
+)
+def test_asks_for_rounding(question: str, rounds: bool) -> None:
+    assert asks_for_rounding(question) is rounds
+
+
+def test_rounding_question_makes_a_decimal_reference_rounded() -> None:
+    completion = "So the distance is $\\boxed{3.162}$."
+    asked = verify(completion, "3.16", prompt="Find the distance to the nearest hundredth.")
+    exact = verify(completion, "3.16", prompt="Find the distance.")
+    assert asked.correct and not exact.correct

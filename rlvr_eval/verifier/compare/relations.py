@@ -177,10 +177,12 @@ def with_scalar(answer: Answer, reference: Answer, ctx: Context) -> Tri:
     relation, value = answer.value, reference.value
     if not isinstance(relation, Relation) or reference.label or not isinstance(value, (Number, Expression)):
         return False
-    first, middle = relation.sides[0], relation.sides[1:-1]
+    first, middle, last = relation.sides[0], relation.sides[1:-1], relation.sides[-1]
     named = _constant(first) or is_label(first.text) or bool(_PHRASE_RE.match(first.text))
-    if relation.is_equation and named and all(map(_constant, middle)):
-        return ctx.scalars(relation.sides[-1], value)  # Volume of the box = 20 \times 2 = 40
+    # the working may hold a formula when the chain ends in a quantity: E = hc/lambda = 2.0 eV
+    worked = all(map(_constant, middle)) or (answer.unit is not None and _constant(last))
+    if relation.is_equation and named and worked:
+        return ctx.scalars(last, value)  # Volume of the box = 20 \times 2 = 40
     return False
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from rlvr_eval.verifier.answer import Answer, Expression, Number, Scalar, Text
 from rlvr_eval.verifier.brackets import infinity_sign
-from rlvr_eval.verifier.compare import relations
+from rlvr_eval.verifier.compare import quantities, relations
 from rlvr_eval.verifier.compare.context import Context, Tri
 from rlvr_eval.verifier.latex_fast import Node, ParseResult, evaluate, integer_envs, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import (
@@ -78,6 +79,30 @@ def _base_digits(a: str, r: str) -> Tri:
     return other.upper() == digits
 
 
+def shown_precision(
+    reference: str, options: EquivalenceOptions, answer_rational: bool = True
+) -> Fraction | None:
+    """The tolerance a decimal reference grants: half a unit in its last shown place, only where the
+    reference is a rounded value:
+
+    - options.rounded_reference: the question asks to round or estimate, or the task's references are
+      rounded (Minerva's significant figures);
+    - the answer is not rational (``\\pi``, ``\\log_2 3``): a decimal can only be its rounding.
+
+    Otherwise a decimal reference is exact: ref 4.5 ("9/2 as a decimal") rejects 4.54, ref 12.7 rejects
+    12.68, however close; other graders' shown-precision rounding credits exactly that slip.
+    """
+    if options.rounded_reference or not answer_rational:
+        return decimal_half_ulp(reference)
+    return None
+
+
+@lru_cache(maxsize=64)
+def rounded(options: EquivalenceOptions) -> EquivalenceOptions:
+    """`options` for a value that is rounded by its own statement (an ``\\approx`` tail)."""
+    return options if options.rounded_reference else options.model_copy(update={"rounded_reference": True})
+
+
 def _value(text: str) -> ParseResult | None:
     m = _MIXED_RE.match(text)
     if m:
@@ -135,9 +160,10 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     integers = integer_variables(a + r)
     try:
         if not names:
-            abs_tol = decimal_half_ulp(r)
+            answer_value = evaluate(na, {})
+            abs_tol = shown_precision(r, options, answer_value.rational() is not None)
             literals = bool(INTEGER_RE.match(a) and INTEGER_RE.match(r))
-            return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, literals)
+            return close_enough(answer_value, evaluate(nr, {}), abs_tol, options.rel_tol, literals)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
         if _equal_at_points(na, nr, names, integers):
             return True
@@ -150,7 +176,8 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     envs = sample_envs(names) + sample_envs(names, small=True) if names else [{}]
     if names and integers:
         envs = integer_envs(names)
-    abs_tol = decimal_half_ulp(r) if not names else None
+    # no exact value: a logarithm or a trigonometric value, which a decimal reference can only round
+    abs_tol = shown_precision(r, options, answer_rational=False) if not names else None
     if numerically_different(na, nr, envs, abs_tol, options.rel_tol):
         return False
     tolerance = abs_tol is not None or options.rel_tol is not None
@@ -204,20 +231,34 @@ def _formally_equal(na: Node, nr: Node, names: frozenset[str], integers: bool) -
 
 
 def _with_percent(a: str, r: str, options: EquivalenceOptions) -> Tri:
-    """Percent signs: '25%' matches 25 or 0.25 when the other side is a plain number; never x100 otherwise."""
+    """Percent signs: ``P%`` against a plain number ``x`` matches when P = x (the number was meant in
+    percent: 37.5% vs 37.5) or when P/100 = x and x is a proportion, |x| <= 1 (25% vs 0.25).
+
+    Percent is x100, so ``3750%`` is the number 37.5, but nobody means a reference of 37.5 as 3750%: the
+    x100 / /100 leniency of other graders accepts exactly that slip (REFERENCE.md section 4).
+    """
     a_pct, r_pct = a.endswith("%"), r.endswith("%")
-    if a_pct == r_pct:
-        return _numbers_equal(a.rstrip("%"), r.rstrip("%"), options)
     raw = _numbers_equal(a.rstrip("%"), r.rstrip("%"), options)
-    if raw is not False:
+    if a_pct == r_pct or raw is not False:
         return raw
+    if not is_proportion(r if a_pct else a):
+        return False
     return _numbers_equal(a, r, options)  # 25% vs 0.25: both as values
+
+
+def is_proportion(text: str) -> bool:
+    """A constant between -1 and 1: the only plain numbers a percentage may stand for as a value."""
+    value = value_of(text)
+    try:
+        return value is not None and abs(value.to_float()) <= 1
+    except (Refuse, OverflowError):
+        return False
 
 
 def numbers_equal(a: Number, r: Number, options: EquivalenceOptions) -> bool:
     """Two rational literals: exact, or within the reference's shown precision / options.rel_tol."""
     integers = bool(INTEGER_RE.match(a.text) and INTEGER_RE.match(r.text))
-    tolerance = decimal_half_ulp(r.text)
+    tolerance = shown_precision(r.text, options)
     return close_enough(Value.of(a.value), Value.of(r.value), tolerance, options.rel_tol, integers)
 
 
@@ -269,6 +310,7 @@ def value_of(text: str) -> Value | None:
 # --------------------------------------------------------------------------- the rule for two scalars
 
 _RADIAN_UNITS = frozenset({"rad", "radian", "radians"})
+_DEGREE_UNIT_RE = re.compile(r"^(?:\^\s*\{?\s*\\circ\s*\}?|\\circ|°|degrees?|deg|\\degree)$")
 
 
 def as_scalar(value: object) -> Scalar | None:
@@ -289,25 +331,60 @@ def _radians(value: Scalar) -> Expression:
 
 
 def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
-    """Two numbers, expressions or words, with their fields: label, degrees, approximation tail.
+    """Two numbers, expressions or words, with their fields: label, unit, degrees, approximation tail.
 
     - Different labels state different equations (``x = 3`` vs ``y = 3``): compared as relations.
+    - Units on both sides: the answer in the reference's unit (`quantities.py`); different kinds or
+      scales are DIFFERENT (``42 m^2`` vs ``42 cm^2``), a unit on one side only says nothing.
     - ``120^\\circ`` meets ``\\frac{2\\pi}{3}`` as 120 pi / 180 only when the other side is in radians
-      (it has a pi or a radian unit); ``30^\\circ`` vs ``30`` compares the numbers.
+      (it has a pi or a radian unit); ``30^\\circ`` vs ``30`` compares the numbers. ``options.unit``
+      in degrees makes a reference without a unit an angle in degrees.
     - An approximation tail of the reference (``\\frac{\\sqrt7}{7} \\approx 0.378``) also accepts a decimal
-      answer equal to it at its shown precision; the answer's own tail is ignored (its value counts).
+      answer equal to it at its shown precision (the tail is rounded by its own statement). The
+      answer's own tail must agree with its value (to a unit in its last place: rounded or cut off);
+      the value counts, but an answer whose decimal contradicts it (``\\sqrt{10} \\approx 3.46``)
+      states two different numbers and is DIFFERENT.
     """
     if answer.label and reference.label and answer.label != reference.label:
         return relations.compare(answer, reference, ctx)
     a, r = as_scalar(answer.value), as_scalar(reference.value)
     if a is None or r is None:
         return False
-    if answer.degrees and not reference.degrees and _in_radians(reference, r):
+    if answer.approx is not None and _contradicts(a, answer.approx):
+        return False
+    factor = quantities.unit_factor(answer, reference, ctx.options)
+    if factor is False:
+        return False
+    options = ctx.options
+    if factor != 1:
+        a, options = quantities.in_reference_unit(a, factor), quantities.converted_options(options)
+    answer_degrees = answer.degrees
+    reference_degrees = reference.degrees or (_degree_option(ctx.options) and not _in_radians(reference, r))
+    if answer_degrees and not reference_degrees and _in_radians(reference, r):
         a = _radians(a)
-    elif reference.degrees and not answer.degrees and _in_radians(answer, a):
+    elif reference_degrees and not answer_degrees and _in_radians(answer, a):
         r = _radians(r)
-    same = ctx.scalars(a, r)
+    same = ctx.backend.scalars(a, r, options)
     decimal_answer = isinstance(a, Number) and "." in a.text
     if same is not True and reference.approx is not None and decimal_answer:
-        return True if ctx.scalars(a, reference.approx) is True else same
+        return True if ctx.backend.scalars(a, reference.approx, rounded(options)) is True else same
     return same
+
+
+def _degree_option(options: EquivalenceOptions) -> bool:
+    """options.unit says the reference is in degrees (``^{\\circ}``, ``degrees``)."""
+    return options.unit is not None and (
+        bool(_DEGREE_UNIT_RE.match(options.unit.strip().strip("$").strip()))
+    )
+
+
+def _contradicts(value: Scalar, tail: Scalar) -> bool:
+    """The answer's ``\\approx`` tail is more than a unit in its last place away from its own value."""
+    half_ulp = decimal_half_ulp(tail.text) if isinstance(tail, Number) else None
+    exact = value_of(value.text)
+    if half_ulp is None or exact is None or not isinstance(tail, Number):
+        return False
+    try:
+        return abs(exact.to_float() - float(tail.value)) > 2 * float(half_ulp) * (1 + 1e-9)
+    except (Refuse, OverflowError):
+        return False

@@ -4,7 +4,9 @@ The steps, in order (each one a single bounded pass over the text):
 
 1. `normalize.clean`: presentation removed (box, delimiters, spacing, spelling variants);
 2. a multiple-choice label (``(D) Ellipse``) is read before anything can mistake it for math;
-3. the fields: approximation tail, unit, degree sign (`fields.py`);
+3. amounts not written in TeX are respelled (`number_forms.py`: ``\\$3.8``, ``4.5 x 10^7``,
+   ``3 hours 45 minutes``, ``22^\\circ 30'``), then the fields: approximation tail, unit, degree sign
+   (`fields.py`);
 4. `normalize.finish`: ``\\text{}`` unwrapped, "or"/"and" as commas, TeX shorthand expanded;
 5. the structure, outermost first: matrix, union, braces (a set, or set-builder notation), brackets
    (tuple or interval), a list at top-level commas, a label (``x =``), a relation, a ratio, and last
@@ -49,6 +51,8 @@ from rlvr_eval.verifier.brackets import (
 )
 from rlvr_eval.verifier.normalize import all_boxed, clean, finish, finish_tight, finish_words
 from rlvr_eval.verifier.parse.fields import (
+    carries_unit,
+    first_of_quantity_chain,
     inequality_chain,
     peel_approx,
     peel_degrees,
@@ -57,6 +61,7 @@ from rlvr_eval.verifier.parse.fields import (
     read_choice,
     read_clock,
 )
+from rlvr_eval.verifier.parse.number_forms import ordinal_word, read_compound, read_currency, read_times_ten
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
 __all__ = ["parse", "parse_answer", "parse_scalar"]
@@ -79,6 +84,8 @@ _MIXED_RES = (
     re.compile(r"^(-?)(\d{1,100})\\frac\{(\d{1,100})\}\{(\d{1,100})\}$"),
     re.compile(r"^(-?)(\d{1,100}) (\d{1,100})/(\d{1,100})$"),
 )
+# an amount ("40^\\circ", "-3.5 cm"), not a bracketed item ("(45^\\circ, 60^\\circ)")
+_QUANTITY_START_RE = re.compile(r"^\s*-?\.?\d")
 _WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z ']+$")
 _SET_BUILDER_SEPS = ("|", ":")
 _SET_BUILDER_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:\s*\\in\s*(?:\\mathbb\{?R\}?|\\R|R))?$")
@@ -89,7 +96,7 @@ _EMPTY_SETS = frozenset({"\\emptyset", "\\{\\}", "\\{ \\}"})
 def _parse_cached(text: str, unit: str | None, choice_mode: bool, every_box: bool) -> Answer:
     if every_box and text.count("\\boxed") > 1:
         text = ", ".join(all_boxed(text)) or text  # \boxed{1}, \boxed{2}: every box is an answer
-    cleaned = clean(text)
+    cleaned = clean(read_currency(text))
     if not cleaned:
         return Answer(Empty())
     choice = read_choice(cleaned, choice_mode)
@@ -116,7 +123,13 @@ def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
     clock = read_clock(text)
     if clock is not None:
         return Answer(Ratio(tuple(Number(str(p), Fraction(p)) for p in clock)), text=text)
-    text, approx = peel_approx(text)
+    items = split_top(text, ",")
+    quantities = len(items) > 1 and all(_QUANTITY_START_RE.match(x) and carries_unit(x) for x in items)
+    if quantities and depth < MAX_DEPTH:
+        # "40^\\circ, 100^\\circ": each item reads its own unit (stripped at once, 40,100 is a number)
+        parts = tuple(_item(item.strip(), unit_option, depth) for item in items[:MAX_ITEMS])
+        return Answer(AnswerList(parts), text=text)
+    text, approx = peel_approx(first_of_quantity_chain(read_compound(read_times_ten(text))))
     text, unit = peel_unit(text, unit_option)
     text, degrees = peel_degrees(text, unit)
     text = finish_words(text)
@@ -177,6 +190,9 @@ def _structure(text: str, unit_option: str | None, depth: int) -> tuple[Value, s
     ratio = split_top(text, ":")
     if 2 <= len(ratio) <= 3 and all(ratio):
         return Ratio(tuple(parse_scalar(p) for p in ratio)), None
+    ordinal = ordinal_word(text) if text[:1].isalpha() else None
+    if ordinal is not None:  # "fifth", "twenty-third"
+        return Number(str(ordinal), Fraction(ordinal)), None
     if _WORDS_RE.match(text) and not text.endswith(" "):
         return Text(text), None
     return parse_scalar(text), None

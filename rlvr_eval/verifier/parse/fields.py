@@ -28,6 +28,14 @@ _WORD_UNIT_RE = re.compile(rf"(?<=[\w}}.)%])\s+((?:{_UNIT_WORDS}){_PER}{_POWER})
 _TEXT_UNIT_RE = re.compile(
     rf"(?<=[\w}}.)%])\s*\\(?:text|mathrm|textrm|mbox)\s*\{{\s*([a-zA-Z][a-zA-Z ./]*?)\s*\}}({_POWER})\s*$"
 )
+# a chain of unit groups: \mathrm{ kg} \mathrm{ m}^{-3}, \mu\text{m}, \mathrm{J/(mol\,K)}
+_UNIT_GROUP = (
+    r"(?:\\mu\s*)?\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*[a-zA-Z][a-zA-Z0-9 ./()\\,~^-]{0,30}\}"
+    r"(?:\s*\^\s*(?:\{\s*-?\d\s*\}|-?\d))?"
+)
+_UNIT_CHAIN_RE = re.compile(
+    rf"(?<=[\w}}.)%])\s*((?:{_UNIT_GROUP})(?:\s*(?:\\cdot|/)?\s*{_UNIT_GROUP}){{0,5}})\s*$"
+)
 # \text{...} words after a value that are not units
 _NOT_UNITS = frozenset({"or", "and", "if", "for", "when", "where", "only", "none", "is", "are", "so"})
 _OPERATOR_END = re.compile(
@@ -77,14 +85,24 @@ def peel_approx(text: str) -> tuple[str, str | None]:
 
 
 def peel_unit(text: str, unit: str | None) -> tuple[str, str | None]:
-    """A trailing unit: the given `unit`, a ``\\text{...}`` word after a value, or a known unit word."""
+    """A trailing unit: the given `unit`, a ``\\text{...}`` word after a value, a chain of such groups
+    (``\\mathrm{ kg} \\mathrm{ m} \\mathrm{ s}^{-2}``, ``\\mu\\text{m}``), or a known unit word."""
     if unit:
         u = unwrap_text_commands(unit).strip().strip("$").strip()
         if u:
             braced = u.replace("^", "^{") + "}" if "^" in u and "{" not in u else u
             for cand in (u, u.replace(" ", ""), braced, f"\\text{{{u}}}", f"\\text{{ {u}}}"):
-                if text.endswith(cand) and len(text) > len(cand):
+                # a whole word only: option "m" is not the end of "35 cm"
+                if text.endswith(cand) and len(text) > len(cand) and not (
+                    cand[0].isalpha() and text[-len(cand) - 1].isalpha()
+                ):
                     return text[: -len(cand)].rstrip(), u
+    m, single = _UNIT_CHAIN_RE.search(text), _TEXT_UNIT_RE.search(text)
+    if m and (single is None or m.start() < single.start()):  # one plain group: the rule below
+        rest = text[: m.start()].rstrip()
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", unwrap_text_commands(m.group(1)))}
+        if rest and not _OPERATOR_END.search(rest) and not words & _NOT_UNITS:
+            return rest, " ".join(m.group(1).split())
     m = _TEXT_UNIT_RE.search(text)
     if m and m.group(1).strip().lower() not in _NOT_UNITS:
         rest = text[: m.start()].rstrip()
@@ -96,6 +114,27 @@ def peel_unit(text: str, unit: str | None) -> tuple[str, str | None]:
         if rest and not _OPERATOR_END.search(rest):
             return rest, " ".join(m.group(1).split())
     return text, None
+
+
+def first_of_quantity_chain(text: str) -> str:
+    """``d = 3.1 \\times 10^{16} \\text{ m} = 1.0 \\text{ pc}`` (one quantity in several units) ->
+    ``d = 3.1 \\times 10^{16} \\text{ m}``: the quantity as first stated; the rest restates it in other
+    units (and the unit comparison converts it when the reference has a unit). Other texts unchanged.
+    """
+    if text.count("=") < 2 or "\\" not in text:
+        return text
+    sides, ops = find_relations(text)
+    if len(sides) < 3 or any(op != "=" for op in ops) or not is_label(sides[0]):
+        return text
+    units = [peel_unit(side, None)[1] for side in sides[1:]]
+    if any(u is None for u in units) or len(set(units)) < 2:
+        return text
+    return f"{sides[0]} = {sides[1]}"
+
+
+def carries_unit(text: str) -> bool:
+    """A degree sign or a unit after the value (``40^\\circ``, ``40 \\text{ degrees}``, ``3 cm``)."""
+    return bool(_DEGREE_RE.search(text)) or peel_unit(text.strip(), None)[1] is not None
 
 
 def peel_degrees(text: str, unit: str | None) -> tuple[str, bool]:

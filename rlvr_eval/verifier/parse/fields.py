@@ -52,6 +52,8 @@ _CONSTANTS = frozenset({"\\pi", "e", "i", "\\infty"})  # names of numbers, never
 _CHOICE_PAREN_RE = re.compile(r"^\(([A-Z])\)(?:\s*[.:]?\s*(.*))?$", re.S)
 _CHOICE_LOOSE_RE = re.compile(r"^\(?([A-Za-z])(?:[.:)]\s*(.*)|\s*)$", re.S)
 _CHOICE_PREFIX_RE = re.compile(r"^(?:option|choice|answer)\s*:?\s*", re.IGNORECASE)
+# "(B), (D)", "(B) and (D)": the text after a label is another label, so two choices, not an option text
+_ANOTHER_CHOICE_RE = re.compile(r"^(?:[,;&]|and\b|or\b|\\(?:quad|qquad)\b)?\s*\(\s*[A-Z]\s*\)")
 
 
 def is_label(text: str) -> bool:
@@ -126,12 +128,14 @@ def read_choice(text: str, choice_mode: bool) -> tuple[str, str] | None:
     """(letter, option text) for a multiple-choice answer: ``(D)``, ``(D) Ellipse``, ``\\text{(B)}``.
 
     Outside choice mode only a capital letter in parentheses counts (a bare ``B`` may be a variable);
-    in choice mode also ``B``, ``b.``, ``B: 15`` and ``Option C``.
+    in choice mode also ``B``, ``b.``, ``B: 15`` and ``Option C``. Several labels (``(B), (D)``) are
+    several choices: None, so the answer is read as a list of them.
     """
     plain = unwrap_text_commands(text).strip().strip("{}").strip()
     m = _CHOICE_PAREN_RE.match(plain)
     if m:
-        return m.group(1), unwrap_text_commands(m.group(2) or "").strip()
+        option = unwrap_text_commands(m.group(2) or "").strip()
+        return None if _ANOTHER_CHOICE_RE.match(option) else (m.group(1), option)
     if not choice_mode:
         return None
     m = _CHOICE_LOOSE_RE.match(_CHOICE_PREFIX_RE.sub("", plain))

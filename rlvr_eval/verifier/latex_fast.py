@@ -339,13 +339,18 @@ _PRIMES = (1000003, 999983, 1000033, 999979, 1000037, 999961, 1000039, 999959, 1
 
 
 def sample_envs(
-    names: frozenset[str], count: int = 3, small: bool = False, negative: bool = False
+    names: frozenset[str],
+    count: int = 3,
+    small: bool = False,
+    negative: bool = False,
+    integers: frozenset[str] = frozenset(),
 ) -> list[Env]:
     """`count` fixed points; values near 1000 by default, near 1-3 with `small` (for the numeric path).
 
     Variables are real, not positive: with `negative` the first point negates every value and the
     others alternate signs between variables, so ``|t|``, ``\\sqrt{t^2}`` and ``\\sqrt{x^2 y^2}`` are told
-    apart from ``t`` and ``xy``.
+    apart from ``t`` and ``xy``. The names in `integers` (integer variables) take
+    integer points instead (never negated; see `sampling.py`).
     """
     ordered = sorted(names)
     envs = []
@@ -355,6 +360,9 @@ def sample_envs(
             p = _PRIMES[(j + 3 * k) % len(_PRIMES)]
             q = 1009 + 37 * j + 101 * k
             value = Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q)
+            if name in integers:
+                env[name] = Value.of(INTEGER_POINTS[(k + 5 * j) % len(INTEGER_POINTS)])
+                continue
             flip = negative and (k == 0 or (j + k) % 2 == 0)
             env[name] = Value.of(-value if flip else value)
         envs.append(env)
@@ -365,7 +373,8 @@ INTEGER_POINTS = (6, 7, 8, 9, 10, 11, 12, 13, 25, 60, 61, 97)  # every residue m
 
 
 def integer_envs(names: frozenset[str]) -> list[Env]:
-    """Integer points for expressions with floor/ceiling, whose variables are integers in practice."""
+    """Every variable at integer points: for integer variables, and as extra points for real ones where
+    floor and ceiling jump (see `sampling.py`)."""
     ordered = sorted(names)
     count = len(INTEGER_POINTS)
     points = [[INTEGER_POINTS[(k + 5 * j) % count] for j in range(len(ordered))] for k in range(count)]

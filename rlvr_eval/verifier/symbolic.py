@@ -32,6 +32,7 @@ from rlvr_eval.verifier.compare.context import Backend, Tri
 from rlvr_eval.verifier.compare.scalars import scalar_equal
 from rlvr_eval.verifier.latex_fast import INTEGER_POINTS
 from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
+from rlvr_eval.verifier.sampling import INTEGER_NAMES
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
 _NORM = NormalizationConfig(
@@ -99,7 +100,10 @@ def _free(x: Any) -> set:
     return set(getattr(x, "free_symbols", set()))
 
 
-def _points(symbols: set, count: int, negative: bool = False) -> list[dict]:
+def _points(
+    symbols: set, count: int, negative: bool = False, integers: frozenset = frozenset()
+) -> list[dict]:
+    """Real points (the `integers` symbols at integer points, as in `sampling.py`)."""
     rng = random.Random(1234567 + negative)
     ordered = sorted(symbols, key=str)
     # several magnitudes, so that piecewise-constant functions (floor, ceil) see more than one step
@@ -107,7 +111,8 @@ def _points(symbols: set, count: int, negative: bool = False) -> list[dict]:
     # negative points: all variables negative at the first, alternating signs at the others (so that
     # sqrt(x^2 y^2) is not xy)
     return [
-        {s: (-1 if negative and (k == 0 or (j + k) % 2 == 0) else 1)
+        {s: INTEGER_POINTS[(k + 5 * j) % len(INTEGER_POINTS)] if s in integers else
+         (-1 if negative and (k == 0 or (j + k) % 2 == 0) else 1)
          * sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
          for j, s in enumerate(ordered)}
         for k in range(count)
@@ -128,11 +133,19 @@ def _integer_points(symbols: set) -> list[dict]:
 
 
 def _at_points(x: Any, y: Any, symbols: set, rel_tol: float | None) -> list[Tri]:
-    """Verdicts at sample points. Negative points only where both sides are real or one is not."""
-    if _integer_valued(x) or _integer_valued(y):  # integer variables: every small residue class
+    """Verdicts at sample points. Negative points only where both sides are real or one is not.
+
+    Variables are real; `sampling.py`'s rule says which are integers (k, m, n ... with floor, factorials).
+    """
+    hints = _integer_valued(x) or _integer_valued(y)
+    integers = frozenset(s for s in symbols if str(s) in INTEGER_NAMES) if hints else frozenset()
+    if symbols <= integers:  # integer variables: every small residue class
         points, negative = _integer_points(symbols), []
     else:
-        points, negative = _points(symbols, _POINTS), _points(symbols, _NEGATIVE_POINTS, negative=True)
+        points = _points(symbols, _POINTS, integers=integers)
+        negative = _points(symbols, _NEGATIVE_POINTS, negative=True, integers=integers)
+        if hints:  # floor and ceiling of a real variable jump at integers
+            negative += _integer_points(symbols)
     verdicts: list[Tri] = []
     for point in points + negative:
         vx, vy = _numeric(x.subs(point)), _numeric(y.subs(point))
@@ -219,7 +232,7 @@ def _huge_exponent(x: Any) -> bool:
 
 
 def _integer_valued(x: Any) -> bool:
-    """Floor, ceiling, factorials, binomials and (-1)^n are written about integer variables."""
+    """Floor, ceiling, factorials, binomials and (-1)^n: maybe about integers (`sampling.integer_hints`)."""
     if x.has(sympy.floor, sympy.ceiling, sympy.factorial, sympy.binomial):
         return True
     return any(p.base == -1 and p.exp.free_symbols for p in x.atoms(sympy.Pow))

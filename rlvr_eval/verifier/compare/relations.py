@@ -21,7 +21,7 @@ from rlvr_eval.verifier.parse.fields import is_label
 
 # f > g as (sign, strict): the relation says sign * (f - g) > 0 (or >= 0)
 INEQUALITY = {">": (1, True), ">=": (1, False), "<": (-1, True), "<=": (-1, False)}
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}  # a < b is b > a
 _FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
 _PHRASE_RE = re.compile(r"^[A-Za-z][A-Za-z' ]*[A-Za-z]$")  # "Volume of Timothy's locker"
 _VARIABLE_RE = re.compile(r"^(?:[a-zA-Z]|\\([a-zA-Z]+))(?:_\{?\w+\}?)?$")
@@ -53,7 +53,7 @@ def interval_of(relation: Relation) -> tuple[str, str, str, str] | None:
         return None
     if len(ops) == 1:
         if is_variable(sides[1]) and not is_variable(sides[0]):
-            sides, ops = [sides[1], sides[0]], [_FLIP[ops[0]]]
+            sides, ops = [sides[1], sides[0]], [FLIP[ops[0]]]
         if not is_variable(sides[0]) or is_variable(sides[1]):
             return None
         op, bound = ops[0], sides[1]
@@ -62,7 +62,7 @@ def interval_of(relation: Relation) -> tuple[str, str, str, str] | None:
         return ("(", "-" + INF, bound, ")" if op == "<" else "]")
     if len(ops) == 2 and is_variable(sides[1]):
         if ops[0] in (">", ">=") and ops[1] in (">", ">="):
-            sides, ops = sides[::-1], [_FLIP[ops[1]], _FLIP[ops[0]]]
+            sides, ops = sides[::-1], [FLIP[ops[1]], FLIP[ops[0]]]
         if ops[0] in ("<", "<=") and ops[1] in ("<", "<="):
             return ("(" if ops[0] == "<" else "[", sides[0], sides[2], ")" if ops[1] == "<" else "]")
     return None

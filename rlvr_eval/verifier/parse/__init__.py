@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from functools import lru_cache
+from itertools import pairwise
 
 from rlvr_eval.verifier.answer import (
     Answer,
@@ -40,6 +41,7 @@ from rlvr_eval.verifier.answer import (
     Value,
 )
 from rlvr_eval.verifier.brackets import (
+    INF,
     bracketed,
     depth_scan,
     expand_pm,
@@ -47,7 +49,7 @@ from rlvr_eval.verifier.brackets import (
     infinity_sign,
     split_top,
 )
-from rlvr_eval.verifier.normalize import all_boxed, clean, finish, finish_tight, finish_words
+from rlvr_eval.verifier.normalize import IN_PREFIX_RE, all_boxed, clean, finish, finish_tight, finish_words
 from rlvr_eval.verifier.parse.fields import (
     inequality_chain,
     peel_approx,
@@ -83,6 +85,13 @@ _WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z ']+$")
 _SET_BUILDER_SEPS = ("|", ":")
 _SET_BUILDER_VAR = re.compile(r"^(?:[a-zA-Z]|\\[a-zA-Z]+)(?:\s*\\in\s*(?:\\mathbb\{?R\}?|\\R|R))?$")
 _EMPTY_SETS = frozenset({"\\emptyset", "\\{\\}", "\\{ \\}"})
+# the real line, or the real line minus points: \mathbb{R}, x \in \mathbb{R}, \mathbb{R} \setminus \{-1, 2\}
+_REALS_RE = re.compile(
+    r"^(?:[a-zA-Z]\s*\\in\s*)?(?:\\mathbb\s*\{?\s*R\s*\}?|\\R(?![a-zA-Z])|\\Reals|ℝ)"
+    r"\s*(?:(?:\\setminus|\\backslash|\\smallsetminus|-)\s*\\\{(.{1,500})\\\})?$"
+    r"|^(?:\\text\s*\{)?\s*(?:all\s+)?real\s+numbers\s*\}?$",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=16384)
@@ -119,6 +128,10 @@ def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
     text, approx = peel_approx(text)
     text, unit = peel_unit(text, unit_option)
     text, degrees = peel_degrees(text, unit)
+    membership = IN_PREFIX_RE.match(text) is not None  # x \in (-3, 8) is an interval, never a pair
+    reals = _reals(text)
+    if reals is not None:
+        return Answer(reals, text=text)
     text = finish_words(text)
     if unit is None:
         text, unit = peel_unit(text, unit_option)  # "\text{5 cm}" shows its unit only now
@@ -128,15 +141,18 @@ def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
     text = finish_tight(text)
     if not text:
         return Answer(Empty(), unit=unit)
-    value, label = _structure(text, unit_option, depth)
+    value, label = _structure(text, unit_option, depth, membership)
     return Answer(
         value, label=label, unit=unit, approx=parse_scalar(finish(approx)) if approx else None,
         degrees=degrees, text=text,
     )
 
 
-def _structure(text: str, unit_option: str | None, depth: int) -> tuple[Value, str | None]:
-    """The typed value of a finished text, and the label written before it (``x =``)."""
+def _structure(
+    text: str, unit_option: str | None, depth: int, membership: bool = False
+) -> tuple[Value, str | None]:
+    """The typed value of a finished text, and the label written before it (``x =``); after
+    ``x \\in`` (`membership`) a pair in brackets is an interval."""
     if len(text) > MAX_PARSE_CHARS or depth > MAX_DEPTH:
         return Expression(text), None
     text = _peel_parentheses(text)
@@ -155,7 +171,7 @@ def _structure(text: str, unit_option: str | None, depth: int) -> tuple[Value, s
         return Expression(text), None
     br = bracketed(text)
     if br is not None:
-        return _bracketed(*br, unit_option, depth), None
+        return _bracketed(*br, unit_option, depth, membership), None
     items = [item for item in expand_pm(split_top(text, ",")) if item]
     conjunction = split_top(text, "\\land")
     if len(items) == 1 and len(conjunction) > 1:
@@ -205,7 +221,9 @@ def _matrix(body: str, unit_option: str | None, depth: int) -> Matrix:
     return Matrix(tuple(rows))
 
 
-def _bracketed(left: str, inner: str, right: str, unit_option: str | None, depth: int) -> Value:
+def _bracketed(
+    left: str, inner: str, right: str, unit_option: str | None, depth: int, membership: bool = False
+) -> Value:
     if left == "\\{":
         condition = _set_builder_condition(inner)
         if condition is not None:  # {x | x > 2} is the set where the condition holds: the condition
@@ -213,8 +231,8 @@ def _bracketed(left: str, inner: str, right: str, unit_option: str | None, depth
         items = expand_pm(x for x in split_top(inner, ",") if x) if inner else ()
         return SetOf(tuple(_item(x, unit_option, depth) for x in items[:MAX_ITEMS]))
     parts = split_top(inner, ",") if inner else []
-    if len(parts) == 2 and all(parts) and (
-        (left, right) not in (("(", ")"), ("[", "]")) or any(infinity_sign(p) for p in parts)
+    if len(parts) == 2 and all(parts) and left in ("(", "[") and right in (")", "]") and (
+        (left, right) not in (("(", ")"), ("[", "]")) or membership or any(infinity_sign(p) for p in parts)
     ):
         return Interval(
             "(" if infinity_sign(parts[0]) else left, parse_scalar(parts[0]),
@@ -231,6 +249,24 @@ def _set_builder_condition(inner: str) -> str | None:
             condition = inner[cuts[0] + 1 :].strip()
             return condition or None
     return None
+
+
+def _reals(text: str) -> Interval | IntervalUnion | None:
+    """The real line (``\\mathbb{R}``, "all real numbers") as an interval, and the real line minus
+    points (``\\mathbb{R} \\setminus \\{-1, 2\\}``) as the union of the open intervals between them."""
+    m = _REALS_RE.match(text)
+    if m is None:
+        return None
+    low, high = parse_scalar("-" + INF), parse_scalar(INF)
+    if m.group(1) is None:
+        return Interval("(", low, high, ")")
+    points = [parse_scalar(finish(p)) for p in split_top(m.group(1), ",")]
+    if len(points) > 1:  # several points: only numbers can be put in order here
+        if not all(isinstance(p, Number) for p in points):
+            return None
+        points.sort(key=lambda p: p.value)  # type: ignore[union-attr]
+    ends = [low, *points, high]
+    return IntervalUnion(tuple(Interval("(", a, b, ")") for a, b in pairwise(ends)))
 
 
 def _interval(value: Value) -> Interval | None:

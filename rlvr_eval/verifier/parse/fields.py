@@ -39,9 +39,11 @@ _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _DEGREE_UNITS = re.compile(r"^(?:degrees?|deg)$")
 
 _NAME = r"(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-zA-Z]\))"
+# a function's inverse or derivative: f^{-1}, f', f'', f^{\prime}
+FUNCTION_MARK = r"(?:'{1,3}|\^\{?-1\}?|\^\{?\\prime\}?)?"
 _LABEL_RE = re.compile(
-    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?"  # x, a_1, \theta, m_{\max}
-    r"|[a-zA-Z]\([a-zA-Z0-9]{1,4}(?:,[a-zA-Z0-9]{1,4})*\)"  # f(x), f(x,y), f(2), d(16)
+    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?'{0,3}"  # x, a_1, \theta, m_{\max}, y'
+    rf"|[a-zA-Z]{FUNCTION_MARK}\([a-zA-Z0-9]{{1,4}}(?:,[a-zA-Z0-9]{{1,4}})*\)"  # f(x), f(2), f^{-1}(x)
     r"|\\(?:sin|cos|tan|cot|sec|csc)\s*(?:\\angle\s*[A-Z]{1,3}|\\?[a-zA-Z]+)"  # \cos\angle RPS, \tan\theta
     rf"|\((?:{_NAME},)+{_NAME}\)"  # (x,y), (x_1,x_2), (f(x),g(x))
     r"|[A-Za-z]{2,}(?::[A-Za-z]{2,})*"  # Area, PQ, PQ:QR

@@ -1,7 +1,7 @@
 """A tiny, safe LaTeX arithmetic parser for the fast path.
 
 It understands numbers, ``+ - * / ^``, ``\\frac``, ``\\sqrt``, ``\\pi``, ``!``, ``%``, ``\\binom``,
-floor/ceiling, parentheses and implicit multiplication, with single letters (and Greek letters,
+``\\bmod``, floor/ceiling, parentheses and implicit multiplication, with single letters (and Greek letters,
 subscripted names) as variables. It also reads ``e``, ``i`` and the usual functions (``\\sin``, ``\\ln``,
 ``\\log_b`` ...), which only the numeric evidence of `numeric.py` can evaluate. Anything else raises
 `Refuse`, so the pair goes to the symbolic path. No `eval`: the text becomes a small tuple tree that
@@ -94,6 +94,9 @@ class _Parser:
             if tok in ("*", "/", "\\div") or tok in _MUL_CMDS:
                 self.take()
                 node = ("div" if tok in ("/", "\\div") else "mul", node, self.unary())
+            elif tok in ("\\bmod", "\\mod"):  # 17 \bmod 5: the residue, an operation like division
+                self.take()
+                node = ("mod", node, self.unary())
             elif tok is not None and self._starts_atom(tok):
                 # "2 3" or "x2" are ambiguous (a lost separator, a subscript); "(n-2)2^n" is a product
                 if (tok[0].isdigit() or tok[0] == ".") and self.toks[self.i - 1] != ")":
@@ -321,6 +324,11 @@ def _apply(kind: str, node: Node, args: list) -> Value:
         return a * b
     if kind == "div":
         return a / b
+    if kind == "mod":
+        p, q = a.rational(), b.rational()
+        if p is None or q is None or p.denominator != 1 or q.denominator != 1 or q == 0:
+            raise Refuse("a residue of non-integers")
+        return Value.of(p % q)
     if kind == "pow":
         return a.power(b)
     raise Refuse(f"unknown node {kind}")

@@ -36,6 +36,7 @@ MAX_SCALAR_CHARS = 600
 
 _MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 _REPEATING_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{0,20})\\(?:overline|dot)\{(\d{1,20})\}$")
+_DOTTED_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{2,40})\\ldots$")  # 0.272727\ldots
 # letters, spaces, apostrophes: no operators, so a-b-c-d (an expression) is not a word
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z ']*$")
 # short answers that are words, not products of variables
@@ -84,13 +85,34 @@ def _value(text: str) -> ParseResult | None:
     if m:
         v = Fraction(int(m.group(2))) + Fraction(int(m.group(3)), int(m.group(4)))
         return ("num", -v if m.group(1) else v), frozenset()
-    m = _REPEATING_RE.match(text)
-    if m:  # 0.1\overline{6} = 1/6
-        sign, whole, head, cycle = m.groups()
+    repeating = _repeating(text)
+    if repeating:  # 0.1\overline{6} = 1/6
+        sign, whole, head, cycle = repeating
         v = Fraction(int(whole or "0")) + Fraction(int(head or "0"), 10 ** len(head))
         v += Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(head))
         return ("num", -v if sign else v), frozenset()
     return parse_fast(text)
+
+
+def _repeating(text: str) -> tuple[str, ...] | None:
+    """(sign, whole part, head, cycle) of a repeating decimal: ``0.1\\overline{6}``, or ``0.272727\\ldots``
+    read as ``0.\\overline{27}`` (the shortest block repeated at least twice at the end of the digits;
+    ``0.1666\\ldots`` is ``0.1\\overline{6}``). Digits that do not repeat (``3.14159\\ldots``): None."""
+    m = _REPEATING_RE.match(text)
+    if m:
+        return m.groups()
+    m = _DOTTED_RE.match(text)
+    if m is None:
+        return None
+    sign, whole, digits = m.groups()
+    for size in range(1, len(digits) // 2 + 1):
+        cycle = digits[-size:]
+        start = len(digits) - size
+        while start >= size and digits[start - size : start] == cycle:
+            start -= size
+        if len(digits) - start >= 2 * size:
+            return sign, whole, digits[:start], cycle
+    return None
 
 
 def _rename(node: tuple, old: str, new: str) -> tuple:

@@ -62,9 +62,25 @@ def parse_latex(text: str) -> Any | None:
             expr = expr.subs(imaginary[0], sympy.I)
         # decimals as the exact numbers they show (0.1 -> 1/10), not 15-digit binary floats
         floats: set[Any] = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
-        return expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
+        expr = expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
+        return _real_odd_roots(expr)
     except Exception:  # the ANTLR parser and its converter raise many exception types
         return None
+
+
+def _odd_root_of_negative(x: Any) -> bool:
+    exponent = x.exp
+    return bool(exponent.is_Rational and exponent.q % 2 == 1 and x.base.is_number and x.base.is_negative)
+
+
+def _real_odd_roots(expr: Any) -> Any:
+    """Odd roots of negative numbers are real, as competitions read them: ``\\sqrt[3]{-8}`` is -2, not
+    sympy's principal root 1 + i sqrt(3) (so ``\\sqrt[3]{2+\\sqrt5} + \\sqrt[3]{2-\\sqrt5}`` is 1)."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.Pow):
+        return expr
+    return expr.replace(
+        lambda x: x.is_Pow and _odd_root_of_negative(x), lambda x: sympy.real_root(x.base, x.exp.q) ** x.exp.p
+    )
 
 
 def _numeric(x: Any) -> Any | None:
@@ -240,7 +256,13 @@ def _integer_valued(x: Any) -> bool:
 
 def _simplify_zero(d: Any) -> Tri:
     try:
-        return True if sympy.simplify(d) == 0 else None
+        if sympy.simplify(d) == 0:
+            return True
+        # a constant in polar form (2e^{i\\pi/3} - 1 - \\sqrt{3}i): simplify keeps it; real and imaginary
+        # parts written out cancel
+        if not d.free_symbols and d.has(sympy.I) and sympy.simplify(sympy.expand_complex(d)) == 0:
+            return True
+        return None
     except Exception:
         return None
 

@@ -92,6 +92,12 @@ _REALS_RE = re.compile(
     r"|^(?:\\text\s*\{)?\s*(?:all\s+)?real\s+numbers\s*\}?$",
     re.IGNORECASE,
 )
+# unit vectors: \mathbf{i}, \hat{j}, \vec{k}, \hat{\imath}
+_UNIT_VECTOR_RE = re.compile(
+    r"\\(?:mathbf|hat|vec|boldsymbol|bm)\s*(?:\{\s*\\?([ijk])(?:math)?\s*\}|\\?([ijk])(?:math)?(?![a-zA-Z]))"
+)
+# one term of a vector in unit-vector notation, after each unit vector became "@i" / "@j" / "@k"
+_VECTOR_TERM_RE = re.compile(r"\s*([+-]?)\s*([^+\-@]{0,200}?)\s*@([ijk])\s*")
 
 
 @lru_cache(maxsize=16384)
@@ -132,6 +138,9 @@ def _answer(text: str, unit_option: str | None, depth: int) -> Answer:
     reals = _reals(text)
     if reals is not None:
         return Answer(reals, text=text)
+    vector = _unit_vector(text, unit_option, depth)
+    if vector is not None:
+        return Answer(vector, text=text)
     text = finish_words(text)
     if unit is None:
         text, unit = peel_unit(text, unit_option)  # "\text{5 cm}" shows its unit only now
@@ -267,6 +276,25 @@ def _reals(text: str) -> Interval | IntervalUnion | None:
         points.sort(key=lambda p: p.value)  # type: ignore[union-attr]
     ends = [low, *points, high]
     return IntervalUnion(tuple(Interval("(", a, b, ")") for a, b in pairwise(ends)))
+
+
+def _unit_vector(text: str, unit_option: str | None, depth: int) -> Bracketed | None:
+    """``4\\mathbf{i} - 3\\mathbf{j} + \\mathbf{k}`` is the vector (4, -3, 1) (a missing unit vector is a
+    0 component; without a k term the vector is (i, j)); None unless the text is only such terms."""
+    if "\\" not in text or _UNIT_VECTOR_RE.search(text) is None:
+        return None
+    marked = _UNIT_VECTOR_RE.sub(lambda m: "@" + (m.group(1) or m.group(2)), text)
+    components: dict[str, str] = {}
+    pos = 0
+    while pos < len(marked):
+        m = _VECTOR_TERM_RE.match(marked, pos)
+        if m is None or m.end() == pos or m.group(3) in components or (pos > 0 and not m.group(1)):
+            return None
+        sign, coefficient, unit = m.groups()
+        components[unit] = (sign if sign == "-" else "") + (coefficient or "1")
+        pos = m.end()
+    units = "ijk" if "k" in components else "ij"
+    return Bracketed(tuple(_item(components.get(u, "0"), unit_option, depth) for u in units), "(", ")")
 
 
 def _interval(value: Value) -> Interval | None:

@@ -26,7 +26,7 @@ from rlvr_eval.verifier.brackets import INF, infinity_sign
 from rlvr_eval.verifier.compare import relations
 from rlvr_eval.verifier.compare.context import Context, Tri
 from rlvr_eval.verifier.compare.matching import ordered, unordered
-from rlvr_eval.verifier.latex_fast import evaluate, parse_fast
+from rlvr_eval.verifier.latex_fast import evaluate, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import Refuse, Value
 from rlvr_eval.verifier.parse import parse_scalar
 
@@ -113,15 +113,20 @@ def _absolute_value(relation: Relation) -> list[Interval] | None:
     if inner is None or bound is None or inner[0][0] != "abs" or len(inner[1]) != 1 or bound[1]:
         return None
     (name,) = inner[1]
+    node = inner[0][1]
     try:
-        f = [evaluate(inner[0][1], {name: Value.of(k)}).rational() for k in (0, 1, 2)]
-        c = evaluate(bound[0], {}).rational()
+        offset = evaluate(node, {name: Value.of(0)})
+        slope = evaluate(node, {name: Value.of(1)}) - offset
+        # linear: the line through x = 0 and x = 1 meets the expression at fixed "random" points too
+        linear = all(
+            evaluate(node, env) == offset + slope * env[name] for env in sample_envs(frozenset({name}))
+        )
+        c, a, b = evaluate(bound[0], {}).rational(), slope.rational(), offset.rational()
     except (Refuse, ZeroDivisionError, KeyError):
         return None
-    if None in f or c is None or c <= 0 or f[1] - f[0] != f[2] - f[1] or f[1] == f[0]:  # type: ignore[operator]
+    if not linear or a is None or b is None or c is None or a == 0 or c <= 0:
         return None  # not linear in x (|x^2 - 1|), or an empty / everywhere-true relation
-    slope, offset = f[1] - f[0], f[0]  # type: ignore[operator]
-    centre, radius = -offset / slope, c / abs(slope)  # type: ignore[operator]
+    centre, radius = -b / a, c / abs(a)
     low, high = _number(centre - radius), _number(centre + radius)
     closed = op in ("<=", ">=")
     if op in ("<", "<="):

@@ -5,8 +5,9 @@ exact evidence (`numbers.Value` arithmetic, at fixed sample points for variables
 sides were parsed by `latex_fast` and differ exactly or beyond doubt numerically (`numeric.py`), or
 both are plain words that differ: a parse failure can never turn into a verdict (the ``1-\\frac{1}{e}``
 trap). Variables are real: they are sampled at negative points too, so ``|t|`` and ``\\sqrt{t^2}`` are
-not ``t``; a point where a side is not real (``\\sqrt{n}`` at negative n) is skipped. Floor, ceiling,
-factorials and (-1)^n imply integer variables, which are then probed at integer points.
+not ``t``; a point where a side is not real (``\\sqrt{n}`` at negative n) is skipped. Floor and ceiling
+do not make a variable an integer (``\\lfloor 2x \\rfloor`` is not ``2x``); which variables are sampled at
+integers is `sampling.py`'s rule.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rlvr_eval.verifier.answer import Answer, Expression, Number, Scalar, Text
 from rlvr_eval.verifier.brackets import infinity_sign
 from rlvr_eval.verifier.compare import quantities, relations
 from rlvr_eval.verifier.compare.context import Context, Tri
-from rlvr_eval.verifier.latex_fast import Node, ParseResult, evaluate, integer_envs, parse_fast, sample_envs
+from rlvr_eval.verifier.latex_fast import Node, ParseResult, evaluate, parse_fast
 from rlvr_eval.verifier.numbers import (
     INTEGER_RE,
     OutsideDomain,
@@ -29,20 +30,21 @@ from rlvr_eval.verifier.numbers import (
     decimal_half_ulp,
 )
 from rlvr_eval.verifier.numeric import numerically_different, numerically_within
+from rlvr_eval.verifier.sampling import INTEGER_NAMES, Points, sample_points
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
 MAX_SCALAR_CHARS = 600
 
 _MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 _REPEATING_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{0,20})\\(?:overline|dot)\{(\d{1,20})\}$")
+_DOTTED_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{2,40})\\ldots$")  # 0.272727\ldots
 # letters, spaces, apostrophes: no operators, so a-b-c-d (an expression) is not a word
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z ']*$")
 # short answers that are words, not products of variables
 _WORDS = frozenset({"yes", "no", "true", "false", "none", "odd", "even", "all", "both", "neither", "nan"})
 _BASE_RE = re.compile(r"^([0-9A-Za-z]+)_\{?\(?(\d+)\)?\}?$")
 _DIGITS_RE = re.compile(r"^[0-9A-Z]+$")
-_INTEGER_PARAMS = frozenset("kmnjl")
-_INTEGER_HINTS = ("\\lfloor", "\\lceil", "(-1)^", "!", "\\binom")
+_INTEGER_PARAMS = INTEGER_NAMES
 
 
 def is_word(text: str) -> bool:
@@ -108,13 +110,34 @@ def _value(text: str) -> ParseResult | None:
     if m:
         v = Fraction(int(m.group(2))) + Fraction(int(m.group(3)), int(m.group(4)))
         return ("num", -v if m.group(1) else v), frozenset()
-    m = _REPEATING_RE.match(text)
-    if m:  # 0.1\overline{6} = 1/6
-        sign, whole, head, cycle = m.groups()
+    repeating = _repeating(text)
+    if repeating:  # 0.1\overline{6} = 1/6
+        sign, whole, head, cycle = repeating
         v = Fraction(int(whole or "0")) + Fraction(int(head or "0"), 10 ** len(head))
         v += Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(head))
         return ("num", -v if sign else v), frozenset()
     return parse_fast(text)
+
+
+def _repeating(text: str) -> tuple[str, ...] | None:
+    """(sign, whole part, head, cycle) of a repeating decimal: ``0.1\\overline{6}``, or ``0.272727\\ldots``
+    read as ``0.\\overline{27}`` (the shortest block repeated at least twice at the end of the digits;
+    ``0.1666\\ldots`` is ``0.1\\overline{6}``). Digits that do not repeat (``3.14159\\ldots``): None."""
+    m = _REPEATING_RE.match(text)
+    if m:
+        return m.groups()
+    m = _DOTTED_RE.match(text)
+    if m is None:
+        return None
+    sign, whole, digits = m.groups()
+    for size in range(1, len(digits) // 2 + 1):
+        cycle = digits[-size:]
+        start = len(digits) - size
+        while start >= size and digits[start - size : start] == cycle:
+            start -= size
+        if len(digits) - start >= 2 * size:
+            return sign, whole, digits[:start], cycle
+    return None
 
 
 def _rename(node: tuple, old: str, new: str) -> tuple:
@@ -124,25 +147,19 @@ def _rename(node: tuple, old: str, new: str) -> tuple:
     return tuple(_rename(c, old, new) if isinstance(c, tuple) else c for c in node)
 
 
-def integer_variables(text: str) -> bool:
-    """Floor, ceiling, factorials, binomials and (-1)^n are written about integer variables."""
-    return any(hint in text for hint in _INTEGER_HINTS)
-
-
-def _equal_at_points(na: Node, nr: Node, names: frozenset[str], integers: bool) -> bool:
+def _equal_at_points(na: Node, nr: Node, points: Points) -> bool:
     """Exact equality at sample points (raises Refuse when a side cannot be evaluated exactly).
 
-    Positive points must all evaluate; at the negative ones a side that is not real there is skipped.
+    The main points must all evaluate; at the partial ones (negative reals, integers for real
+    variables) a side that is not defined there is skipped.
     """
-    if integers:
-        return all(evaluate(na, env) == evaluate(nr, env) for env in integer_envs(names))
-    if not all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(names)):
+    if not all(evaluate(na, env) == evaluate(nr, env) for env in points.exact):
         return False
-    for env in sample_envs(names, 3, negative=True):
+    for env in points.partial:
         try:
             if evaluate(na, env) != evaluate(nr, env):
                 return False
-        except OutsideDomain:
+        except (OutsideDomain, ZeroDivisionError):
             continue
     return True
 
@@ -157,7 +174,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         # k\pi vs n\pi: a solution family's integer parameter is a bound name
         na, va = _rename(na, next(iter(va)), next(iter(vr))), vr
     names = va | vr
-    integers = integer_variables(a + r)
+    points = sample_points(names, a + r)
     try:
         if not names:
             answer_value = evaluate(na, {})
@@ -165,7 +182,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
             literals = bool(INTEGER_RE.match(a) and INTEGER_RE.match(r))
             return close_enough(answer_value, evaluate(nr, {}), abs_tol, options.rel_tol, literals)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
-        if _equal_at_points(na, nr, names, integers):
+        if _equal_at_points(na, nr, points):
             return True
         if len(names) == 1 and names <= _INTEGER_PARAMS and "\\pi" in a and "\\pi" in r:
             return same_family(na, nr, next(iter(names)))  # -pi/4 + k pi is 3 pi/4 + (k-1) pi
@@ -173,9 +190,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
         pass
     # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
-    envs = sample_envs(names) + sample_envs(names, small=True) if names else [{}]
-    if names and integers:
-        envs = integer_envs(names)
+    envs = points.numeric if names else [{}]
     # no exact value: a logarithm or a trigonometric value, which a decimal reference can only round
     abs_tol = shown_precision(r, options, answer_rational=False) if not names else None
     if numerically_different(na, nr, envs, abs_tol, options.rel_tol):
@@ -183,7 +198,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     tolerance = abs_tol is not None or options.rel_tol is not None
     if not names and tolerance and numerically_within(na, nr, abs_tol, options.rel_tol):
         return True  # log_2 3 vs 1.58
-    return True if _formally_equal(na, nr, names, integers) else None
+    return True if _formally_equal(na, nr, points.formal if names else [{}]) else None
 
 
 _FAMILY_POINTS = (-1, 0, 1, 2, 7)
@@ -212,14 +227,8 @@ def same_family(na: Node, nr: Node, name: str) -> Tri:
     return shift is not None and shift.denominator == 1
 
 
-def _formally_equal(na: Node, nr: Node, names: frozenset[str], integers: bool) -> bool:
+def _formally_equal(na: Node, nr: Node, envs: list[dict[str, Value]]) -> bool:
     """Equal with transcendental parts as uninterpreted functions (sin(2t)/4 + cos(2t)/4 vs ...)."""
-    if not names:
-        envs: list[dict[str, Value]] = [{}]
-    elif integers:
-        envs = integer_envs(names)
-    else:  # negative points too: \ln|x| and \ln x are the same function of |x| only for x > 0
-        envs = sample_envs(names, 2) + sample_envs(names, 2, negative=True)
     try:
         return all(
             evaluate(na, env, oracle=salt) == evaluate(nr, env, oracle=salt)

@@ -47,9 +47,11 @@ _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _DEGREE_UNITS = re.compile(r"^(?:degrees?|deg)$")
 
 _NAME = r"(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-zA-Z]\))"
+# a function's inverse or derivative: f^{-1}, f', f'', f^{\prime}
+FUNCTION_MARK = r"(?:'{1,3}|\^\{?-1\}?|\^\{?\\prime\}?)?"
 _LABEL_RE = re.compile(
-    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?"  # x, a_1, \theta, m_{\max}
-    r"|[a-zA-Z]\([a-zA-Z0-9]{1,4}(?:,[a-zA-Z0-9]{1,4})*\)"  # f(x), f(x,y), f(2), d(16)
+    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?'{0,3}"  # x, a_1, \theta, m_{\max}, y'
+    rf"|[a-zA-Z]{FUNCTION_MARK}\([a-zA-Z0-9]{{1,4}}(?:,[a-zA-Z0-9]{{1,4}})*\)"  # f(x), f(2), f^{-1}(x)
     r"|\\(?:sin|cos|tan|cot|sec|csc)\s*(?:\\angle\s*[A-Z]{1,3}|\\?[a-zA-Z]+)"  # \cos\angle RPS, \tan\theta
     rf"|\((?:{_NAME},)+{_NAME}\)"  # (x,y), (x_1,x_2), (f(x),g(x))
     r"|[A-Za-z]{2,}(?::[A-Za-z]{2,})*"  # Area, PQ, PQ:QR
@@ -60,6 +62,8 @@ _CONSTANTS = frozenset({"\\pi", "e", "i", "\\infty"})  # names of numbers, never
 _CHOICE_PAREN_RE = re.compile(r"^\(([A-Z])\)(?:\s*[.:]?\s*(.*))?$", re.S)
 _CHOICE_LOOSE_RE = re.compile(r"^\(?([A-Za-z])(?:[.:)]\s*(.*)|\s*)$", re.S)
 _CHOICE_PREFIX_RE = re.compile(r"^(?:option|choice|answer)\s*:?\s*", re.IGNORECASE)
+# "(B), (D)", "(B) and (D)": the text after a label is another label, so two choices, not an option text
+_ANOTHER_CHOICE_RE = re.compile(r"^(?:[,;&]|and\b|or\b|\\(?:quad|qquad)\b)?\s*\(\s*[A-Z]\s*\)")
 
 
 def is_label(text: str) -> bool:
@@ -165,12 +169,14 @@ def read_choice(text: str, choice_mode: bool) -> tuple[str, str] | None:
     """(letter, option text) for a multiple-choice answer: ``(D)``, ``(D) Ellipse``, ``\\text{(B)}``.
 
     Outside choice mode only a capital letter in parentheses counts (a bare ``B`` may be a variable);
-    in choice mode also ``B``, ``b.``, ``B: 15`` and ``Option C``.
+    in choice mode also ``B``, ``b.``, ``B: 15`` and ``Option C``. Several labels (``(B), (D)``) are
+    several choices: None, so the answer is read as a list of them.
     """
     plain = unwrap_text_commands(text).strip().strip("{}").strip()
     m = _CHOICE_PAREN_RE.match(plain)
     if m:
-        return m.group(1), unwrap_text_commands(m.group(2) or "").strip()
+        option = unwrap_text_commands(m.group(2) or "").strip()
+        return None if _ANOTHER_CHOICE_RE.match(option) else (m.group(1), option)
     if not choice_mode:
         return None
     m = _CHOICE_LOOSE_RE.match(_CHOICE_PREFIX_RE.sub("", plain))

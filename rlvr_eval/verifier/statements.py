@@ -141,7 +141,9 @@ _QUALIFICATION = re.compile(
     re.IGNORECASE,
 )
 # A unit word after the value, its exponent possibly in math: "units", "m/s", "cm^2", "54 cm$^2$".
-_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+(?:/[A-Za-z]+)*(?:\$?\^\{?-?[0-9]\}?\$?)?|\([A-Za-z ]+\))(?![A-Za-z])")
+_TAIL_WORD = re.compile(
+    r"[ \t]+([A-Za-z]+(?:/[A-Za-z]+)*(?:\$?\^\{?-?[0-9]\}?\$?)?|\([A-Za-z ]+\))(?![A-Za-z])"
+)
 _COPULA_END = re.compile(  # a clause that states its value: "the width is", "n ="
     rf"(?:(?<![A-Za-z])(?:is|are|was|were|be|becomes?|equals?)|=)(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",
     re.IGNORECASE,

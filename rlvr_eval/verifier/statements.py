@@ -148,8 +148,10 @@ _COPULA_END = re.compile(  # a clause that states its value: "the width is", "n 
     rf"(?:(?<![A-Za-z])(?:is|are|was|were|be|becomes?|equals?)|=)(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",
     re.IGNORECASE,
 )
-# After a stated value, a clause that states another: "18 years old now, and ...", "12 cm and the ...".
-_AND_THEN = re.compile(r"(?:[ \t]+[A-Za-z]+){0,3}[ \t]*,?[ \t]*(?:and|while|whereas|but)(?![A-Za-z])")
+# After a stated value, a clause that states another: "18 years old now, and ...", "48 km/h and the ...".
+_AND_THEN = re.compile(
+    r"(?:[ \t]+[A-Za-z]+(?:/[A-Za-z]+)*){0,3}[ \t]*,?[ \t]*(?:and|while|whereas|but)(?![A-Za-z])"
+)
 _SENTENCE_END = re.compile(r"[ \t*]*(?:\.\.\.|[.!])?[\s*]*")
 _TAIL_STOP = frozenset({
     "for", "if", "when", "where", "since", "because", "which", "that", "but", "and", "or", "with", "from",
@@ -361,9 +363,19 @@ def _states_another(text: str, sentence: Sentence, answers: list[int], first: in
             return False
         value = sentence.values[i]
         intro = text[max(sentence.start, value.open - 60) : value.open]
-        if value.numeric and _COPULA_END.search(intro) and _AND_THEN.match(text, value.close, sentence.end):
+        if not value.numeric or not _AND_THEN.match(text, value.close, sentence.end):
+            continue
+        if _COPULA_END.search(intro) or _same_unit(text, sentence, value, sentence.values[answers[-1]]):
             return True
     return False
+
+
+def _same_unit(text: str, sentence: Sentence, value: Value, last: Value) -> bool:
+    """Two values with the same unit word, joined by "and": "the bus travels at 48 km/h and the car at
+    72 km/h" states two speeds, not an answer of 72."""
+    unit = _TAIL_WORD.match(text, value.close, sentence.end)
+    last_unit = _TAIL_WORD.match(text, last.close, sentence.end)
+    return bool(unit and last_unit and last is not value and unit.group(1) == last_unit.group(1))
 
 
 def is_complete(text: str, sentence: Sentence) -> bool:

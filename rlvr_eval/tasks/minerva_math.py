@@ -7,10 +7,11 @@ Paper setting: greedy, one sample.
 
 The reference is the last ``\\boxed{}`` of ``solution`` (found by the verifier's own extractor, so
 gold and model answers are read alike), kept verbatim with any units inside it.
-Tolerance: none (``rel_tol=None``). The Qwen harness grades these with exact ``math_equal``, and the
-verifier already accepts an answer that agrees to the reference's shown decimal precision, which is
-how the OCW answers are stated ("to two significant figures"); a blanket relative tolerance would
-credit answers the paper's grader rejects.
+Tolerance: the references are rounded values (``rounded_reference=True``): the OCW answers are stated
+to a few significant figures, so an answer that agrees to the reference's shown decimal precision is
+right (reference 1.6 accepts 1.62, rejects 1.7). No blanket relative tolerance (``rel_tol=None``): the
+Qwen harness grades these with exact ``math_equal``, and a relative tolerance would credit answers its
+grader rejects.
 
 Example row::
 
@@ -26,6 +27,7 @@ from typing import Any
 
 from rlvr_eval.tasks.base import Item, Task, answer_text, first
 from rlvr_eval.verifier.extract import last_boxed_content
+from rlvr_eval.verifier.schema import EquivalenceOptions
 
 NAME = "minerva_math"
 
@@ -40,6 +42,7 @@ def row_to_item(row: Mapping[str, Any], index: int) -> Item:
         id=str(row.get("idx", index)),
         question=first(row, "problem", "question"),
         reference=answer_text(reference),
+        options=EquivalenceOptions(rounded_reference=True),
         metadata={"type": row.get("type")},
     )
 

@@ -24,7 +24,13 @@ from rlvr_eval.verifier.compare import fast_compare, symbolic_compare
 from rlvr_eval.verifier.errors import VerificationTimeout, WorkerCrashed
 from rlvr_eval.verifier.extract import extract_answer
 from rlvr_eval.verifier.parse import parse
-from rlvr_eval.verifier.question import asks_in_order, label_what_was_asked, restates_question
+from rlvr_eval.verifier.question import (
+    asks_for_rounding,
+    asks_in_order,
+    label_expression,
+    label_what_was_asked,
+    restates_question,
+)
 from rlvr_eval.verifier.sandbox import check_timeout, run_guarded
 from rlvr_eval.verifier.schema import (
     AnswerFormat,
@@ -134,6 +140,7 @@ def compare_parsed(
     answer: Answer, reference: Answer, options: EquivalenceOptions, budget: float, guarded: bool
 ) -> tuple[ContentStatus, str]:
     """Compare one parsed answer with one parsed reference; returns the status and which path decided."""
+    answer = label_expression(answer, reference)  # "m + n = 61" against 61 states 61
     cacheable = len(answer.text) <= _MAX_CACHED_CHARS and len(reference.text) <= _MAX_CACHED_CHARS
     key = (answer, reference, options) if cacheable else None
     cached = _CACHE.get(key) if key is not None else None
@@ -241,10 +248,13 @@ def _content_phrase(content: ContentStatus, references: list[str], how: str) -> 
 
 
 def request_options(request: VerifyRequest) -> EquivalenceOptions:
-    """The request's equivalence options, with what its question adds (lists asked for in order)."""
+    """The request's equivalence options, with what its question adds (lists asked for in order, a
+    rounded reference when it asks to round)."""
     options = _resolve_options(request.options, None)
     if request.prompt and not options.ordered and asks_in_order(request.prompt):
         options = options.model_copy(update={"ordered": True})
+    if request.prompt and not options.rounded_reference and asks_for_rounding(request.prompt):
+        options = options.model_copy(update={"rounded_reference": True})
     return options
 
 

@@ -95,7 +95,8 @@ def _extraction(
     parts = tuple(text[s:e] for s, e in spans)
     start, end = spans[0][0] + offset, spans[-1][1] + offset
     if len(parts) == 1:
-        return Extraction(answer=parts[0], format=status, method=method, start=start, end=end)
+        answer = parts[0] if found.value is None else found.value  # "2 million" reads as 2000000
+        return Extraction(answer=answer, format=status, method=method, start=start, end=end)
     return Extraction(
         answer=", ".join(parts), format=status, method=method, start=start, end=end, parts=parts
     )

@@ -1,7 +1,7 @@
 """A tiny, safe LaTeX arithmetic parser for the fast path.
 
 It understands numbers, ``+ - * / ^``, ``\\frac``, ``\\sqrt``, ``\\pi``, ``!``, ``%``, ``\\binom``,
-floor/ceiling, parentheses and implicit multiplication, with single letters (and Greek letters,
+``\\bmod``, floor/ceiling, parentheses and implicit multiplication, with single letters (and Greek letters,
 subscripted names) as variables. It also reads ``e``, ``i`` and the usual functions (``\\sin``, ``\\ln``,
 ``\\log_b`` ...), which only the numeric evidence of `numeric.py` can evaluate. Anything else raises
 `Refuse`, so the pair goes to the symbolic path. No `eval`: the text becomes a small tuple tree that
@@ -94,6 +94,9 @@ class _Parser:
             if tok in ("*", "/", "\\div") or tok in _MUL_CMDS:
                 self.take()
                 node = ("div" if tok in ("/", "\\div") else "mul", node, self.unary())
+            elif tok in ("\\bmod", "\\mod"):  # 17 \bmod 5: the residue, an operation like division
+                self.take()
+                node = ("mod", node, self.unary())
             elif tok is not None and self._starts_atom(tok):
                 # "2 3" or "x2" are ambiguous (a lost separator, a subscript); "(n-2)2^n" is a product
                 if (tok[0].isdigit() or tok[0] == ".") and self.toks[self.i - 1] != ")":
@@ -321,6 +324,11 @@ def _apply(kind: str, node: Node, args: list) -> Value:
         return a * b
     if kind == "div":
         return a / b
+    if kind == "mod":
+        p, q = a.rational(), b.rational()
+        if p is None or q is None or p.denominator != 1 or q.denominator != 1 or q == 0:
+            raise Refuse("a residue of non-integers")
+        return Value.of(p % q)
     if kind == "pow":
         return a.power(b)
     raise Refuse(f"unknown node {kind}")
@@ -339,13 +347,18 @@ _PRIMES = (1000003, 999983, 1000033, 999979, 1000037, 999961, 1000039, 999959, 1
 
 
 def sample_envs(
-    names: frozenset[str], count: int = 3, small: bool = False, negative: bool = False
+    names: frozenset[str],
+    count: int = 3,
+    small: bool = False,
+    negative: bool = False,
+    integers: frozenset[str] = frozenset(),
 ) -> list[Env]:
     """`count` fixed points; values near 1000 by default, near 1-3 with `small` (for the numeric path).
 
     Variables are real, not positive: with `negative` the first point negates every value and the
     others alternate signs between variables, so ``|t|``, ``\\sqrt{t^2}`` and ``\\sqrt{x^2 y^2}`` are told
-    apart from ``t`` and ``xy``.
+    apart from ``t`` and ``xy``. The names in `integers` (integer variables) take
+    integer points instead (never negated; see `sampling.py`).
     """
     ordered = sorted(names)
     envs = []
@@ -355,6 +368,9 @@ def sample_envs(
             p = _PRIMES[(j + 3 * k) % len(_PRIMES)]
             q = 1009 + 37 * j + 101 * k
             value = Fraction(p + 7919 * (j + 1) * (k + 1), q * (450 + 97 * j) if small else q)
+            if name in integers:
+                env[name] = Value.of(INTEGER_POINTS[(k + 5 * j) % len(INTEGER_POINTS)])
+                continue
             flip = negative and (k == 0 or (j + k) % 2 == 0)
             env[name] = Value.of(-value if flip else value)
         envs.append(env)
@@ -365,7 +381,8 @@ INTEGER_POINTS = (6, 7, 8, 9, 10, 11, 12, 13, 25, 60, 61, 97)  # every residue m
 
 
 def integer_envs(names: frozenset[str]) -> list[Env]:
-    """Integer points for expressions with floor/ceiling, whose variables are integers in practice."""
+    """Every variable at integer points: for integer variables, and as extra points for real ones where
+    floor and ceiling jump (see `sampling.py`)."""
     ordered = sorted(names)
     count = len(INTEGER_POINTS)
     points = [[INTEGER_POINTS[(k + 5 * j) % count] for j in range(len(ordered))] for k in range(count)]

@@ -86,7 +86,8 @@ _INTEGER_QUALIFIER_RE = re.compile(
     r"[kmnjl]\s*(?:\\in\s*\\mathbb\s*\{?Z\}?|is\s+an?\s+integer|\\in\s*Z)\s*$"
     r"|\s*[,;]?\s*(?:for|where)\s+(?:some|any|all|every)?\s*integers?\s+[kmnjl]\s*$"
 )
-_IN_PREFIX_RE = re.compile(r"^[a-zA-Z]\s*\\in\s*(?=[(\[{\\])")
+# "x \in [1, 5]": membership (`parse` reads the pair after it as an interval)
+IN_PREFIX_RE = re.compile(r"^[a-zA-Z]\s*\\in\s*(?=[(\[{\\])")
 _SPACE_RE = re.compile(r"\s+")
 _INNER_SPACE_RE = re.compile(
     r"(?<=[^a-zA-Z0-9]) | (?=[^a-zA-Z0-9])|(?<=\d) (?=[a-zA-Z])|(?<=[a-zA-Z]) (?=\d)"
@@ -188,7 +189,7 @@ def finish_words(text: str) -> str:
         text = unwrap_text_commands(text)
         text = _ANSWER_PREFIX_RE.sub("", text, count=1) or text  # \text{The answer is 5}
     text = _INTEGER_QUALIFIER_RE.sub("", text) or text  # "n \in \mathbb{Z}" alone is the answer itself
-    text = _IN_PREFIX_RE.sub("", text)
+    text = IN_PREFIX_RE.sub("", text)
     text = _SPACE_RE.sub(" ", text).strip()
     return strip_trailing_punctuation(text)
 

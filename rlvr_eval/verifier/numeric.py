@@ -66,8 +66,9 @@ def mp_eval(node: Node, env: dict[str, Value]) -> Any:
         return mpmath.factorial(int(n))
     if kind == "root":
         x = mp_eval(node[1], env)
-        return _check(mpmath.root(x, node[2]) if mpmath.im(x) == 0 and x < 0 and node[2] % 2 else
-                      mpmath.power(x, mpmath.mpf(1) / node[2]))
+        if mpmath.im(x) == 0 and x < 0 and node[2] % 2:  # odd roots of negative numbers are real
+            return _check(-mpmath.root(-x, node[2]))
+        return _check(mpmath.power(x, mpmath.mpf(1) / node[2]))
     if kind in ("floor", "ceil"):
         x = mp_eval(node[1], env)
         if mpmath.im(x) != 0:

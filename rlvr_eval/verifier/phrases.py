@@ -15,7 +15,11 @@ a box (and the boxes joined to it), an ``<answer>`` tag's content, a math span (
 spans: "$x$ and $y$"), else the first sentence after the marker, from which the value it states is
 taken ("**Final Answer**: The number of ways is \\(7\\)." gives 7), else that sentence itself when it
 is short ("17 apples", "(B) 42", "yes"). A phrase whose answer is prose ("the answer is correct",
-"the answer is not obvious because ...") yields nothing, so it cannot override an earlier answer.
+"the answer is not obvious because ...") yields nothing, so it cannot override an earlier answer; so
+does an answer that is denied or only bounded ("the answer is not $3$", "Final Answer: not 14", "the
+answer is at least 5"). A number-word quantity ("the answer is 2 million") gives the whole quantity
+or nothing (``prose_numbers.number_phrase``), never its leading number; a quantity spelled out in words
+("the answer is two and a half", "a dozen") gives its value.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from typing import NamedTuple
 
 from rlvr_eval.verifier.boxes import box_command_at, box_group, last_boxed, parse_box
 from rlvr_eval.verifier.math_spans import inline_list, math_at, trim, with_results
+from rlvr_eval.verifier.prose_numbers import spelled_quantity
 from rlvr_eval.verifier.scan import NONE, WHITESPACE, Found, is_letter, skip
 from rlvr_eval.verifier.schema import FormatStatus
 from rlvr_eval.verifier.statements import (
+    NEGATION_LEAD,
     answer_values,
     closing_statement,
     leading_values,
@@ -94,12 +100,23 @@ def _prose_answer(text: str, lower: str, start: int, end: int) -> Found:
     answer = text[found.start : found.end]
     if _PROSE_WORD.search(_TEXT_GROUP.sub("", answer)):  # "\\frac{270}7\\text{ degrees}" is no sentence
         region = next(iter(sentences(text, start, stop)), first)
-        stated = leading_values(text, region, found.start) or stated_values(text, region)
-        if not stated:
-            numeric = answer_values(text, region)
-            stated = numeric if len(numeric) == 1 else ()
-        if stated:
-            return values_found(text, stated)
+        numeric = answer_values(text, region)
+        tried = False
+        for stated in (  # "9 squared, which is 81": a leading number that is no quantity gives way
+            leading_values(text, region, found.start),
+            stated_values(text, region),
+            numeric if len(numeric) == 1 else (),
+        ):
+            if stated:
+                read = values_found(text, stated)
+                if read.ok:
+                    return read
+                tried = True
+        if tried or region.values:  # "9 remainder 2", "is not 2": no one value, never the sentence
+            return Found(FormatStatus.EMPTY)
+    spelled = spelled_quantity(answer) if not _DIGIT_OR_MATH.search(answer) else None
+    if spelled is not None:  # "the answer is two and a half": 2.5
+        return found._replace(value=spelled)
     if len(answer) > _MAX_SHORT or (not _DIGIT_OR_MATH.search(answer) and _is_prose(answer)):
         return Found(FormatStatus.EMPTY)
     return found
@@ -126,7 +143,7 @@ def answer_after(text: str, lower: str, j: int, limit: int | None = None) -> Fou
     if skip(_LINE_SPACES, text, j, limit) >= line_end:  # "The final answer is:\n\n$$ 42 $$"
         j = skip(_LEAD, text, skip(WHITESPACE, text, j, limit), limit)
         line_end = _line_end(text, j, limit)
-    if j >= limit:
+    if j >= limit or NEGATION_LEAD.match(text, j, limit):  # "the answer is not $\\frac13$", "at least 5"
         return Found(FormatStatus.EMPTY)
     if lower.startswith(_TAG_OPEN, j):  # "Answer:<answer>72</answer>"
         close = lower.find(_TAG_CLOSE, j, limit)

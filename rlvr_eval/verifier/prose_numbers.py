@@ -12,8 +12,9 @@ number as an answer when it is standalone, so a number inside an expression is n
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
-__all__ = ["NUMBER", "is_standalone", "standalone_numbers"]
+__all__ = ["NUMBER", "is_standalone", "number_phrase", "spelled_quantity", "standalone_numbers"]
 
 NUMBER = re.compile(  # ASCII digits only; "−" (U+2212) is a minus sign models do write
     r"[-−]?\\[dt]?frac\{[-−]?[0-9]+\}\{[-−]?[0-9]+\}"  # \frac{1}{2}
@@ -116,3 +117,125 @@ def last_standalone_number(text: str, start: int, end: int, window: int = 400) -
             return None
         hi = lo
     return None
+
+
+# ----------------------------------------------------------------------------- number-word quantities
+
+# A number in prose may be only the start of the quantity the text states: "2 million", "4 dozen",
+# "12 and a half", "5 over 8", "18 pi", "6 degrees below zero" read as one value; "9 squared",
+# "7 times 13", "4 root 2", "9 remainder 2", "6 more than that", "6 feet 3 inches" cannot be read as
+# one, and their leading number is never the answer.
+_SCALES = {
+    "hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "dozen": 12,
+}  # fmt: skip
+_SCALE = re.compile(r"[ \t]+(hundred|thousand|million|billion|trillion|dozen)(?![A-Za-z])", re.IGNORECASE)
+_PARTS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
+_AND_PART = re.compile(
+    r"[ \t]+and[ \t]+(?:(a|one)[ \t]+(half|third|quarter)|(two)[ \t]+thirds|(three)[ \t]+quarters)"
+    r"(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_OVER = re.compile(r"[ \t]+over[ \t]+([0-9]+)(?![0-9A-Za-z]|[.,/][0-9])", re.IGNORECASE)
+_PI = re.compile(r"[ \t]*(?:pi|π)(?![A-Za-z])", re.IGNORECASE)
+_BELOW_ZERO = re.compile(r"(?:[ \t]+[A-Za-z]+)?[ \t]+below[ \t]+zero(?![A-Za-z])", re.IGNORECASE)
+_CONTINUES = re.compile(  # words that make the number an operand of the quantity, not the quantity
+    r"[ \t]+(?:squared|cubed|plus|minus|divided|multiplied|remainder|roots?|factorial|choose|"
+    r"to[ \t]+the[ \t]+power|(?:more|less|fewer|greater|smaller|larger)[ \t]+than|"
+    r"(?:times|x)[ \t]+(?:[0-9]|the|a|an|that|this|its|his|her|their)|point[ \t]+[a-z])(?![A-Za-z])",
+    re.IGNORECASE,
+)
+# "6 feet 3 inches", "3 hours and 10 minutes": a second number of another unit continues the quantity.
+_COMPOUND = re.compile(
+    r"(?:[ \t]+(?!(?:and|or|to|through|then|with|by)(?![A-Za-z]))[A-Za-z]+){1,2}(?:,|[ \t]+and)?"
+    r"[ \t]+[0-9]+(?:\.[0-9]+)?[ \t]+[A-Za-z]+[ \t]*(?:[.,;!?]|$)",
+    re.IGNORECASE,
+)
+
+
+def _plain(value: Fraction) -> str:
+    """``value`` as plain text: an integer, an exact decimal, or ``p/q``."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    denominator = value.denominator
+    while denominator % 2 == 0:
+        denominator //= 2
+    while denominator % 5 == 0:
+        denominator //= 5
+    return str(float(value)) if denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def number_phrase(text: str, start: int, end: int) -> tuple[int, str | None] | None:
+    """The quantity a number-word phrase opening with the plain number ``text[start:end]`` states.
+
+    ``None`` when the number stands on its own; else ``(phrase_end, value)`` with ``value`` the
+    quantity as plain text ("2 million" -> "2000000", "5 over 8" -> "5/8", "18 pi" -> "18\\pi") or
+    ``None`` when the phrase cannot be read as one value ("9 squared", "6 feet 3 inches").
+    """
+    if _CONTINUES.match(text, end) or (not _OVER.match(text, end) and _COMPOUND.match(text, end)):
+        return end, None
+    number = text[start:end].replace(",", "").replace("−", "-")
+    if not re.fullmatch(r"-?[0-9]+(?:\.[0-9]+)?", number):
+        return None
+    value = Fraction(number)
+    if m := _SCALE.match(text, end):
+        return m.end(), _plain(value * _SCALES[m.group(1).lower()])
+    if m := _AND_PART.match(text, end):
+        _, part, twos, _ = m.groups()
+        fraction = _PARTS[part.lower()] if part else Fraction(2, 3) if twos else Fraction(3, 4)
+        return m.end(), _plain(value + fraction)
+    if m := _OVER.match(text, end):
+        return m.end(), f"{number}/{m.group(1)}" if int(m.group(1)) else None
+    if m := _PI.match(text, end):
+        return m.end(), f"{_plain(value)}\\pi"
+    if m := _BELOW_ZERO.match(text, end):
+        return m.end(), _plain(-value)
+    return None
+
+
+# The spelled numbers below twenty, and the tens, by value.
+_UNITS = {word: value for value, word in enumerate(re.findall(r"\w+", """
+    zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen"""))}
+_TENS = {word: 10 * value for value, word in enumerate(re.findall(r"\w+", """
+    twenty thirty forty fifty sixty seventy eighty ninety"""), 2)}
+_SPELLED_PART = re.compile(r"\s+and\s+(?:a|one)\s+(half|third|quarter)$|\s+and\s+(three)\s+quarters$")
+_MAX_SPELLED_WORDS = 12
+_PLURAL_UNIT = re.compile(r"(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s")  # a unit word: "apples"
+_PLURAL_UNIT_AT_END = re.compile(r"\s+(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s$")
+
+
+def spelled_quantity(answer: str) -> str | None:
+    """The value of a quantity spelled out in words ("forty-two", "two and a half", "a dozen",
+    "three hundred and five", "5 thousand" is left to ``number_phrase``), as plain text; else None."""
+    words = answer.strip().rstrip(".!").lower()
+    fraction = Fraction(0)
+    unit = _PLURAL_UNIT_AT_END.search(words)
+    part = _SPELLED_PART.search(words, 0, unit.start() if unit else len(words))
+    if part:
+        fraction = _PARTS[part.group(1)] if part.group(1) else Fraction(3, 4)
+        words = words[: part.start()] + (words[unit.start() :] if unit else "")
+    tokens = words.replace("-", " ").split()
+    if len(tokens) > 1 and _PLURAL_UNIT.fullmatch(tokens[-1]):  # "three and a half sandwiches"
+        tokens.pop()
+    if not tokens or len(tokens) > _MAX_SPELLED_WORDS:
+        return None
+    total, current, seen = 0, 0, False
+    for i, token in enumerate(tokens):
+        if token in _UNITS:
+            current += _UNITS[token]
+        elif token in _TENS:
+            current += _TENS[token]
+        elif token in ("a", "one") and i + 1 < len(tokens) and tokens[i + 1] in _SCALES:
+            current += 1
+        elif token in _SCALES and (current or seen):
+            scale = _SCALES[token]
+            if scale >= 1000:
+                total, current = total + (current or 1) * scale, 0
+            else:
+                current = (current or 1) * scale
+        elif token == "and" and seen and i + 1 < len(tokens):
+            continue
+        else:
+            return None
+        seen = True
+    return _plain(total + current + fraction) if seen else None

@@ -27,6 +27,8 @@ class Found(NamedTuple):
     ``marker`` is where its format marker starts, so among candidates the later one wins.
     ``parts`` holds the (start, end) spans of a multi-part answer ("\\boxed{-3} and \\boxed{8}");
     it is empty for a single answer, whose one span is ``start``/``end``.
+    ``value`` is set when the span states its value in words that the answer text is read from
+    ("2 million" -> "2000000", ``prose_numbers.number_phrase``); the span then shows where it stands.
     """
 
     status: FormatStatus
@@ -34,6 +36,7 @@ class Found(NamedTuple):
     end: int | None = None
     marker: int = -1
     parts: tuple[tuple[int, int], ...] = ()
+    value: str | None = None
 
     @property
     def ok(self) -> bool:

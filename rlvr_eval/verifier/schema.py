@@ -79,8 +79,14 @@ class EquivalenceOptions(BaseModel):
     answer_type: AnswerType = Field("auto", description="Kind of the reference; auto infers it.")
     rel_tol: float | None = Field(
         None,
-        description="Relative tolerance for numbers. None: exact, unless the reference is a decimal, "
-        "in which case the answer must agree to the reference's shown precision.",
+        description="Relative tolerance for numbers. None: exact (see rounded_reference for decimals).",
+    )
+    rounded_reference: bool = Field(
+        False,
+        description="A decimal reference is a rounded value, so an answer that agrees to its shown "
+        "precision is right (ref 3.16 accepts 3.162). Set when the question asks to round or estimate "
+        "(verify reads the question) or the task's references are rounded (Minerva's significant "
+        "figures). Off: a decimal reference is exact (ref 4.5 rejects 4.54).",
     )
     multiple_answers: bool = Field(
         False,

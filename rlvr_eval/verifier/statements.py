@@ -4,7 +4,9 @@ A *value* is a math span (``$..$``, ``\\(..\\)``, ``\\[..\\]``, ``$$..$$``), a b
 digit or math, or a standalone number in prose (``prose_numbers``: never a piece of an expression).
 Values that qualify rather than answer are ignored: those after a condition ("for all $n \\geq 2$",
 "where", "if", "given"), a measure ("in 4 weeks", "less than 100"), in an aside "(\\(2\\))", and
-bare symbols ("\\(x\\)") that no copula introduces.
+bare symbols ("\\(x\\)") that no copula introduces. So are values the sentence denies, bounds or
+supposes: "the remainder is not $3$", "is never $2$", "at least $24$", "at most $120$", "there is no
+solution with $k = 8$", "If the answer were $9$, ..." (a negated statement never yields its value).
 
 A sentence *states* its last answer value (or its last list of values, "\\(x = -1\\), \\(x = 2\\),
 and \\(x = -2\\)") when that value closes the sentence (only punctuation, a few unit-like words or a
@@ -33,7 +35,7 @@ from bisect import bisect_right
 from typing import NamedTuple
 
 from rlvr_eval.verifier.math_spans import MathSpan, scan_math, trim, with_results
-from rlvr_eval.verifier.prose_numbers import NUMBER, standalone_numbers
+from rlvr_eval.verifier.prose_numbers import NUMBER, number_phrase, standalone_numbers
 from rlvr_eval.verifier.scan import NONE, Found
 from rlvr_eval.verifier.schema import FormatStatus
 
@@ -107,6 +109,30 @@ _QUALIFIER = (
 )
 _CONDITION = re.compile(rf"(?<![A-Za-z])(?:{_CONDITION_WORDS}){_QUALIFIER}", re.IGNORECASE)
 _MEASURE = re.compile(rf"(?<![A-Za-z])(?:{_MEASURE_WORDS}){_QUALIFIER}", re.IGNORECASE)
+# A value the sentence denies, bounds or supposes is not its answer: "the remainder is not $3$", "is
+# never $2$", "cannot be 4", "at least $24$", "at most $120$", "there is no solution with $k = 8$",
+# "If the answer were $9$, ...". NEGATION_LEAD (also read after an answer phrase) is the word(s)
+# right before such a value; the other two look further back within the clause.
+NEGATION_LEAD = re.compile(
+    r"(?:not|never|cannot|can't|can ?not|isn't|aren't|wasn't|no longer|neither|nor|at (?:least|most)|"
+    r"no (?:more|less|fewer|greater|smaller|larger|bigger) than|up to|exceeds?|exceeding|"
+    r"bounded (?:above |below )?by)(?![A-Za-z'])",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(
+    rf"(?<![A-Za-z'])(?:{NEGATION_LEAD.pattern}|n't)"
+    r"(?:\s+(?:be|equal(?:\s+to)?|equals?|exactly|even|just|only|always|possibly|quite|the|a|an))*"
+    r"\s*(?:\*\*|\\?\$)?\s*$",
+    re.IGNORECASE,
+)
+_NONE_EXISTS = re.compile(  # "there is no solution with $k = 8$", "has no root at $x = 1$"
+    r"(?<![A-Za-z])(?:there (?:is|are|exists?)|has|have|gives?|yields?) no(?![A-Za-z])[^,;:]{0,60}$",
+    re.IGNORECASE,
+)
+_SUPPOSED = re.compile(  # "If the answer were $9$, ...": the value of a supposition, up to its comma
+    r"(?<![A-Za-z])(?:if|suppose|supposing|assume|assuming|unless|whether)(?![A-Za-z])[^,;:]{0,60}$",
+    re.IGNORECASE,
+)
 _MAX_SYMBOL = 16  # a math span without digits and at most this long is a symbol ("\(x\)", "\(ABC\)")
 # After the stated value the sentence may go on with a qualification: ", occurring when ...", "for all ...".
 _QUALIFICATION = re.compile(
@@ -114,13 +140,25 @@ _QUALIFICATION = re.compile(
     r"after|before|from|than|per)\s)",
     re.IGNORECASE,
 )
-_TAIL_WORD = re.compile(r"[ \t]+([A-Za-z]+|\([A-Za-z ]+\))(?![A-Za-z])")
+# A unit word after the value, its exponent possibly in math: "units", "m/s", "cm^2", "54 cm$^2$".
+_TAIL_WORD = re.compile(
+    r"[ \t]+([A-Za-z]+(?:/[A-Za-z]+)*(?:\$?\^\{?-?[0-9]\}?\$?)?|\([A-Za-z ]+\))(?![A-Za-z])"
+)
+_COPULA_END = re.compile(  # a clause that states its value: "the width is", "n ="
+    rf"(?:(?<![A-Za-z])(?:is|are|was|were|be|becomes?|equals?)|=)(?:\s+{_ADVERB})?\s*(?:\*\*|\\?\$)?\s*$",
+    re.IGNORECASE,
+)
+# After a stated value, a clause that states another: "18 years old now, and ...", "48 km/h and the ...".
+_AND_THEN = re.compile(
+    r"(?:[ \t]+[A-Za-z]+(?:/[A-Za-z]+)*){0,3}[ \t]*,?[ \t]*(?:and|while|whereas|but)(?![A-Za-z])"
+)
 _SENTENCE_END = re.compile(r"[ \t*]*(?:\.\.\.|[.!])?[\s*]*")
 _TAIL_STOP = frozenset({
     "for", "if", "when", "where", "since", "because", "which", "that", "but", "and", "or", "with", "from",
     "than", "as", "then", "is", "are", "be", "so", "while", "unless", "whose", "such", "in", "on", "at",
 })  # fmt: skip
 _MAX_TAIL_WORDS = 4
+_UNIT_EXPONENT = re.compile(r"\s*\^\s*(?:\{\s*-?[0-9]\s*\}|-?[0-9])\s*")
 _BOLD_NUMBER_WITH_WORDS = re.compile(r"\s*(" + NUMBER.pattern + r")\s+[A-Za-z][A-Za-z ]*$")
 
 
@@ -154,6 +192,8 @@ def _values(text: str, start: int, end: int, maths: list[MathSpan]) -> tuple[Val
         return i >= 0 and pos < values[i].close
 
     for m in maths:
+        if _UNIT_EXPONENT.fullmatch(text, m.start, m.end) and m.open > 0 and text[m.open - 1].isalpha():
+            continue  # "54 cm$^2$": the exponent of a unit word, not a value
         if not in_bold(m.open):
             values.append(
                 Value(m.start, m.end, m.open, m.close_end, bool(_DIGIT.search(text, m.start, m.end)))
@@ -228,6 +268,12 @@ def _introduced(intro: str, value: Value) -> bool:
     return value.numeric or (m.group("word") or "").lower() != "of"
 
 
+def _denied(text: str, sentence: Sentence, value: Value) -> bool:
+    """The sentence denies, bounds or supposes the value: "is not $3$", "at least 24", "If it were 9"."""
+    intro = text[max(sentence.start, value.open - 60) : value.open]
+    return bool(_NEGATED.search(intro) or _NONE_EXISTS.search(intro) or _SUPPOSED.search(intro))
+
+
 def _ignorable(text: str, sentence: Sentence, value: Value, *, measures: bool = True) -> bool:
     """A value that qualifies rather than answers: "for all \\(n \\geq 2\\)", "in 4 weeks", a bare "\\(x\\)".
 
@@ -236,6 +282,8 @@ def _ignorable(text: str, sentence: Sentence, value: Value, *, measures: bool = 
     """
     intro = text[max(sentence.start, value.open - 60) : value.open]
     if _CONDITION.search(intro) or ((measures or not value.numeric) and _MEASURE.search(intro)):
+        return True
+    if _denied(text, sentence, value):
         return True
     if intro.rstrip().endswith("("):  # "its slope (\\(2\\)) is never zero": an aside
         return True
@@ -289,6 +337,8 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
     head = sentence.values[first]
     intro = text[sentence.start : head.open]
     tail = text[sentence.values[last].close : sentence.end]
+    if _states_another(text, sentence, answers, first):
+        return ()  # "the width is 12 cm and the length is 17 cm": two answers, not the last one
     cue = _CONCLUSION.match(intro)
     closes = _closes_sentence(tail)
     if closes and (_introduced(intro, head) or (cue and cue.end() == len(intro))):
@@ -299,8 +349,33 @@ def _stated(text: str, sentence: Sentence) -> tuple[Value, ...]:
     plain_number = first_value.open == first_value.start and first_value.close == first_value.end
     if cue.end() == first_value.open - sentence.start and plain_number:
         return (first_value,)  # "Therefore, 20 workers are needed to ...": the counted subject is the answer
+    if any(_denied(text, sentence, v) for v in sentence.values):
+        return ()  # "must be at least 7 degrees to drink all 5 ounces": a bound, not a count of 5
     numeric = [sentence.values[i] for i in answers if sentence.values[i].numeric]
     return (numeric[0],) if len(numeric) == 1 and is_complete(text, sentence) else ()
+
+
+def _states_another(text: str, sentence: Sentence, answers: list[int], first: int) -> bool:
+    """An earlier value of the sentence is stated too, in a clause joined to the last one by "and",
+    "while" or "but": "Nora is 18 years old now, and seven years ago she was 11"."""
+    for i in answers:
+        if i >= first:
+            return False
+        value = sentence.values[i]
+        intro = text[max(sentence.start, value.open - 60) : value.open]
+        if not value.numeric or not _AND_THEN.match(text, value.close, sentence.end):
+            continue
+        if _COPULA_END.search(intro) or _same_unit(text, sentence, value, sentence.values[answers[-1]]):
+            return True
+    return False
+
+
+def _same_unit(text: str, sentence: Sentence, value: Value, last: Value) -> bool:
+    """Two values with the same unit word, joined by "and": "the bus travels at 48 km/h and the car at
+    72 km/h" states two speeds, not an answer of 72."""
+    unit = _TAIL_WORD.match(text, value.close, sentence.end)
+    last_unit = _TAIL_WORD.match(text, last.close, sentence.end)
+    return bool(unit and last_unit and last is not value and unit.group(1) == last_unit.group(1))
 
 
 def is_complete(text: str, sentence: Sentence) -> bool:
@@ -365,8 +440,17 @@ def is_chatter(text: str, sentence: Sentence) -> bool:
 def values_found(text: str, values: tuple[Value, ...]) -> Found:
     """A ``Found`` for the value(s) a sentence states, each without delimiters or a wrapping box.
 
-    A bold "**10 digits**" states the number 10.
+    A bold "**10 digits**" states the number 10. A plain number that opens a number-word phrase
+    states the phrase's quantity ("2 million" gives 2000000), or nothing when the phrase is no one
+    value ("9 squared", "6 feet 3 inches"): its leading number is never the answer.
     """
+    if len(values) == 1 and values[0].open == values[0].start:
+        phrase = number_phrase(text, values[0].start, values[0].end)
+        if phrase is not None:
+            end, value = phrase
+            if value is None:
+                return Found(FormatStatus.EMPTY)
+            return Found(FormatStatus.OK, values[0].start, end, value=value)
     parts = []
     for v in values:
         m = _BOLD_NUMBER_WITH_WORDS.match(text, v.start, v.end) if text.startswith("**", v.open) else None

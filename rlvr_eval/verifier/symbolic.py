@@ -29,9 +29,10 @@ from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from rlvr_eval.verifier.answer import Scalar
 from rlvr_eval.verifier.compare.context import Backend, Tri
-from rlvr_eval.verifier.compare.scalars import scalar_equal
+from rlvr_eval.verifier.compare.scalars import scalar_equal, shown_precision
 from rlvr_eval.verifier.latex_fast import INTEGER_POINTS
-from rlvr_eval.verifier.numbers import INTEGER_RE, decimal_half_ulp
+from rlvr_eval.verifier.numbers import INTEGER_RE
+from rlvr_eval.verifier.sampling import INTEGER_NAMES
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
 _NORM = NormalizationConfig(
@@ -43,6 +44,7 @@ _CONV = ConversionConfig(
 _DIGITS = 60
 _SAME = sympy.Float(10) ** -40  # relative agreement that counts as equal at 60 digits
 _APART = sympy.Float(10) ** -12  # relative disagreement that counts as different
+_MIN_PREC_BITS = 10  # fewer significant bits than this: evalf could not resolve the value at all
 _POINTS = 5
 _NEGATIVE_POINTS = 3
 
@@ -61,9 +63,25 @@ def parse_latex(text: str) -> Any | None:
             expr = expr.subs(imaginary[0], sympy.I)
         # decimals as the exact numbers they show (0.1 -> 1/10), not 15-digit binary floats
         floats: set[Any] = getattr(expr, "atoms", lambda *_: set())(sympy.Float)
-        return expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
+        expr = expr.xreplace({f: sympy.Rational(str(f)) for f in floats}) if floats else expr
+        return _real_odd_roots(expr)
     except Exception:  # the ANTLR parser and its converter raise many exception types
         return None
+
+
+def _odd_root_of_negative(x: Any) -> bool:
+    exponent = x.exp
+    return bool(exponent.is_Rational and exponent.q % 2 == 1 and x.base.is_number and x.base.is_negative)
+
+
+def _real_odd_roots(expr: Any) -> Any:
+    """Odd roots of negative numbers are real, as competitions read them: ``\\sqrt[3]{-8}`` is -2, not
+    sympy's principal root 1 + i sqrt(3) (so ``\\sqrt[3]{2+\\sqrt5} + \\sqrt[3]{2-\\sqrt5}`` is 1)."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.Pow):
+        return expr
+    return expr.replace(
+        lambda x: x.is_Pow and _odd_root_of_negative(x), lambda x: sympy.real_root(x.base, x.exp.q) ** x.exp.p
+    )
 
 
 def _numeric(x: Any) -> Any | None:
@@ -76,8 +94,16 @@ def _numeric(x: Any) -> Any | None:
     return v
 
 
+def _no_digits(v: Any) -> bool:
+    """evalf found no significant digit: the value is zero to within its tiny error bound (a cancellation,
+    ``\\sin^2 3 + \\cos^2 3 - 1`` gives ``-0.e-192``), so numerics cannot tell it from 0 or from 10^-200."""
+    return isinstance(v, sympy.Float) and v != 0 and v._prec < _MIN_PREC_BITS
+
+
 def _close(vx: Any, vy: Any, abs_tol: Any | None, rel_tol: float | None, integers: bool) -> Tri:
     """Compare two numeric sympy values: True, False, or None when too close to call."""
+    if abs_tol is None and (_no_digits(vx) or _no_digits(vy)):
+        return None  # a proof decides (`expr_equal` simplifies the difference)
     diff = abs(vx - vy)
     scale = max(abs(vx), abs(vy))
     try:
@@ -99,7 +125,10 @@ def _free(x: Any) -> set:
     return set(getattr(x, "free_symbols", set()))
 
 
-def _points(symbols: set, count: int, negative: bool = False) -> list[dict]:
+def _points(
+    symbols: set, count: int, negative: bool = False, integers: frozenset = frozenset()
+) -> list[dict]:
+    """Real points (the `integers` symbols at integer points, as in `sampling.py`)."""
     rng = random.Random(1234567 + negative)
     ordered = sorted(symbols, key=str)
     # several magnitudes, so that piecewise-constant functions (floor, ceil) see more than one step
@@ -107,7 +136,8 @@ def _points(symbols: set, count: int, negative: bool = False) -> list[dict]:
     # negative points: all variables negative at the first, alternating signs at the others (so that
     # sqrt(x^2 y^2) is not xy)
     return [
-        {s: (-1 if negative and (k == 0 or (j + k) % 2 == 0) else 1)
+        {s: INTEGER_POINTS[(k + 5 * j) % len(INTEGER_POINTS)] if s in integers else
+         (-1 if negative and (k == 0 or (j + k) % 2 == 0) else 1)
          * sympy.Rational(rng.randint(1100, 2900) * scales[k % len(scales)], rng.randint(997, 1013))
          for j, s in enumerate(ordered)}
         for k in range(count)
@@ -128,11 +158,19 @@ def _integer_points(symbols: set) -> list[dict]:
 
 
 def _at_points(x: Any, y: Any, symbols: set, rel_tol: float | None) -> list[Tri]:
-    """Verdicts at sample points. Negative points only where both sides are real or one is not."""
-    if _integer_valued(x) or _integer_valued(y):  # integer variables: every small residue class
+    """Verdicts at sample points. Negative points only where both sides are real or one is not.
+
+    Variables are real; `sampling.py`'s rule says which are integers (k, m, n ... with floor, factorials).
+    """
+    hints = _integer_valued(x) or _integer_valued(y)
+    integers = frozenset(s for s in symbols if str(s) in INTEGER_NAMES) if hints else frozenset()
+    if symbols <= integers:  # integer variables: every small residue class
         points, negative = _integer_points(symbols), []
     else:
-        points, negative = _points(symbols, _POINTS), _points(symbols, _NEGATIVE_POINTS, negative=True)
+        points = _points(symbols, _POINTS, integers=integers)
+        negative = _points(symbols, _NEGATIVE_POINTS, negative=True, integers=integers)
+        if hints:  # floor and ceiling of a real variable jump at integers
+            negative += _integer_points(symbols)
     verdicts: list[Tri] = []
     for point in points + negative:
         vx, vy = _numeric(x.subs(point)), _numeric(y.subs(point))
@@ -219,7 +257,7 @@ def _huge_exponent(x: Any) -> bool:
 
 
 def _integer_valued(x: Any) -> bool:
-    """Floor, ceiling, factorials, binomials and (-1)^n are written about integer variables."""
+    """Floor, ceiling, factorials, binomials and (-1)^n: maybe about integers (`sampling.integer_hints`)."""
     if x.has(sympy.floor, sympy.ceiling, sympy.factorial, sympy.binomial):
         return True
     return any(p.base == -1 and p.exp.free_symbols for p in x.atoms(sympy.Pow))
@@ -227,7 +265,13 @@ def _integer_valued(x: Any) -> bool:
 
 def _simplify_zero(d: Any) -> Tri:
     try:
-        return True if sympy.simplify(d) == 0 else None
+        if sympy.simplify(d) == 0:
+            return True
+        # a constant in polar form (2e^{i\\pi/3} - 1 - \\sqrt{3}i): simplify keeps it; real and imaginary
+        # parts written out cancel
+        if not d.free_symbols and d.has(sympy.I) and sympy.simplify(sympy.expand_complex(d)) == 0:
+            return True
+        return None
     except Exception:
         return None
 
@@ -264,6 +308,12 @@ def sympy_proportional(a_sides: Sequence[str], r_sides: Sequence[str], sign: int
         return None
 
 
+def _proportion(x: Any) -> bool:
+    """A constant between -1 and 1 (see `scalars.is_proportion`: what a percentage may stand for)."""
+    v = _numeric(x) if isinstance(x, sympy.Expr) and not _free(x) else None
+    return v is not None and _is_real(v) and bool(abs(v) <= 1)
+
+
 def _split_percent(text: str) -> tuple[str, bool]:
     return (text[:-1], True) if text.endswith("%") else (text, False)
 
@@ -284,12 +334,12 @@ def _sympy_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     xa, xr = parse_latex(a_core), parse_latex(r_core)
     if xa is None or xr is None:
         return None
-    half_ulp = decimal_half_ulp(r)
+    half_ulp = shown_precision(r, options, answer_rational=bool(getattr(xa, "is_rational", False)))
     abs_tol = None if half_ulp is None else sympy.Rational(half_ulp.numerator, half_ulp.denominator)
     integers = bool(INTEGER_RE.match(a_core) and INTEGER_RE.match(r_core))
     verdict = expr_equal(xa, xr, abs_tol, options.rel_tol, integers)
-    if verdict is not True and a_pct != r_pct:
-        # 25% vs 0.25: compare values too (only when exactly one side carries the % sign)
+    if verdict is not True and a_pct != r_pct and _proportion(xa if r_pct else xr):
+        # 25% vs 0.25: compare values too (one side has the % sign, the other is a proportion)
         scaled = expr_equal(xa / 100 if a_pct else xa, xr / 100 if r_pct else xr, abs_tol, options.rel_tol)
         if scaled is True:
             return True

@@ -65,8 +65,6 @@ WRONGLY_REJECTED_ELSEWHERE = [
     ("f(x)=x", "f(z)=z"),
     ("f(t)=2t", "f(x)=2x"),
     ("12.70", "12.7"),
-    ("12.68", "12.7"),
-    ("0.504", "0.5"),  # within the 2% cap of a one-digit decimal reference
     (r"12^{\mathrm{th}}", "12"),
     (r"12^{th}", "12"),
     ("12th", "12"),
@@ -210,6 +208,22 @@ def test_multi_answer_subset_rejected(answer: str, reference: str) -> None:
 @pytest.mark.parametrize(("answer", "reference"), WRONGLY_REJECTED_ELSEWHERE)
 def test_reference_wrongly_rejected(answer: str, reference: str) -> None:
     _check(answer, reference, EQ)
+
+
+# "Decimal approximations when the question asks for rounding": with a rounded reference (the question
+# asks to round, or the task's references are rounded) an answer agreeing to its shown precision is
+# right; a decimal reference is otherwise exact (ref 4.5 for "9/2 as a decimal" rejects 4.54).
+ROUNDED_REFERENCE = [
+    ("12.68", "12.7"),
+    ("0.504", "0.5"),  # within the 2% cap of a one-digit decimal reference
+    ("3.162", "3.16"),
+]
+
+
+@pytest.mark.parametrize(("answer", "reference"), ROUNDED_REFERENCE)
+def test_rounded_reference_accepts_shown_precision(answer: str, reference: str) -> None:
+    _check(answer, reference, EQ, EquivalenceOptions(rounded_reference=True))
+    _check(answer, reference, NE)
 
 
 @pytest.mark.parametrize(("answer", "reference"), ISSUE_ACCEPT)

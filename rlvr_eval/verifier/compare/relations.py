@@ -17,13 +17,15 @@ from rlvr_eval.verifier.brackets import INF, infinity_sign
 from rlvr_eval.verifier.compare.context import Context, Tri
 from rlvr_eval.verifier.latex_fast import GREEK, evaluate, parse_fast, sample_envs
 from rlvr_eval.verifier.numbers import Refuse, Value
-from rlvr_eval.verifier.parse.fields import is_label
+from rlvr_eval.verifier.parse.fields import FUNCTION_MARK, is_label
 
 # f > g as (sign, strict): the relation says sign * (f - g) > 0 (or >= 0)
 INEQUALITY = {">": (1, True), ">=": (1, False), "<": (-1, True), "<=": (-1, False)}
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
-_FUNC_LHS_RE = re.compile(r"^([a-zA-Z])\(([a-zA-Z])\)$")
+FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}  # a < b is b > a
+_FUNC_LHS_RE = re.compile(rf"^([a-zA-Z]{FUNCTION_MARK})\(([a-zA-Z])\)$")  # f(x), f^{-1}(x), f'(x)
 _PHRASE_RE = re.compile(r"^[A-Za-z][A-Za-z' ]*[A-Za-z]$")  # "Volume of Timothy's locker"
+# \gcd(84, 126), \operatorname{lcm}[4, 6] (lcm(4,6) once unwrapped), \max(3, 5): a value computed from numbers
+_FUNCTION_OF_NUMBERS_RE = re.compile(r"^\\?(?:gcd|lcm|max|min|GCD|LCM)\s*[(\[][-+\d\s,.]{1,200}[)\]]$")
 _VARIABLE_RE = re.compile(r"^(?:[a-zA-Z]|\\([a-zA-Z]+))(?:_\{?\w+\}?)?$")
 
 
@@ -53,7 +55,7 @@ def interval_of(relation: Relation) -> tuple[str, str, str, str] | None:
         return None
     if len(ops) == 1:
         if is_variable(sides[1]) and not is_variable(sides[0]):
-            sides, ops = [sides[1], sides[0]], [_FLIP[ops[0]]]
+            sides, ops = [sides[1], sides[0]], [FLIP[ops[0]]]
         if not is_variable(sides[0]) or is_variable(sides[1]):
             return None
         op, bound = ops[0], sides[1]
@@ -62,7 +64,7 @@ def interval_of(relation: Relation) -> tuple[str, str, str, str] | None:
         return ("(", "-" + INF, bound, ")" if op == "<" else "]")
     if len(ops) == 2 and is_variable(sides[1]):
         if ops[0] in (">", ">=") and ops[1] in (">", ">="):
-            sides, ops = sides[::-1], [_FLIP[ops[1]], _FLIP[ops[0]]]
+            sides, ops = sides[::-1], [FLIP[ops[1]], FLIP[ops[0]]]
         if ops[0] in ("<", "<=") and ops[1] in ("<", "<="):
             return ("(" if ops[0] == "<" else "[", sides[0], sides[2], ")" if ops[1] == "<" else "]")
     return None
@@ -177,16 +179,19 @@ def with_scalar(answer: Answer, reference: Answer, ctx: Context) -> Tri:
     relation, value = answer.value, reference.value
     if not isinstance(relation, Relation) or reference.label or not isinstance(value, (Number, Expression)):
         return False
-    first, middle = relation.sides[0], relation.sides[1:-1]
+    first, middle, last = relation.sides[0], relation.sides[1:-1], relation.sides[-1]
     named = _constant(first) or is_label(first.text) or bool(_PHRASE_RE.match(first.text))
-    if relation.is_equation and named and all(map(_constant, middle)):
-        return ctx.scalars(relation.sides[-1], value)  # Volume of the box = 20 \times 2 = 40
+    # the working may hold a formula when the chain ends in a quantity: E = hc/lambda = 2.0 eV
+    worked = all(map(_constant, middle)) or (answer.unit is not None and _constant(last))
+    if relation.is_equation and named and worked:
+        return ctx.scalars(last, value)  # Volume of the box = 20 \times 2 = 40
     return False
 
 
 def _constant(side: Scalar) -> bool:
-    """A side with no variables (a number or arithmetic on numbers), as far as the fast parser reads."""
-    if isinstance(side, Number):
+    """A side with no variables (a number, arithmetic on numbers, ``\\gcd(84, 126)``), as far as the
+    fast parser reads."""
+    if isinstance(side, Number) or _FUNCTION_OF_NUMBERS_RE.match(side.text):
         return True
     parsed = parse_fast(side.text)
     return parsed is not None and not parsed[1]

@@ -5,20 +5,22 @@ exact evidence (`numbers.Value` arithmetic, at fixed sample points for variables
 sides were parsed by `latex_fast` and differ exactly or beyond doubt numerically (`numeric.py`), or
 both are plain words that differ: a parse failure can never turn into a verdict (the ``1-\\frac{1}{e}``
 trap). Variables are real: they are sampled at negative points too, so ``|t|`` and ``\\sqrt{t^2}`` are
-not ``t``; a point where a side is not real (``\\sqrt{n}`` at negative n) is skipped. Floor, ceiling,
-factorials and (-1)^n imply integer variables, which are then probed at integer points.
+not ``t``; a point where a side is not real (``\\sqrt{n}`` at negative n) is skipped. Floor and ceiling
+do not make a variable an integer (``\\lfloor 2x \\rfloor`` is not ``2x``); which variables are sampled at
+integers is `sampling.py`'s rule.
 """
 
 from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from rlvr_eval.verifier.answer import Answer, Expression, Number, Scalar, Text
 from rlvr_eval.verifier.brackets import infinity_sign
-from rlvr_eval.verifier.compare import relations
+from rlvr_eval.verifier.compare import quantities, relations
 from rlvr_eval.verifier.compare.context import Context, Tri
-from rlvr_eval.verifier.latex_fast import Node, ParseResult, evaluate, integer_envs, parse_fast, sample_envs
+from rlvr_eval.verifier.latex_fast import Node, ParseResult, evaluate, parse_fast
 from rlvr_eval.verifier.numbers import (
     INTEGER_RE,
     OutsideDomain,
@@ -28,20 +30,21 @@ from rlvr_eval.verifier.numbers import (
     decimal_half_ulp,
 )
 from rlvr_eval.verifier.numeric import numerically_different, numerically_within
+from rlvr_eval.verifier.sampling import INTEGER_NAMES, Points, sample_points
 from rlvr_eval.verifier.schema import EquivalenceOptions
 
 MAX_SCALAR_CHARS = 600
 
 _MIXED_RE = re.compile(r"^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$")
 _REPEATING_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{0,20})\\(?:overline|dot)\{(\d{1,20})\}$")
+_DOTTED_RE = re.compile(r"^(-?)(\d{0,20})\.(\d{2,40})\\ldots$")  # 0.272727\ldots
 # letters, spaces, apostrophes: no operators, so a-b-c-d (an expression) is not a word
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z ']*$")
 # short answers that are words, not products of variables
 _WORDS = frozenset({"yes", "no", "true", "false", "none", "odd", "even", "all", "both", "neither", "nan"})
 _BASE_RE = re.compile(r"^([0-9A-Za-z]+)_\{?\(?(\d+)\)?\}?$")
 _DIGITS_RE = re.compile(r"^[0-9A-Z]+$")
-_INTEGER_PARAMS = frozenset("kmnjl")
-_INTEGER_HINTS = ("\\lfloor", "\\lceil", "(-1)^", "!", "\\binom")
+_INTEGER_PARAMS = INTEGER_NAMES
 
 
 def is_word(text: str) -> bool:
@@ -78,18 +81,63 @@ def _base_digits(a: str, r: str) -> Tri:
     return other.upper() == digits
 
 
+def shown_precision(
+    reference: str, options: EquivalenceOptions, answer_rational: bool = True
+) -> Fraction | None:
+    """The tolerance a decimal reference grants: half a unit in its last shown place, only where the
+    reference is a rounded value:
+
+    - options.rounded_reference: the question asks to round or estimate, or the task's references are
+      rounded (Minerva's significant figures);
+    - the answer is not rational (``\\pi``, ``\\log_2 3``): a decimal can only be its rounding.
+
+    Otherwise a decimal reference is exact: ref 4.5 ("9/2 as a decimal") rejects 4.54, ref 12.7 rejects
+    12.68, however close; other graders' shown-precision rounding credits exactly that slip.
+    """
+    if options.rounded_reference or not answer_rational:
+        return decimal_half_ulp(reference)
+    return None
+
+
+@lru_cache(maxsize=64)
+def rounded(options: EquivalenceOptions) -> EquivalenceOptions:
+    """`options` for a value that is rounded by its own statement (an ``\\approx`` tail)."""
+    return options if options.rounded_reference else options.model_copy(update={"rounded_reference": True})
+
+
 def _value(text: str) -> ParseResult | None:
     m = _MIXED_RE.match(text)
     if m:
         v = Fraction(int(m.group(2))) + Fraction(int(m.group(3)), int(m.group(4)))
         return ("num", -v if m.group(1) else v), frozenset()
-    m = _REPEATING_RE.match(text)
-    if m:  # 0.1\overline{6} = 1/6
-        sign, whole, head, cycle = m.groups()
+    repeating = _repeating(text)
+    if repeating:  # 0.1\overline{6} = 1/6
+        sign, whole, head, cycle = repeating
         v = Fraction(int(whole or "0")) + Fraction(int(head or "0"), 10 ** len(head))
         v += Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(head))
         return ("num", -v if sign else v), frozenset()
     return parse_fast(text)
+
+
+def _repeating(text: str) -> tuple[str, ...] | None:
+    """(sign, whole part, head, cycle) of a repeating decimal: ``0.1\\overline{6}``, or ``0.272727\\ldots``
+    read as ``0.\\overline{27}`` (the shortest block repeated at least twice at the end of the digits;
+    ``0.1666\\ldots`` is ``0.1\\overline{6}``). Digits that do not repeat (``3.14159\\ldots``): None."""
+    m = _REPEATING_RE.match(text)
+    if m:
+        return m.groups()
+    m = _DOTTED_RE.match(text)
+    if m is None:
+        return None
+    sign, whole, digits = m.groups()
+    for size in range(1, len(digits) // 2 + 1):
+        cycle = digits[-size:]
+        start = len(digits) - size
+        while start >= size and digits[start - size : start] == cycle:
+            start -= size
+        if len(digits) - start >= 2 * size:
+            return sign, whole, digits[:start], cycle
+    return None
 
 
 def _rename(node: tuple, old: str, new: str) -> tuple:
@@ -99,25 +147,19 @@ def _rename(node: tuple, old: str, new: str) -> tuple:
     return tuple(_rename(c, old, new) if isinstance(c, tuple) else c for c in node)
 
 
-def integer_variables(text: str) -> bool:
-    """Floor, ceiling, factorials, binomials and (-1)^n are written about integer variables."""
-    return any(hint in text for hint in _INTEGER_HINTS)
-
-
-def _equal_at_points(na: Node, nr: Node, names: frozenset[str], integers: bool) -> bool:
+def _equal_at_points(na: Node, nr: Node, points: Points) -> bool:
     """Exact equality at sample points (raises Refuse when a side cannot be evaluated exactly).
 
-    Positive points must all evaluate; at the negative ones a side that is not real there is skipped.
+    The main points must all evaluate; at the partial ones (negative reals, integers for real
+    variables) a side that is not defined there is skipped.
     """
-    if integers:
-        return all(evaluate(na, env) == evaluate(nr, env) for env in integer_envs(names))
-    if not all(evaluate(na, env) == evaluate(nr, env) for env in sample_envs(names)):
+    if not all(evaluate(na, env) == evaluate(nr, env) for env in points.exact):
         return False
-    for env in sample_envs(names, 3, negative=True):
+    for env in points.partial:
         try:
             if evaluate(na, env) != evaluate(nr, env):
                 return False
-        except OutsideDomain:
+        except (OutsideDomain, ZeroDivisionError):
             continue
     return True
 
@@ -132,14 +174,15 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         # k\pi vs n\pi: a solution family's integer parameter is a bound name
         na, va = _rename(na, next(iter(va)), next(iter(vr))), vr
     names = va | vr
-    integers = integer_variables(a + r)
+    points = sample_points(names, a + r)
     try:
         if not names:
-            abs_tol = decimal_half_ulp(r)
+            answer_value = evaluate(na, {})
+            abs_tol = shown_precision(r, options, answer_value.rational() is not None)
             literals = bool(INTEGER_RE.match(a) and INTEGER_RE.match(r))
-            return close_enough(evaluate(na, {}), evaluate(nr, {}), abs_tol, options.rel_tol, literals)
+            return close_enough(answer_value, evaluate(nr, {}), abs_tol, options.rel_tol, literals)
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
-        if _equal_at_points(na, nr, names, integers):
+        if _equal_at_points(na, nr, points):
             return True
         if len(names) == 1 and names <= _INTEGER_PARAMS and "\\pi" in a and "\\pi" in r:
             return same_family(na, nr, next(iter(names)))  # -pi/4 + k pi is 3 pi/4 + (k-1) pi
@@ -147,16 +190,15 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):
         pass
     # small points too: at x ~ 1000, 2^x - 1 and 2^x + 1 agree to 300 digits
-    envs = sample_envs(names) + sample_envs(names, small=True) if names else [{}]
-    if names and integers:
-        envs = integer_envs(names)
-    abs_tol = decimal_half_ulp(r) if not names else None
+    envs = points.numeric if names else [{}]
+    # no exact value: a logarithm or a trigonometric value, which a decimal reference can only round
+    abs_tol = shown_precision(r, options, answer_rational=False) if not names else None
     if numerically_different(na, nr, envs, abs_tol, options.rel_tol):
         return False
     tolerance = abs_tol is not None or options.rel_tol is not None
     if not names and tolerance and numerically_within(na, nr, abs_tol, options.rel_tol):
         return True  # log_2 3 vs 1.58
-    return True if _formally_equal(na, nr, names, integers) else None
+    return True if _formally_equal(na, nr, points.formal if names else [{}]) else None
 
 
 _FAMILY_POINTS = (-1, 0, 1, 2, 7)
@@ -185,14 +227,8 @@ def same_family(na: Node, nr: Node, name: str) -> Tri:
     return shift is not None and shift.denominator == 1
 
 
-def _formally_equal(na: Node, nr: Node, names: frozenset[str], integers: bool) -> bool:
+def _formally_equal(na: Node, nr: Node, envs: list[dict[str, Value]]) -> bool:
     """Equal with transcendental parts as uninterpreted functions (sin(2t)/4 + cos(2t)/4 vs ...)."""
-    if not names:
-        envs: list[dict[str, Value]] = [{}]
-    elif integers:
-        envs = integer_envs(names)
-    else:  # negative points too: \ln|x| and \ln x are the same function of |x| only for x > 0
-        envs = sample_envs(names, 2) + sample_envs(names, 2, negative=True)
     try:
         return all(
             evaluate(na, env, oracle=salt) == evaluate(nr, env, oracle=salt)
@@ -204,20 +240,34 @@ def _formally_equal(na: Node, nr: Node, names: frozenset[str], integers: bool) -
 
 
 def _with_percent(a: str, r: str, options: EquivalenceOptions) -> Tri:
-    """Percent signs: '25%' matches 25 or 0.25 when the other side is a plain number; never x100 otherwise."""
+    """Percent signs: ``P%`` against a plain number ``x`` matches when P = x (the number was meant in
+    percent: 37.5% vs 37.5) or when P/100 = x and x is a proportion, |x| <= 1 (25% vs 0.25).
+
+    Percent is x100, so ``3750%`` is the number 37.5, but nobody means a reference of 37.5 as 3750%: the
+    x100 / /100 leniency of other graders accepts exactly that slip (REFERENCE.md section 4).
+    """
     a_pct, r_pct = a.endswith("%"), r.endswith("%")
-    if a_pct == r_pct:
-        return _numbers_equal(a.rstrip("%"), r.rstrip("%"), options)
     raw = _numbers_equal(a.rstrip("%"), r.rstrip("%"), options)
-    if raw is not False:
+    if a_pct == r_pct or raw is not False:
         return raw
+    if not is_proportion(r if a_pct else a):
+        return False
     return _numbers_equal(a, r, options)  # 25% vs 0.25: both as values
+
+
+def is_proportion(text: str) -> bool:
+    """A constant between -1 and 1: the only plain numbers a percentage may stand for as a value."""
+    value = value_of(text)
+    try:
+        return value is not None and abs(value.to_float()) <= 1
+    except (Refuse, OverflowError):
+        return False
 
 
 def numbers_equal(a: Number, r: Number, options: EquivalenceOptions) -> bool:
     """Two rational literals: exact, or within the reference's shown precision / options.rel_tol."""
     integers = bool(INTEGER_RE.match(a.text) and INTEGER_RE.match(r.text))
-    tolerance = decimal_half_ulp(r.text)
+    tolerance = shown_precision(r.text, options)
     return close_enough(Value.of(a.value), Value.of(r.value), tolerance, options.rel_tol, integers)
 
 
@@ -269,6 +319,7 @@ def value_of(text: str) -> Value | None:
 # --------------------------------------------------------------------------- the rule for two scalars
 
 _RADIAN_UNITS = frozenset({"rad", "radian", "radians"})
+_DEGREE_UNIT_RE = re.compile(r"^(?:\^\s*\{?\s*\\circ\s*\}?|\\circ|°|degrees?|deg|\\degree)$")
 
 
 def as_scalar(value: object) -> Scalar | None:
@@ -289,25 +340,60 @@ def _radians(value: Scalar) -> Expression:
 
 
 def compare(answer: Answer, reference: Answer, ctx: Context) -> Tri:
-    """Two numbers, expressions or words, with their fields: label, degrees, approximation tail.
+    """Two numbers, expressions or words, with their fields: label, unit, degrees, approximation tail.
 
     - Different labels state different equations (``x = 3`` vs ``y = 3``): compared as relations.
+    - Units on both sides: the answer in the reference's unit (`quantities.py`); different kinds or
+      scales are DIFFERENT (``42 m^2`` vs ``42 cm^2``), a unit on one side only says nothing.
     - ``120^\\circ`` meets ``\\frac{2\\pi}{3}`` as 120 pi / 180 only when the other side is in radians
-      (it has a pi or a radian unit); ``30^\\circ`` vs ``30`` compares the numbers.
+      (it has a pi or a radian unit); ``30^\\circ`` vs ``30`` compares the numbers. ``options.unit``
+      in degrees makes a reference without a unit an angle in degrees.
     - An approximation tail of the reference (``\\frac{\\sqrt7}{7} \\approx 0.378``) also accepts a decimal
-      answer equal to it at its shown precision; the answer's own tail is ignored (its value counts).
+      answer equal to it at its shown precision (the tail is rounded by its own statement). The
+      answer's own tail must agree with its value (to a unit in its last place: rounded or cut off);
+      the value counts, but an answer whose decimal contradicts it (``\\sqrt{10} \\approx 3.46``)
+      states two different numbers and is DIFFERENT.
     """
     if answer.label and reference.label and answer.label != reference.label:
         return relations.compare(answer, reference, ctx)
     a, r = as_scalar(answer.value), as_scalar(reference.value)
     if a is None or r is None:
         return False
-    if answer.degrees and not reference.degrees and _in_radians(reference, r):
+    if answer.approx is not None and _contradicts(a, answer.approx):
+        return False
+    factor = quantities.unit_factor(answer, reference, ctx.options)
+    if factor is False:
+        return False
+    options = ctx.options
+    if factor != 1:
+        a, options = quantities.in_reference_unit(a, factor), quantities.converted_options(options)
+    answer_degrees = answer.degrees
+    reference_degrees = reference.degrees or (_degree_option(ctx.options) and not _in_radians(reference, r))
+    if answer_degrees and not reference_degrees and _in_radians(reference, r):
         a = _radians(a)
-    elif reference.degrees and not answer.degrees and _in_radians(answer, a):
+    elif reference_degrees and not answer_degrees and _in_radians(answer, a):
         r = _radians(r)
-    same = ctx.scalars(a, r)
+    same = ctx.backend.scalars(a, r, options)
     decimal_answer = isinstance(a, Number) and "." in a.text
     if same is not True and reference.approx is not None and decimal_answer:
-        return True if ctx.scalars(a, reference.approx) is True else same
+        return True if ctx.backend.scalars(a, reference.approx, rounded(options)) is True else same
     return same
+
+
+def _degree_option(options: EquivalenceOptions) -> bool:
+    """options.unit says the reference is in degrees (``^{\\circ}``, ``degrees``)."""
+    return options.unit is not None and (
+        bool(_DEGREE_UNIT_RE.match(options.unit.strip().strip("$").strip()))
+    )
+
+
+def _contradicts(value: Scalar, tail: Scalar) -> bool:
+    """The answer's ``\\approx`` tail is more than a unit in its last place away from its own value."""
+    half_ulp = decimal_half_ulp(tail.text) if isinstance(tail, Number) else None
+    exact = value_of(value.text)
+    if half_ulp is None or exact is None or not isinstance(tail, Number):
+        return False
+    try:
+        return abs(exact.to_float() - float(tail.value)) > 2 * float(half_ulp) * (1 + 1e-9)
+    except (Refuse, OverflowError):
+        return False

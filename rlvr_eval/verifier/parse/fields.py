@@ -28,6 +28,14 @@ _WORD_UNIT_RE = re.compile(rf"(?<=[\w}}.)%])\s+((?:{_UNIT_WORDS}){_PER}{_POWER})
 _TEXT_UNIT_RE = re.compile(
     rf"(?<=[\w}}.)%])\s*\\(?:text|mathrm|textrm|mbox)\s*\{{\s*([a-zA-Z][a-zA-Z ./]*?)\s*\}}({_POWER})\s*$"
 )
+# a chain of unit groups: \mathrm{ kg} \mathrm{ m}^{-3}, \mu\text{m}, \mathrm{J/(mol\,K)}
+_UNIT_GROUP = (
+    r"(?:\\mu\s*)?\\(?:text|mathrm|textrm|mbox|rm)\s*\{\s*[a-zA-Z][a-zA-Z0-9 ./()\\,~^-]{0,30}\}"
+    r"(?:\s*\^\s*(?:\{\s*-?\d\s*\}|-?\d))?"
+)
+_UNIT_CHAIN_RE = re.compile(
+    rf"(?<=[\w}}.)%])\s*((?:{_UNIT_GROUP})(?:\s*(?:\\cdot|/)?\s*{_UNIT_GROUP}){{0,5}})\s*$"
+)
 # \text{...} words after a value that are not units
 _NOT_UNITS = frozenset({"or", "and", "if", "for", "when", "where", "only", "none", "is", "are", "so"})
 _OPERATOR_END = re.compile(
@@ -39,9 +47,11 @@ _TRIG_RE = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot)(?![a-zA-Z])")
 _DEGREE_UNITS = re.compile(r"^(?:degrees?|deg)$")
 
 _NAME = r"(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?|[a-zA-Z]\([a-zA-Z]\))"
+# a function's inverse or derivative: f^{-1}, f', f'', f^{\prime}
+FUNCTION_MARK = r"(?:'{1,3}|\^\{?-1\}?|\^\{?\\prime\}?)?"
 _LABEL_RE = re.compile(
-    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?"  # x, a_1, \theta, m_{\max}
-    r"|[a-zA-Z]\([a-zA-Z0-9]{1,4}(?:,[a-zA-Z0-9]{1,4})*\)"  # f(x), f(x,y), f(2), d(16)
+    r"^(?:(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?\\?[a-zA-Z0-9]+\}?)?'{0,3}"  # x, a_1, \theta, m_{\max}, y'
+    rf"|[a-zA-Z]{FUNCTION_MARK}\([a-zA-Z0-9]{{1,4}}(?:,[a-zA-Z0-9]{{1,4}})*\)"  # f(x), f(2), f^{-1}(x)
     r"|\\(?:sin|cos|tan|cot|sec|csc)\s*(?:\\angle\s*[A-Z]{1,3}|\\?[a-zA-Z]+)"  # \cos\angle RPS, \tan\theta
     rf"|\((?:{_NAME},)+{_NAME}\)"  # (x,y), (x_1,x_2), (f(x),g(x))
     r"|[A-Za-z]{2,}(?::[A-Za-z]{2,})*"  # Area, PQ, PQ:QR
@@ -52,6 +62,8 @@ _CONSTANTS = frozenset({"\\pi", "e", "i", "\\infty"})  # names of numbers, never
 _CHOICE_PAREN_RE = re.compile(r"^\(([A-Z])\)(?:\s*[.:]?\s*(.*))?$", re.S)
 _CHOICE_LOOSE_RE = re.compile(r"^\(?([A-Za-z])(?:[.:)]\s*(.*)|\s*)$", re.S)
 _CHOICE_PREFIX_RE = re.compile(r"^(?:option|choice|answer)\s*:?\s*", re.IGNORECASE)
+# "(B), (D)", "(B) and (D)": the text after a label is another label, so two choices, not an option text
+_ANOTHER_CHOICE_RE = re.compile(r"^(?:[,;&]|and\b|or\b|\\(?:quad|qquad)\b)?\s*\(\s*[A-Z]\s*\)")
 
 
 def is_label(text: str) -> bool:
@@ -77,14 +89,24 @@ def peel_approx(text: str) -> tuple[str, str | None]:
 
 
 def peel_unit(text: str, unit: str | None) -> tuple[str, str | None]:
-    """A trailing unit: the given `unit`, a ``\\text{...}`` word after a value, or a known unit word."""
+    """A trailing unit: the given `unit`, a ``\\text{...}`` word after a value, a chain of such groups
+    (``\\mathrm{ kg} \\mathrm{ m} \\mathrm{ s}^{-2}``, ``\\mu\\text{m}``), or a known unit word."""
     if unit:
         u = unwrap_text_commands(unit).strip().strip("$").strip()
         if u:
             braced = u.replace("^", "^{") + "}" if "^" in u and "{" not in u else u
             for cand in (u, u.replace(" ", ""), braced, f"\\text{{{u}}}", f"\\text{{ {u}}}"):
-                if text.endswith(cand) and len(text) > len(cand):
+                # a whole word only: option "m" is not the end of "35 cm"
+                if text.endswith(cand) and len(text) > len(cand) and not (
+                    cand[0].isalpha() and text[-len(cand) - 1].isalpha()
+                ):
                     return text[: -len(cand)].rstrip(), u
+    m, single = _UNIT_CHAIN_RE.search(text), _TEXT_UNIT_RE.search(text)
+    if m and (single is None or m.start() < single.start()):  # one plain group: the rule below
+        rest = text[: m.start()].rstrip()
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", unwrap_text_commands(m.group(1)))}
+        if rest and not _OPERATOR_END.search(rest) and not words & _NOT_UNITS:
+            return rest, " ".join(m.group(1).split())
     m = _TEXT_UNIT_RE.search(text)
     if m and m.group(1).strip().lower() not in _NOT_UNITS:
         rest = text[: m.start()].rstrip()
@@ -96,6 +118,27 @@ def peel_unit(text: str, unit: str | None) -> tuple[str, str | None]:
         if rest and not _OPERATOR_END.search(rest):
             return rest, " ".join(m.group(1).split())
     return text, None
+
+
+def first_of_quantity_chain(text: str) -> str:
+    """``d = 3.1 \\times 10^{16} \\text{ m} = 1.0 \\text{ pc}`` (one quantity in several units) ->
+    ``d = 3.1 \\times 10^{16} \\text{ m}``: the quantity as first stated; the rest restates it in other
+    units (and the unit comparison converts it when the reference has a unit). Other texts unchanged.
+    """
+    if text.count("=") < 2 or "\\" not in text:
+        return text
+    sides, ops = find_relations(text)
+    if len(sides) < 3 or any(op != "=" for op in ops) or not is_label(sides[0]):
+        return text
+    units = [peel_unit(side, None)[1] for side in sides[1:]]
+    if any(u is None for u in units) or len(set(units)) < 2:
+        return text
+    return f"{sides[0]} = {sides[1]}"
+
+
+def carries_unit(text: str) -> bool:
+    """A degree sign or a unit after the value (``40^\\circ``, ``40 \\text{ degrees}``, ``3 cm``)."""
+    return bool(_DEGREE_RE.search(text)) or peel_unit(text.strip(), None)[1] is not None
 
 
 def peel_degrees(text: str, unit: str | None) -> tuple[str, bool]:
@@ -126,12 +169,14 @@ def read_choice(text: str, choice_mode: bool) -> tuple[str, str] | None:
     """(letter, option text) for a multiple-choice answer: ``(D)``, ``(D) Ellipse``, ``\\text{(B)}``.
 
     Outside choice mode only a capital letter in parentheses counts (a bare ``B`` may be a variable);
-    in choice mode also ``B``, ``b.``, ``B: 15`` and ``Option C``.
+    in choice mode also ``B``, ``b.``, ``B: 15`` and ``Option C``. Several labels (``(B), (D)``) are
+    several choices: None, so the answer is read as a list of them.
     """
     plain = unwrap_text_commands(text).strip().strip("{}").strip()
     m = _CHOICE_PAREN_RE.match(plain)
     if m:
-        return m.group(1), unwrap_text_commands(m.group(2) or "").strip()
+        option = unwrap_text_commands(m.group(2) or "").strip()
+        return None if _ANOTHER_CHOICE_RE.match(option) else (m.group(1), option)
     if not choice_mode:
         return None
     m = _CHOICE_LOOSE_RE.match(_CHOICE_PREFIX_RE.sub("", plain))

@@ -17,7 +17,7 @@ import yaml
 CORPUS_DIR = Path(__file__).resolve().parent
 CASE_KINDS = ("completion", "answer")
 # Options a case may set; answer_format and prompt only make sense for a full completion.
-_OPTIONS = {"answer_format", "unit", "multiple_answers", "answer_type", "prompt"}
+_OPTIONS = {"answer_format", "unit", "multiple_answers", "answer_type", "prompt", "rounded_reference"}
 _COMPLETION_ONLY = {"answer_format", "prompt"}
 _REQUIRED = ("id", "class", "kind", "text", "reference", "expected", "note")
 _KEYS = {*_REQUIRED, "options"}

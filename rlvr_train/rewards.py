@@ -7,7 +7,7 @@ This is the one place where "truncated", "boxed" and "correct" are read from a `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -15,6 +15,26 @@ import torch
 from rlvr_train.config import TrainConfig
 from rlvr_train.data import Example
 from rlvr_train.rollout import Rollouts
+
+
+def grade_responses(
+    verify_fn: Callable[..., Sequence[Any]],
+    texts: Sequence[str],
+    examples: Sequence[Example],
+    finish_reasons: Sequence[str],
+    cfg: TrainConfig,
+) -> Sequence[Any]:
+    """Verdicts of one step's responses, graded exactly as ``rlvr-eval`` grades a benchmark item.
+
+    The question goes with each response (``prompts``), as the evaluation runner passes it: a response
+    that only restates the question's expression is not credited, and "round to the nearest tenth"
+    makes a decimal reference rounded. Without it, reward and evaluation score would disagree.
+    """
+    return verify_fn(
+        list(texts), [e.answer for e in examples], prompts=[e.question for e in examples],
+        workers=cfg.verify_workers, timeout=cfg.verify_timeout, finish_reasons=list(finish_reasons),
+        answer_format=cfg.answer_format, strict=cfg.strict, lenient_fallback=cfg.lenient_fallback,
+    )
 
 
 def step_rewards(verdicts: Sequence[Any], finish_reasons: Sequence[str], cfg: TrainConfig) -> torch.Tensor:

@@ -91,7 +91,7 @@ from rlvr_train.metrics_io import (
     truncate_metrics,
 )
 from rlvr_train.resume import examples_digest
-from rlvr_train.rewards import step_metrics, step_rewards
+from rlvr_train.rewards import grade_responses, step_metrics, step_rewards
 from rlvr_train.rollout import pack, pad_id_of
 from rlvr_train.update import policy_update
 
@@ -208,11 +208,8 @@ def train(
         t_gen = time.perf_counter() - t0
 
         # 4. Rewards from the verifier, then group advantages.
-        verdicts = verify_fn(
-            rollouts.texts, [examples[o].answer for o in owner], workers=cfg.verify_workers,
-            timeout=cfg.verify_timeout, finish_reasons=rollouts.finish_reasons,
-            answer_format=cfg.answer_format, strict=cfg.strict, lenient_fallback=cfg.lenient_fallback,
-        )
+        graded = [examples[o] for o in owner]
+        verdicts = grade_responses(verify_fn, rollouts.texts, graded, rollouts.finish_reasons, cfg)
         rewards = step_rewards(verdicts, rollouts.finish_reasons, cfg)  # [N]
         advantages = group_advantages(rewards, G, normalize_std=cfg.normalize_std)  # [N]
 

@@ -80,3 +80,26 @@ def test_lenient_reward_counts_unboxed_answers_truncated_or_not() -> None:
         verdict = verify("the answer is 12.8", "12.8", strict=False, finish_reason=reason)
         assert reward_of(verdict, cfg, reason == "length") == 1.0
     assert reward_of(verify("the answer is 3", "12.8", strict=False), cfg, False) == 0.0
+
+
+def test_training_reward_grades_with_the_question_as_evaluation_does() -> None:
+    """The reward passes each response's question to the verifier, as ``rlvr-eval`` does: a restated
+    question is not credited, and a rounding question makes the decimal reference rounded."""
+    from rlvr_eval import verify_batch
+    from rlvr_train.data import Example
+    from rlvr_train.rewards import grade_responses
+
+    restate = Example(index="a", question="Compute $\\frac{7}{3}+\\frac{5}{6}$.", answer="\\frac{19}{6}")
+    rounding = Example(index="b", question="What is $\\sqrt{2}$ rounded to the nearest tenth?", answer="1.4")
+    cases = [
+        (restate, "Adding, \\boxed{\\frac{7}{3}+\\frac{5}{6}}", False),  # equal in value, but the question
+        (restate, "Adding, \\boxed{\\frac{19}{6}}", True),
+        (rounding, "It is about \\boxed{1.41}", True),  # exact 1.4 would reject 1.41
+        (rounding, "It is about \\boxed{1.5}", False),
+    ]
+    texts = [text for _, text, _ in cases]
+    examples = [example for example, _, _ in cases]
+    verdicts = grade_responses(verify_batch, texts, examples, ["stop"] * len(cases), TrainConfig())
+    assert [v.correct for v in verdicts] == [expected for _, _, expected in cases]
+    for (example, text, _), verdict in zip(cases, verdicts, strict=True):
+        assert verdict == verify(text, example.answer, prompt=example.question)  # the evaluation's verdict

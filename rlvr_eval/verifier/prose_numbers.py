@@ -196,7 +196,7 @@ def number_phrase(text: str, start: int, end: int) -> tuple[int, str | None] | N
 _UNITS = {word: value for value, word in enumerate(re.findall(r"\w+", """
     zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
     seventeen eighteen nineteen"""))}
-_TENS = {word: 10 * value for value, word in enumerate(re.findall(r"\w+", """
+TENS = {word: 10 * value for value, word in enumerate(re.findall(r"\w+", """
     twenty thirty forty fifty sixty seventy eighty ninety"""), 2)}
 _SPELLED_PART = re.compile(r"\s+and\s+(?:a|one)\s+(half|third|quarter)$|\s+and\s+(three)\s+quarters$")
 _MAX_SPELLED_WORDS = 12
@@ -223,8 +223,8 @@ def spelled_quantity(answer: str) -> str | None:
     for i, token in enumerate(tokens):
         if token in _UNITS:
             current += _UNITS[token]
-        elif token in _TENS:
-            current += _TENS[token]
+        elif token in TENS:
+            current += TENS[token]
         elif token in ("a", "one") and i + 1 < len(tokens) and tokens[i + 1] in _SCALES:
             current += 1
         elif token in _SCALES and (current or seen):

@@ -44,7 +44,6 @@ _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z ']*$")
 _WORDS = frozenset({"yes", "no", "true", "false", "none", "odd", "even", "all", "both", "neither", "nan"})
 _BASE_RE = re.compile(r"^([0-9A-Za-z]+)_\{?\(?(\d+)\)?\}?$")
 _DIGITS_RE = re.compile(r"^[0-9A-Z]+$")
-_INTEGER_PARAMS = INTEGER_NAMES
 
 
 def is_word(text: str) -> bool:
@@ -170,7 +169,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
     if pa is None or pr is None:
         return None
     (na, va), (nr, vr) = pa, pr
-    if va != vr and len(va) == len(vr) == 1 and va | vr <= _INTEGER_PARAMS:
+    if va != vr and len(va) == len(vr) == 1 and va | vr <= INTEGER_NAMES:
         # k\pi vs n\pi: a solution family's integer parameter is a bound name
         na, va = _rename(na, next(iter(va)), next(iter(vr))), vr
     names = va | vr
@@ -184,7 +183,7 @@ def _numbers_equal(a: str, r: str, options: EquivalenceOptions) -> Tri:
         # over the union of names: "2x" vs "2y" differ as functions, and x - x + 2 vs 2 still agree
         if _equal_at_points(na, nr, points):
             return True
-        if len(names) == 1 and names <= _INTEGER_PARAMS and "\\pi" in a and "\\pi" in r:
+        if len(names) == 1 and names <= INTEGER_NAMES and "\\pi" in a and "\\pi" in r:
             return same_family(na, nr, next(iter(names)))  # -pi/4 + k pi is 3 pi/4 + (k-1) pi
         return False
     except (Refuse, ZeroDivisionError, KeyError, OverflowError, RecursionError):

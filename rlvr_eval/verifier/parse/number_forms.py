@@ -11,6 +11,7 @@ import re
 from fractions import Fraction
 
 from rlvr_eval.verifier.normalize import unwrap_text_commands
+from rlvr_eval.verifier.prose_numbers import TENS
 from rlvr_eval.verifier.units import conversion, fraction_latex
 
 __all__ = ["ordinal_word", "read_compound", "read_currency", "read_times_ten"]
@@ -75,11 +76,7 @@ _ORDINAL_UNITS = (
 )
 _ORDINAL_TENS = {"twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60,
                  "seventieth": 70, "eightieth": 80, "ninetieth": 90, "hundredth": 100}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-         "ninety": 90}
-_ORDINAL_WORD_RE = re.compile(
-    r"^(?:the\s+)?(?:(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[-\s])?([a-z]+)$"
-)
+_ORDINAL_WORD_RE = re.compile(rf"^(?:the\s+)?(?:({'|'.join(TENS)})[-\s])?([a-z]+)$")
 
 
 def ordinal_word(text: str) -> int | None:
@@ -97,5 +94,5 @@ def ordinal_word(text: str) -> int | None:
         return None
     index = _ORDINAL_UNITS.index(word) + 1
     if tens:
-        return _TENS[tens] + index if index < 10 else None
+        return TENS[tens] + index if index < 10 else None
     return index

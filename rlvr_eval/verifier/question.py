@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from rlvr_eval.verifier.answer import Answer, Relation
+from rlvr_eval.verifier.answer import Answer, Relation, Scalar
 from rlvr_eval.verifier.normalize import normalize_answer
 
 MAX_QUESTION_CHARS = 20_000
@@ -77,6 +77,7 @@ def restates_question(answer: str, references: list[str], question: str) -> bool
             return True
     return False
 
+
 _ROUNDING_RE = re.compile(
     r"\bnearest\s+(?:whole|integer|tenth|hundredth|thousandth|ten[- ]thousandth|percent|cent|dollar|"
     r"degree|unit|tenths|hundredths|thousandths|\w+th\b)"
@@ -103,6 +104,12 @@ def _asked_expressions(question: str) -> frozenset[str]:
     return frozenset(normalize_answer(s) for s in segments if len(s) <= 200)
 
 
+def _labelled(answer: Answer, left: Scalar, right: Scalar) -> Answer:
+    """``left = right`` read as the value ``right`` labelled ``left``, the answer's other fields kept."""
+    return Answer(right, label=left.text, unit=answer.unit, approx=answer.approx, degrees=answer.degrees,
+                  text=answer.text)
+
+
 def label_what_was_asked(answer: Answer, question: str) -> Answer:
     """``lhs = value`` where lhs is an expression the question shows in math: the value, labelled lhs."""
     relation = answer.value
@@ -111,8 +118,7 @@ def label_what_was_asked(answer: Answer, question: str) -> Answer:
     left, right = relation.sides
     if normalize_answer(left.text) not in _asked_expressions(question[:MAX_QUESTION_CHARS]):
         return answer
-    return Answer(right, label=left.text, unit=answer.unit, approx=answer.approx, degrees=answer.degrees,
-                  text=answer.text)
+    return _labelled(answer, left, right)
 
 
 # What names an asked quantity on the left of "=": m+n, a+b+c, p-q (distinct letters), [PQR], PQ^2.
@@ -138,5 +144,4 @@ def label_expression(answer: Answer, reference: Answer) -> Answer:
         return answer
     if len(set(letters)) != len(letters):  # "x+x = 6" is an equation in x
         return answer
-    return Answer(right, label=left.text, unit=answer.unit, approx=answer.approx, degrees=answer.degrees,
-                  text=answer.text)
+    return _labelled(answer, left, right)

@@ -200,8 +200,9 @@ TENS = {word: 10 * value for value, word in enumerate(re.findall(r"\w+", """
     twenty thirty forty fifty sixty seventy eighty ninety"""), 2)}
 _SPELLED_PART = re.compile(r"\s+and\s+(?:a|one)\s+(half|third|quarter)$|\s+and\s+(three)\s+quarters$")
 _MAX_SPELLED_WORDS = 12
-_PLURAL_UNIT = re.compile(r"(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s")  # a unit word: "apples"
-_PLURAL_UNIT_AT_END = re.compile(r"\s+(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s$")
+_PLURAL_WORD = r"(?!(?:is|was|has|this|its|thus|us|yes)$)[a-z]{2,}s"  # a unit word: "apples"
+_PLURAL_UNIT = re.compile(_PLURAL_WORD)
+_PLURAL_UNIT_AT_END = re.compile(rf"\s+{_PLURAL_WORD}$")
 
 
 def spelled_quantity(answer: str) -> str | None:

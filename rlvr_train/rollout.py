@@ -43,12 +43,6 @@ class Packed:
     response_mask: Tensor  # [N, R] 1 on real response tokens
     prompt_len: int  # P
 
-    def slice(self, start: int, stop: int) -> Packed:
-        return Packed(
-            self.input_ids[start:stop], self.attention_mask[start:stop], self.position_ids[start:stop],
-            self.response_ids[start:stop], self.response_mask[start:stop], self.prompt_len,
-        )
-
     def to(self, device: torch.device | str) -> Packed:
         return Packed(
             self.input_ids.to(device), self.attention_mask.to(device), self.position_ids.to(device),

@@ -72,22 +72,18 @@ VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 
 def batch_verifier(
     *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none",
-    progress: bool = False, answer_present: bool | None = None,
+    progress: bool = False,
 ) -> VerifyFn:
     """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
-    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar).
-    ``answer_present`` None keeps each request's own ``check_answer_present`` (the runner sets it
-    from the run's settings); a bool overrides it."""
+    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar). Each
+    request keeps its own ``check_answer_present`` (the runner sets it from the run's settings)."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
         from rlvr_eval.verifier.batch import verify_requests
 
         if not requests:
             return []
-        settings: dict[str, Any] = {"timeout": timeout, "lenient_fallback": lenient_fallback}
-        if answer_present is not None:
-            settings["check_answer_present"] = answer_present
-        settled = [replace(r, **settings) for r in requests]
+        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
         return verify_requests(settled, workers=workers, progress=progress)
 
     return run

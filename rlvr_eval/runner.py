@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rlvr_eval.config import EvalConfig, check_seconds
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
@@ -52,7 +52,7 @@ from rlvr_eval.scoring.results import (
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt, run_answer_format
-from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
+from rlvr_eval.verifier.schema import AnswerFormat, LenientFallback, Verdict, VerifyRequest
 
 if TYPE_CHECKING:
     from rlvr_eval.scoring.agreement import AgreementReport
@@ -253,7 +253,8 @@ def _verify_chunk(
     verify: VerifyFn,
     answer_present: bool,
 ) -> list[SampleRecord]:
-    answer_format = run_answer_format(plan.task.answer_format, plan.settings.template)
+    # The format plan_tasks resolved (and results.json records); TaskSettings types it as a plain str.
+    answer_format = cast(AnswerFormat, plan.settings.answer_format)
     flat = [
         (item, prompt, index, c)
         for item, prompt, outs in zip(items, prompts, outputs, strict=True)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rlvr_eval.config import EvalConfig, check_seconds
 from rlvr_eval.generation import Backend, BackendError, Completion, SamplingParams
@@ -52,7 +52,7 @@ from rlvr_eval.scoring.results import (
 from rlvr_eval.scoring.run_lock import locked_run_dir
 from rlvr_eval.tasks import Item, Task, get_task
 from rlvr_eval.templates import CHAT, render_prompt, run_answer_format
-from rlvr_eval.verifier.schema import LenientFallback, Verdict, VerifyRequest
+from rlvr_eval.verifier.schema import AnswerFormat, LenientFallback, Verdict, VerifyRequest
 
 if TYPE_CHECKING:
     from rlvr_eval.scoring.agreement import AgreementReport
@@ -72,22 +72,18 @@ VerifyFn = Callable[[Sequence[VerifyRequest]], list[Verdict]]
 
 def batch_verifier(
     *, timeout: float = 3.0, workers: int | None = None, lenient_fallback: LenientFallback = "none",
-    progress: bool = False, answer_present: bool | None = None,
+    progress: bool = False,
 ) -> VerifyFn:
     """The default ``VerifyFn``: one ``verify_requests`` call over the whole batch, with the run's
-    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar).
-    ``answer_present`` None keeps each request's own ``check_answer_present`` (the runner sets it
-    from the run's settings); a bool overrides it."""
+    verifier settings (timeout, lenient fallback) on every request (``progress``: a bar). Each
+    request keeps its own ``check_answer_present`` (the runner sets it from the run's settings)."""
 
     def run(requests: Sequence[VerifyRequest]) -> list[Verdict]:
         from rlvr_eval.verifier.batch import verify_requests
 
         if not requests:
             return []
-        settings: dict[str, Any] = {"timeout": timeout, "lenient_fallback": lenient_fallback}
-        if answer_present is not None:
-            settings["check_answer_present"] = answer_present
-        settled = [replace(r, **settings) for r in requests]
+        settled = [replace(r, timeout=timeout, lenient_fallback=lenient_fallback) for r in requests]
         return verify_requests(settled, workers=workers, progress=progress)
 
     return run
@@ -257,7 +253,8 @@ def _verify_chunk(
     verify: VerifyFn,
     answer_present: bool,
 ) -> list[SampleRecord]:
-    answer_format = run_answer_format(plan.task.answer_format, plan.settings.template)
+    # The format plan_tasks resolved (and results.json records); TaskSettings types it as a plain str.
+    answer_format = cast(AnswerFormat, plan.settings.answer_format)
     flat = [
         (item, prompt, index, c)
         for item, prompt, outs in zip(items, prompts, outputs, strict=True)

@@ -43,11 +43,6 @@ TEMPLATES: dict[str, str] = {
 CHAT = "chat"
 """Pseudo-template name: render with ``tokenizer.apply_chat_template`` (user turn + generation prompt)."""
 
-# Where each template asks the model to put its answer: the r1 template asks for <answer> tags (a box
-# inside the tags is read too); every other template asks for a box.
-_ANSWER_FORMATS: dict[str, AnswerFormat] = {name: "boxed" for name in TEMPLATES}
-_ANSWER_FORMATS["r1"] = "answer_tag"
-
 
 class TemplateError(ValueError):
     """A template name, file or tokenizer cannot be used; the message says which and why."""
@@ -99,10 +94,10 @@ def _render_chat(question: str, tokenizer: Any) -> str:
 
 
 def answer_format_for(template: str) -> AnswerFormat:
-    """The answer format a template asks for: ``answer_tag`` for r1 (and a template file that asks for
-    ``<answer>`` tags), else ``boxed``."""
-    if template in _ANSWER_FORMATS or template == CHAT:
-        return _ANSWER_FORMATS.get(template, "boxed")
+    """The answer format a template asks for: ``answer_tag`` for one whose text asks for ``<answer>`` tags
+    (r1, or such a template file; a box inside the tags is read too), else ``boxed``."""
+    if template == CHAT:
+        return "boxed"
     try:
         text = load_template(template)
     except (TemplateError, OSError, UnicodeDecodeError):

@@ -28,7 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from rlvr_eval.scoring.comparability import SettingDifference, check_comparable
-from rlvr_eval.scoring.report_md import distinct, label, render_score_table, task_columns, unique_names
+from rlvr_eval.scoring.report_md import DASH, distinct, label, render_score_table, task_columns, unique_names
 from rlvr_eval.scoring.results import RunResults, load_results
 from rlvr_eval.scoring.transitions import Transitions, run_transitions, scored_records
 
@@ -135,7 +135,7 @@ def load_comparison(
 
 def signed(x: float | None) -> str:
     """A fraction as signed percentage points; a dash for a missing value."""
-    return "–" if x is None else f"{100 * x:+.1f}"
+    return DASH if x is None else f"{100 * x:+.1f}"
 
 
 TRANSITION_COLUMNS = (
@@ -162,7 +162,7 @@ TRANSITIONS_NOTE = (
 def transition_cell(t: Transitions, name: str) -> str:
     """A count, or a dash where the baseline was never checked for answer present (nothing to split)."""
     if name in _SPLIT_COLUMNS and t.content_fixed_unchecked == t.content_fixed and t.content_fixed:
-        return "–"
+        return DASH
     return str(getattr(t, name))
 
 
@@ -193,7 +193,7 @@ def _transition_table(transitions: list[Transitions]) -> list[str]:
     out.append("|:---|" + "---:|" * (len(TRANSITION_COLUMNS) + 3))
     for t in transitions:
         counts = " | ".join(transition_cell(t, name) for name, _ in TRANSITION_COLUMNS)
-        strict = signed(t.net / t.pairs) if t.pairs else "–"
+        strict = signed(t.net / t.pairs) if t.pairs else DASH
         out.append(f"| {label(t.task)} | {t.pairs} | {counts} | {t.net:+d} | {strict} |")
     for note in transition_notes(transitions):
         out += ["", note]
